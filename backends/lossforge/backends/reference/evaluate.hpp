@@ -1,0 +1,279 @@
+#pragma once
+// The reference evaluator: a plain serial host interpreter of any expression, written to be obviously correct
+// rather than fast. It is the oracle the fused kernels are tested against.
+//
+//   double loss = lf::reference::evaluate(combo, lf::bind(p = lf::host_view(pv, {n}), g = ..., w = 0.5));
+//   lf::host_array<double> dp = lf::reference::evaluate(lf::grad(combo, p), same bindings);
+//
+// Tensors bind to host_tensor<T> (host_view over spans, vectors, Eigen objects or strided pointers), scalars to
+// numbers. Sums accumulate in double. Errors (shape mismatches, class indices out of range) throw and name the
+// values involved.
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <lossforge/backends/reference/host_tensor.hpp>
+#include <lossforge/diagnostics.hpp>
+#include <lossforge/dsl/bind.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
+#include <lossforge/print/print.hpp>
+
+namespace lossforge::reference {
+namespace detail {
+using namespace lossforge::detail;
+
+// ---- where an index's extent comes from ------------------------------------------------------------------------
+// A source is (tensor symbol, slot position); flat_position means "all elements of a bare tensor".
+template <class Symbol, int Position>
+struct extent_source {};
+
+template <class I, class E>
+struct extent_sources {
+  using type = type_list<>;
+};
+template <class I, class E>
+using extent_sources_t = typename extent_sources<I, E>::type;
+template <class I, class S, class... Sl>
+struct extent_sources<I, access<S, Sl...>> {
+  template <std::size_t... K>
+  static auto own(std::index_sequence<K...>)
+      -> set_union_t<std::conditional_t<std::is_same_v<Sl, I>,
+                                        type_list<extent_source<S, is_flat_slot_v<Sl> ? flat_position : int(K)>>,
+                                        type_list<>>...>;
+  using type = set_union_t<decltype(own(std::index_sequence_for<Sl...>{})), extent_sources_t<I, Sl>...>;
+};
+template <class I, class Op, class... A>
+struct extent_sources<I, node<Op, A...>> {
+  using type = set_union_t<extent_sources_t<I, A>...>;
+};
+template <class I, class Op, class J, class B>
+struct extent_sources<I, reduce<Op, J, B>> {
+  using type = std::conditional_t<std::is_same_v<I, J>, type_list<>, extent_sources_t<I, B>>;
+};
+
+// ---- the index environment -------------------------------------------------------------------------------------
+template <class I>
+inline constexpr char index_key = 0;
+
+struct index_state {
+  void const* key;
+  std::ptrdiff_t value;
+  std::ptrdiff_t extent;
+};
+
+struct environment {
+  std::array<index_state, 32> states{};
+  int count = 0;
+
+  template <class I>
+  index_state& find() {
+    for (int k = count; k-- > 0;)
+      if (states[std::size_t(k)].key == &index_key<I>) return states[std::size_t(k)];
+    throw std::logic_error("lossforge::reference: an index is used outside its scope");
+  }
+  template <class I>
+  index_state& push(std::ptrdiff_t extent) {
+    if (count == int(states.size())) throw std::length_error("lossforge::reference: indices nested too deeply");
+    states[std::size_t(count)] = {&index_key<I>, 0, extent};
+    return states[std::size_t(count++)];
+  }
+  void pop() { --count; }
+};
+
+template <class Symbol, class Bindings>
+auto const& tensor_of(Bindings const& b) {
+  return b.template get<Symbol>();
+}
+
+template <class Symbol>
+std::string symbol_name() {
+  return std::string(Symbol::name.view());
+}
+
+template <class Symbol, int Position, class Bindings>
+shape_t source_shape(Bindings const& b) {
+  auto const& t = tensor_of<Symbol>(b);
+  if constexpr (Position == flat_position) {
+    return t.shape;
+  } else {
+    if (t.rank() <= Position)
+      throw std::invalid_argument("lossforge: '" + symbol_name<Symbol>() + "' is indexed at position " +
+                                  std::to_string(Position) + " but is bound to shape " + shape_string(t.shape));
+    return shape_t(1, t.shape[std::size_t(Position)]);
+  }
+}
+
+// The extent of index I over body E: every tensor that I indexes must agree (bare tensors: the same shape).
+template <class I, class E, class Bindings>
+shape_t resolve_extent(Bindings const& b) {
+  if constexpr (is_gradient_index<I>::value) {
+    return [&]<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
+      return source_shape<X, P>(b);
+    }(std::type_identity<I>{});
+  } else {
+    using sources = extent_sources_t<I, E>;
+    static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
+    shape_t shape;
+    std::string first_name;
+    [&]<class... Src>(type_list<Src...>) {
+      ([&]<class S, int P>(std::type_identity<extent_source<S, P>>) {
+        shape_t here = source_shape<S, P>(b);
+        std::string name = symbol_name<S>() + (P == flat_position ? "" : "[dim " + std::to_string(P) + "]");
+        if (first_name.empty()) {
+          shape = here;
+          first_name = name;
+        } else if (here != shape) {
+          throw std::invalid_argument("lossforge: shape mismatch: '" + first_name + "' has shape " +
+                                      shape_string(shape) + " but '" + name + "' has shape " + shape_string(here));
+        }
+      }(std::type_identity<Src>{}), ...);
+    }(sources{});
+    return shape;
+  }
+}
+
+// ---- evaluation ------------------------------------------------------------------------------------------------
+template <class T, class E, class Bindings>
+T eval(E const& e, Bindings const& b, environment& env);
+
+template <class S, class Bindings>
+void check_rank(int accessed, Bindings const& b) {
+  auto const& t = tensor_of<S>(b);
+  if (t.rank() != accessed)
+    throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' is accessed with " + std::to_string(accessed) +
+                                " indices but is bound to shape " + shape_string(t.shape));
+}
+
+template <class T, class S, class... Slots, class Bindings>
+T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env) {
+  auto const& t = tensor_of<S>(b);
+  if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
+    return T(t.at_flat(env.template find<Slots...>().value));
+  } else {
+    check_rank<S>(int(sizeof...(Slots)), b);
+    std::array<std::ptrdiff_t, sizeof...(Slots)> position{};
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ([&]<class Slot>(Slot const& slot) {
+        if constexpr (Index<Slot>) {
+          position[K] = env.template find<Slot>().value;
+        } else {
+          double const v = eval<double>(slot, b, env);
+          std::ptrdiff_t const extent = t.shape[K];
+          if (!(v >= 0 && v < double(extent)))
+            throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
+                                    std::to_string(K) + " of '" + symbol_name<S>() + "' with shape " +
+                                    shape_string(t.shape));
+          position[K] = std::ptrdiff_t(v);
+        }
+      }(get<K>(a.slots)), ...);
+    }(std::index_sequence_for<Slots...>{});
+    return T(t.at(position.data()));
+  }
+}
+
+template <class T, class Op, class I, class B, class Bindings>
+T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
+  std::ptrdiff_t const n = element_count(resolve_extent<I, B>(b));
+  auto& state = env.template push<I>(n);
+  auto body = [&](std::ptrdiff_t k) {
+    state.value = k;
+    return eval<T>(r.body, b, env);
+  };
+  T result;
+  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
+    double total = 0;
+    for (std::ptrdiff_t k = 0; k < n; ++k) total += double(body(k));
+    result = std::is_same_v<Op, reductions::mean> ? T(total / double(n)) : T(total);
+  } else {
+    T m = -std::numeric_limits<T>::infinity();
+    bool nan = false;
+    for (std::ptrdiff_t k = 0; k < n; ++k) {
+      T v = body(k);
+      nan = nan || std::isnan(v);
+      m = v > m ? v : m;
+    }
+    if constexpr (std::is_same_v<Op, reductions::max>) {
+      if (n == 0) {
+        env.pop();
+        throw std::invalid_argument("lossforge: max over an empty index has no value");
+      }
+      result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+    } else {
+      if (nan || std::isinf(m)) {
+        result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+      } else {
+        double total = 0;
+        for (std::ptrdiff_t k = 0; k < n; ++k) total += std::exp(double(body(k)) - double(m));
+        result = T(double(m) + std::log(total));
+      }
+    }
+  }
+  env.pop();
+  return result;
+}
+
+template <class T, class E, class Bindings>
+T eval(E const& e, Bindings const& b, environment& env) {
+  if constexpr (Constant<E>) {
+    return T(value_of(e));
+  } else if constexpr (std::is_same_v<E, literal>) {
+    return T(e.value);
+  } else if constexpr (Index<E>) {
+    return T(env.template find<E>().value);
+  } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
+    return [&]<class I>(extent<I>) { return T(env.template find<I>().extent); }(e);
+  } else if constexpr (is_access_v<E>) {
+    return eval_access<T>(e, b, env);
+  } else if constexpr (is_reduce_v<E>) {
+    return eval_reduce<T>(e, b, env);
+  } else if constexpr (is_node_v<E>) {
+    using Op = typename node_op<E>::type;
+    if constexpr (std::is_same_v<Op, ops::select>)  // lazy: only the chosen branch runs
+      return eval<T>(arg<0>(e), b, env) != T(0) ? eval<T>(arg<1>(e), b, env) : eval<T>(arg<2>(e), b, env);
+    else
+      return apply_args(e, [&](auto const&... a) { return Op::apply(eval<T>(a, b, env)...); });
+  } else {
+    return T(b.template get<E>());  // scalar symbol
+  }
+}
+
+}  // namespace detail
+
+// Evaluates e in precision T: a number when e has no free index, else a host_array over its free indices (a free
+// index of a tensor used without indices, or of its gradient, contributes the tensor's whole shape).
+template <class T = double, Operand E, class Bindings>
+auto evaluate(E const& expression, Bindings const& b) {
+  using namespace lossforge::detail;
+  auto const e = as_expression(expression);
+  using expr = std::remove_cvref_t<decltype(e)>;
+  using free = free_indices_t<expr>;
+  detail::environment env;
+  if constexpr (free::size == 0) {
+    return detail::eval<T>(e, b, env);
+  } else {
+    return [&]<class... I>(type_list<I...>) {
+      std::array<shape_t, sizeof...(I)> shapes{detail::resolve_extent<I, expr>(b)...};
+      host_array<T> out;
+      for (auto const& s : shapes) out.shape.insert(out.shape.end(), s.begin(), s.end());
+      std::ptrdiff_t const total = element_count(out.shape);
+      out.values.resize(std::size_t(total));
+      std::array<std::ptrdiff_t, sizeof...(I)> extents{element_count(detail::resolve_extent<I, expr>(b))...};
+      std::array<detail::index_state*, sizeof...(I)> states{};
+      std::size_t k = 0;
+      ((states[k] = &env.template push<I>(extents[k]), ++k), ...);
+      for (std::ptrdiff_t flat = 0; flat < total; ++flat) {
+        std::ptrdiff_t rest = flat;
+        for (std::size_t d = sizeof...(I); d-- > 0;) {
+          states[d]->value = rest % extents[d];
+          rest /= extents[d];
+        }
+        out.values[std::size_t(flat)] = detail::eval<T>(e, b, env);
+      }
+      return out;
+    }(free{});
+  }
+}
+
+}  // namespace lossforge::reference

@@ -1,0 +1,97 @@
+#pragma once
+// A non-owning view of host data with a shape and element strides (row-major when strides are not given), and the
+// owning result of an evaluation. The reference evaluator reads bindings through these.
+#include <cstddef>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace lossforge {
+
+using shape_t = std::vector<std::ptrdiff_t>;
+
+inline std::string shape_string(shape_t const& shape) {
+  std::ostringstream out;
+  out << '[';
+  for (std::size_t k = 0; k < shape.size(); ++k) out << (k ? "," : "") << shape[k];
+  out << ']';
+  return out.str();
+}
+
+inline std::ptrdiff_t element_count(shape_t const& shape) {
+  std::ptrdiff_t n = 1;
+  for (auto e : shape) n *= e;
+  return n;
+}
+
+template <class T>
+struct host_tensor {
+  T const* data = nullptr;
+  shape_t shape;
+  shape_t strides;  // in elements
+
+  std::ptrdiff_t size() const { return element_count(shape); }
+  int rank() const { return int(shape.size()); }
+  T at(std::ptrdiff_t const* position) const {
+    std::ptrdiff_t offset = 0;
+    for (std::size_t d = 0; d < shape.size(); ++d) offset += position[d] * strides[d];
+    return data[offset];
+  }
+  // The element at a row-major position over all elements.
+  T at_flat(std::ptrdiff_t flat) const {
+    std::ptrdiff_t offset = 0;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      offset += (flat % shape[d]) * strides[d];
+      flat /= shape[d];
+    }
+    return data[offset];
+  }
+};
+
+inline shape_t row_major_strides(shape_t const& shape) {
+  shape_t strides(shape.size());
+  std::ptrdiff_t s = 1;
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+// A row-major view of contiguous data; throws if the span's length does not fit the shape.
+template <class T>
+host_tensor<std::remove_const_t<T>> host_view(std::span<T> data, shape_t shape) {
+  if (element_count(shape) != std::ptrdiff_t(data.size()))
+    throw std::invalid_argument("lossforge::host_view: " + std::to_string(data.size()) +
+                                " elements do not fit shape " + shape_string(shape));
+  auto strides = row_major_strides(shape);
+  return {data.data(), std::move(shape), std::move(strides)};
+}
+template <class T>
+host_tensor<T> host_view(std::vector<T> const& data, shape_t shape) {
+  return host_view(std::span<T const>(data), std::move(shape));
+}
+template <class T>
+host_tensor<T> host_view(std::vector<T> const& data) {
+  return host_view(std::span<T const>(data), shape_t{std::ptrdiff_t(data.size())});
+}
+// A strided view; strides are in elements.
+template <class T>
+host_tensor<T> host_view(T const* data, shape_t shape, shape_t strides) {
+  if (shape.size() != strides.size())
+    throw std::invalid_argument("lossforge::host_view: shape " + shape_string(shape) + " and strides " +
+                                shape_string(strides) + " differ in rank");
+  return {data, std::move(shape), std::move(strides)};
+}
+
+// The owning result of evaluating an expression with free indices, row-major.
+template <class T>
+struct host_array {
+  shape_t shape;
+  std::vector<T> values;
+};
+
+}  // namespace lossforge

@@ -1,0 +1,32 @@
+# Finds Kokkos and repairs the include directory of TriBITS-packaged Kokkos 3.x (Debian's libtrilinos-kokkos-dev),
+# whose Kokkos::kokkos target points at <prefix>/lib/include, which does not exist. Used by the build and by the
+# installed lossforgeConfig.cmake, since consumers meet the same broken target.
+if(NOT TARGET Kokkos::kokkos)
+  find_package(Kokkos CONFIG QUIET)  # no version: 3.x config files are SameMajorVersion, 4.x/5.x AnyNewerVersion
+endif()
+if(TARGET Kokkos::kokkos)
+  if(DEFINED Kokkos_VERSION AND Kokkos_VERSION VERSION_LESS 3.4)
+    message(FATAL_ERROR "lossforge needs Kokkos >= 3.4 (found ${Kokkos_VERSION} at ${Kokkos_DIR})")
+  elseif(DEFINED Kokkos_VERSION AND Kokkos_VERSION VERSION_GREATER_EQUAL 6)
+    message(WARNING "Kokkos ${Kokkos_VERSION} is newer than lossforge has been tested with")
+  endif()
+  get_target_property(_lf_imported Kokkos::kokkos IMPORTED)
+  get_target_property(_lf_kinc Kokkos::kokkos INTERFACE_INCLUDE_DIRECTORIES)
+  if(_lf_imported AND _lf_kinc)
+    set(_lf_ok "")
+    foreach(_d IN LISTS _lf_kinc)
+      if(EXISTS "${_d}" OR _d MATCHES "^\\$<")
+        list(APPEND _lf_ok "${_d}")
+      endif()
+    endforeach()
+    if(NOT "${_lf_ok}" STREQUAL "${_lf_kinc}")
+      list(APPEND _lf_ok ${Kokkos_INCLUDE_DIRS})
+      set_property(TARGET Kokkos::kokkos PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${_lf_ok}")
+    endif()
+  endif()
+  # Kokkos headers warn under C++20; they are somebody else's code.
+  get_target_property(_lf_kinc Kokkos::kokkos INTERFACE_INCLUDE_DIRECTORIES)
+  if(_lf_imported AND _lf_kinc)
+    set_property(TARGET Kokkos::kokkos PROPERTY INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${_lf_kinc}")
+  endif()
+endif()

@@ -1,0 +1,218 @@
+#pragma once
+// grad(loss, x): the derivative of an expression as another expression, built at compile time.
+//
+// Pull form. The derivative with respect to element x[G] is computed as a set of contributions. Each contribution
+// is a coefficient expression plus a map sigma from the indices of the access that produced it to the gradient
+// indices G (x(i, c) gives i -> G0, c -> G1; a gather slot x(i, t(i)) instead multiplies the coefficient by the
+// indicator t(i) == G1). A reduction over an index that sigma maps collapses: the Kronecker delta removes the sum
+// and the index is substituted by its gradient index. A reduction over any other index stays a sum. So every
+// gradient element is an expression of its own index (a gather's derivative is a select, never a scatter), and the
+// lowering writes it with one parallel loop and no atomics.
+#include <tuple>
+
+#include <lossforge/diagnostics.hpp>
+#include <lossforge/diff/rules.hpp>
+#include <lossforge/dsl/substitute.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
+#include <lossforge/simplify/simplify.hpp>
+
+namespace lossforge {
+namespace diff {
+
+template <class From, class To>
+struct mapping {};
+
+template <class Sigma, class Coefficient>
+struct contribution {
+  Coefficient coefficient;
+};
+
+// The gradient index that sigma maps I to, or void.
+template <class M, class I>
+struct target_of {
+  using type = void;
+};
+template <class I, class To>
+struct target_of<mapping<I, To>, I> {
+  using type = To;
+};
+template <class... Ts>
+struct first_non_void {
+  using type = void;
+};
+template <class T, class... Ts>
+struct first_non_void<T, Ts...> {
+  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Ts...>::type, T>;
+};
+template <class Sigma, class I>
+struct mapping_target;
+template <class... M, class I>
+struct mapping_target<detail::type_list<M...>, I> {
+  using type = typename first_non_void<typename target_of<M, I>::type...>::type;
+};
+
+template <class From, class To>
+constexpr auto mapping_delta(mapping<From, To>) {
+  return From{} == To{};
+}
+
+template <class Sigma, class C>
+constexpr contribution<Sigma, C> make_contribution(C const& c) {
+  return {c};
+}
+
+// The gradient indices of symbol X: one per position, named after the first access that names it.
+template <class X, class Loss, int Depth>
+struct gradient_indices {
+  using uses = detail::symbol_uses<X, Loss>;
+  template <int Position>
+  using at = gradient_index<X, Position, Depth, uses::template display_name<Position>>;
+};
+
+template <class X, class Indices, class E>
+constexpr auto derive(E const& e);
+
+// sigma for one access: index slots map to their gradient index; gather slots become indicator factors.
+template <class Indices, class S, class... Slots>
+constexpr auto derive_access(access<S, Slots...> const& a) {
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    constexpr bool flat = (detail::is_flat_slot_v<Slots> || ...);
+    auto gradient_index_at = []<std::size_t P>(std::integral_constant<std::size_t, P>) {
+      if constexpr (flat) return typename Indices::template at<flat_position>{};
+      else return typename Indices::template at<int(P)>{};
+    };
+    using sigma = decltype((detail::type_list<>{} + ... +
+                            std::conditional_t<Index<Slots>,
+                                               detail::type_list<mapping<Slots, decltype(gradient_index_at(
+                                                                                   std::integral_constant<std::size_t, K>{}))>>,
+                                               detail::type_list<>>{}));
+    auto indicator = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+      if constexpr (Index<std::tuple_element_t<P, std::tuple<Slots...>>>)
+        return c<1>;
+      else
+        return get<P>(a.slots) == gradient_index_at(std::integral_constant<std::size_t, P>{});
+    };
+    auto coefficient = (c<1> * ... * indicator(std::integral_constant<std::size_t, K>{}));
+    return std::make_tuple(make_contribution<sigma>(coefficient));
+  }(std::index_sequence_for<Slots...>{});
+}
+
+template <class Op, class I, class Body, class Upstream>
+constexpr auto reduction_weight(reduce<Op, I, Body> const& r, Upstream const& u) {
+  if constexpr (std::is_same_v<Op, reductions::sum>)
+    return u;
+  else if constexpr (std::is_same_v<Op, reductions::mean>)
+    return u / extent<I>{};
+  else if constexpr (std::is_same_v<Op, reductions::logsumexp>)
+    return exp(r.body - r) * u;  // softmax weights
+  else {
+    static_assert(std::is_same_v<Op, reductions::max>);
+    auto is_max = r.body == r;  // ties share the gradient equally, as torch.amax
+    return where(is_max, u, c<0>) / sum(I{}, is_max);
+  }
+}
+
+template <class X, class Indices, class Op, class I, class Body>
+constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
+  auto body_terms = derive<X, Indices>(r.body);
+  return std::apply(
+      [&]<class... Sigma, class... C>(contribution<Sigma, C> const&... terms) {
+        auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
+          auto weighted = reduction_weight(r, term.coefficient);
+          using target = typename mapping_target<S, I>::type;
+          if constexpr (std::is_void_v<target>) {
+            return make_contribution<S>(reduce<reductions::sum, I, decltype(weighted)>{weighted});
+          } else {
+            using rest = detail::remove_type_t<S, mapping<I, target>>;
+            return make_contribution<rest>(detail::substitute<I, target>(weighted));
+          }
+        };
+        return std::make_tuple(one(terms)...);
+      },
+      body_terms);
+}
+
+template <class X, class Indices, class Op, class... A>
+constexpr auto derive_node(node<Op, A...> const& n) {
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    auto for_arg = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+      auto arg_terms = derive<X, Indices>(get<P>(n.args));
+      return std::apply(
+          [&](auto const&... terms) {
+            return std::tuple_cat([&]<class S, class C>(contribution<S, C> const& term) {
+              auto chained = chain<P>(n, term.coefficient);
+              if constexpr (std::is_same_v<decltype(chained), no_partial>)
+                return std::tuple<>{};
+              else
+                return std::make_tuple(make_contribution<S>(chained));
+            }(terms)...);
+          },
+          arg_terms);
+    };
+    return std::tuple_cat(for_arg(std::integral_constant<std::size_t, K>{})...);
+  }(std::index_sequence_for<A...>{});
+}
+
+template <class X, class Indices, class E>
+constexpr auto derive(E const& e) {
+  if constexpr (!detail::contains_symbol_v<E, X>) {
+    return std::tuple<>{};
+  } else if constexpr (std::is_same_v<E, X>) {  // a scalar symbol
+    return std::make_tuple(make_contribution<detail::type_list<>>(c<1>));
+  } else if constexpr (detail::is_access_v<E>) {
+    return derive_access<Indices>(e);
+  } else if constexpr (detail::is_node_v<E>) {
+    return derive_node<X, Indices>(e);
+  } else {
+    return derive_reduce<X, Indices>(e);
+  }
+}
+
+// A map left at the top (an index that no reduction of the expression binds, as in the gradient indices of an
+// earlier grad) becomes a Kronecker delta.
+template <class Sigma, class C>
+constexpr auto close(contribution<Sigma, C> const& term) {
+  return [&]<class... M>(detail::type_list<M...>) {
+    return (term.coefficient * ... * mapping_delta(M{}));
+  }(Sigma{});
+}
+
+template <class X, class Loss>
+constexpr auto grad_one(Loss const& loss) {
+  using uses = detail::symbol_uses<X, Loss>;
+  static_assert(Expression<X> || TensorSymbol<X>, LOSSFORGE_MSG_GRAD_NOT_A_SYMBOL);
+  if constexpr (detail::is_int_tensor<X>::value) {
+    static_assert(!detail::is_int_tensor<X>::value, LOSSFORGE_MSG_GRAD_OF_INT_TENSOR);
+    return c<0>;
+  } else if constexpr (!detail::contains_symbol_v<Loss, X>) {
+    static_assert(detail::contains_symbol_v<Loss, X>, LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL);
+    return c<0>;
+  } else if constexpr (detail::bound_free_indices_t<Loss>::size != 0) {
+    static_assert(detail::bound_free_indices_t<Loss>::size == 0, LOSSFORGE_MSG_FREE_INDEX_IN_LOSS);
+    return c<0>;
+  } else {
+    static_assert(uses::consistent_rank, LOSSFORGE_MSG_INCONSISTENT_RANK);
+    static_assert(!uses::mixed, LOSSFORGE_MSG_MIXED_ACCESS);
+    static_assert(!uses::repeated_index, LOSSFORGE_MSG_REPEATED_INDEX);
+    using indices = gradient_indices<X, Loss, detail::gradient_depth_v<Loss> + 1>;
+    // Differentiate the simplified loss, so that the stable forms (log_sigmoid, logsumexp) are what is derived.
+    auto terms = derive<X, indices>(simplify(loss));
+    return simplify(std::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
+  }
+}
+
+}  // namespace diff
+
+// grad(loss, x): d(loss)/dx as a simplified expression whose free indices are x's gradient indices.
+// grad(loss, x, y, ...): a std::tuple of the derivatives with respect to each symbol.
+template <class Loss, class... Symbols>
+  requires(sizeof...(Symbols) > 0)
+constexpr auto grad(Loss const& loss, Symbols const&...) {
+  auto expr = as_expression(loss);
+  if constexpr (sizeof...(Symbols) == 1)
+    return diff::grad_one<Symbols...>(expr);
+  else
+    return std::make_tuple(diff::grad_one<Symbols>(expr)...);
+}
+
+}  // namespace lossforge

@@ -1,0 +1,144 @@
+#pragma once
+// The user-facing builders: arithmetic and comparison operators, elementwise functions, reductions, softmax.
+// Each builder only assembles nodes; nothing is evaluated here.
+#include <type_traits>
+
+#include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/symbols.hpp>
+
+namespace lossforge {
+
+namespace detail {
+// At least one side must be a lossforge operand that is not a plain number, so that `2 * 3` stays C++.
+template <class L, class R>
+concept BinaryOperands = Operand<L> && Operand<R> && !(std::is_arithmetic_v<L> && std::is_arithmetic_v<R>);
+
+template <class Op, class... A>
+constexpr auto make_node(A const&... a) {
+  return node<Op, expression_t<A>...>{make_tuple(as_expression(a)...)};
+}
+}  // namespace detail
+
+#define LOSSFORGE_BINARY_OPERATOR(symbol, tag)                   \
+  template <class L, class R>                                    \
+    requires detail::BinaryOperands<L, R>                        \
+  constexpr auto operator symbol(L const& l, R const& r) {       \
+    return detail::make_node<ops::tag>(l, r);                    \
+  }
+LOSSFORGE_BINARY_OPERATOR(+, add)
+LOSSFORGE_BINARY_OPERATOR(-, sub)
+LOSSFORGE_BINARY_OPERATOR(*, mul)
+LOSSFORGE_BINARY_OPERATOR(/, div)
+LOSSFORGE_BINARY_OPERATOR(<, less)
+LOSSFORGE_BINARY_OPERATOR(<=, less_equal)
+LOSSFORGE_BINARY_OPERATOR(>, greater)
+LOSSFORGE_BINARY_OPERATOR(>=, greater_equal)
+LOSSFORGE_BINARY_OPERATOR(==, equal)
+LOSSFORGE_BINARY_OPERATOR(!=, not_equal)
+#undef LOSSFORGE_BINARY_OPERATOR
+
+template <class A>
+  requires(Operand<A> && !std::is_arithmetic_v<A>)
+constexpr auto operator-(A const& a) {
+  return detail::make_node<ops::neg>(a);
+}
+
+#define LOSSFORGE_UNARY_FUNCTION(name)              \
+  template <Operand A>                              \
+  constexpr auto name(A const& a) {                 \
+    return detail::make_node<ops::name>(a);         \
+  }
+LOSSFORGE_UNARY_FUNCTION(log)
+LOSSFORGE_UNARY_FUNCTION(log1p)
+LOSSFORGE_UNARY_FUNCTION(exp)
+LOSSFORGE_UNARY_FUNCTION(expm1)
+LOSSFORGE_UNARY_FUNCTION(sqrt)
+LOSSFORGE_UNARY_FUNCTION(square)
+LOSSFORGE_UNARY_FUNCTION(abs)
+LOSSFORGE_UNARY_FUNCTION(sign)
+LOSSFORGE_UNARY_FUNCTION(relu)
+LOSSFORGE_UNARY_FUNCTION(tanh)
+LOSSFORGE_UNARY_FUNCTION(sigmoid)
+LOSSFORGE_UNARY_FUNCTION(log_sigmoid)
+LOSSFORGE_UNARY_FUNCTION(softplus)
+#undef LOSSFORGE_UNARY_FUNCTION
+
+// Elementwise minimum and maximum (torch.minimum / torch.maximum); ties split the gradient one half each.
+template <class A, class B>
+  requires detail::BinaryOperands<A, B>
+constexpr auto min(A const& a, B const& b) {
+  return detail::make_node<ops::min>(a, b);
+}
+template <class A, class B>
+  requires detail::BinaryOperands<A, B>
+constexpr auto max(A const& a, B const& b) {
+  return detail::make_node<ops::max>(a, b);
+}
+// clamp(x, lo, hi); the gradient passes where lo <= x <= hi, bounds included (as torch.clamp).
+template <Operand X, Operand Lo, Operand Hi>
+constexpr auto clamp(X const& x, Lo const& lo, Hi const& hi) {
+  return detail::make_node<ops::clamp>(x, lo, hi);
+}
+// x^N for an integer N (exact for negative x); pow(x, y) for a real exponent.
+template <int N, Operand A>
+constexpr auto pow(A const& a) {
+  return detail::make_node<ops::ipow<N>>(a);
+}
+template <class A, class B>
+  requires detail::BinaryOperands<A, B>
+constexpr auto pow(A const& a, B const& b) {
+  return detail::make_node<ops::pow>(a, b);
+}
+// where(condition, a, b): a where condition is nonzero, else b. Only the chosen branch is evaluated.
+template <Operand C, Operand A, Operand B>
+constexpr auto where(C const& condition, A const& a, B const& b) {
+  return detail::make_node<ops::select>(condition, a, b);
+}
+
+// ---- reductions ------------------------------------------------------------------------------------------------
+// sum(i, e) reduces over one index; sum(e) over every free index of e (all elements of bare tensors).
+namespace detail {
+template <class Reduction, class Body, class... Indices>
+constexpr auto reduce_over(Body const& body, type_list<Indices...>) {
+  if constexpr (sizeof...(Indices) == 0) {
+    return body;
+  } else {
+    return [&]<class First, class... Rest>(type_list<First, Rest...>) {
+      return reduce<Reduction, First, decltype(reduce_over<Reduction>(body, type_list<Rest...>{}))>{
+          reduce_over<Reduction>(body, type_list<Rest...>{})};
+    }(type_list<Indices...>{});
+  }
+}
+template <class Reduction, class Body>
+constexpr auto reduce_all(Body const& body) {
+  return reduce_over<Reduction>(body, bound_free_indices_t<Body>{});
+}
+}  // namespace detail
+
+#define LOSSFORGE_REDUCTION(name, tag)                                   \
+  template <Index I, Operand A>                                          \
+  constexpr auto name(I, A const& a) {                                   \
+    return reduce<reductions::tag, I, expression_t<A>>{as_expression(a)}; \
+  }                                                                      \
+  template <Operand A>                                                   \
+  constexpr auto name(A const& a) {                                      \
+    return detail::reduce_all<reductions::tag>(as_expression(a));        \
+  }
+LOSSFORGE_REDUCTION(sum, sum)
+LOSSFORGE_REDUCTION(mean, mean)
+LOSSFORGE_REDUCTION(reduce_max, max)
+LOSSFORGE_REDUCTION(logsumexp, logsumexp)
+#undef LOSSFORGE_REDUCTION
+
+// softmax and log_softmax over one index: exp(e - logsumexp(i, e)) and e - logsumexp(i, e).
+template <Index I, Operand A>
+constexpr auto log_softmax(I i, A const& a) {
+  return a - logsumexp(i, a);
+}
+template <Index I, Operand A>
+constexpr auto softmax(I i, A const& a) {
+  return exp(log_softmax(i, a));
+}
+
+}  // namespace lossforge

@@ -1,0 +1,160 @@
+#pragma once
+// Op tags. Each tag states its traits (arity, commutativity, cost in flops-equivalents, whether it is a pure
+// elementwise function that fuses into any kernel) and its scalar semantics as a device function. Comparisons
+// return 1 or 0 in the floating type. Derivatives live in diff/rules.hpp, printing in print/print.hpp.
+#include <cstdint>
+
+#include <lossforge/config.hpp>
+#include <lossforge/config/math.hpp>
+
+namespace lossforge::ops {
+
+template <int Arity, int Cost, bool Commutative = false>
+struct op_traits {
+  static constexpr int arity = Arity;
+  static constexpr int cost = Cost;
+  static constexpr bool commutative = Commutative;
+  static constexpr bool fusible = true;
+};
+
+// ---- arithmetic ------------------------------------------------------------------------------------------------
+struct add : op_traits<2, 1, true> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a + b; }
+};
+struct sub : op_traits<2, 1> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a - b; }
+};
+struct mul : op_traits<2, 1, true> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a * b; }
+};
+struct div : op_traits<2, 4> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a / b; }
+};
+struct neg : op_traits<1, 1> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return -a; }
+};
+struct square : op_traits<1, 1> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return a * a; }
+};
+// x^Exponent for an integer exponent, by repeated multiplication (exact for negative x, unlike pow).
+template <int Exponent>
+struct ipow : op_traits<1, 2> {
+  static constexpr int exponent = Exponent;
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    unsigned n = Exponent < 0 ? unsigned(-Exponent) : unsigned(Exponent);
+    T result = T(1), base = a;
+    while (n != 0) {
+      if (n & 1u) result *= base;
+      base *= base;
+      n >>= 1u;
+    }
+    return Exponent < 0 ? T(1) / result : result;
+  }
+};
+// x^y for a real exponent.
+struct pow : op_traits<2, 20> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a, T b) { return math::pow(a, b); }
+};
+
+// ---- transcendental --------------------------------------------------------------------------------------------
+struct log : op_traits<1, 10> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::log(a); }
+};
+struct log1p : op_traits<1, 10> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::log1p(a); }
+};
+struct exp : op_traits<1, 10> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::exp(a); }
+};
+struct expm1 : op_traits<1, 10> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::expm1(a); }
+};
+struct sqrt : op_traits<1, 4> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::sqrt(a); }
+};
+struct tanh : op_traits<1, 12> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::tanh(a); }
+};
+// 1 / (1 + e^-x), written so that neither branch overflows.
+struct sigmoid : op_traits<1, 12> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+    if (a >= T(0)) return T(1) / (T(1) + math::exp(-a));
+    T const e = math::exp(a);
+    return e / (T(1) + e);
+  }
+};
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, NaN in gives NaN out.
+struct softplus : op_traits<1, 22> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+    if (math::isnan(a)) return a;
+    return (a > T(0) ? a : T(0)) + math::log1p(math::exp(-math::abs(a)));
+  }
+};
+// log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
+struct log_sigmoid : op_traits<1, 22> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+    if (math::isnan(a)) return a;
+    return (a < T(0) ? a : T(0)) - math::log1p(math::exp(-math::abs(a)));
+  }
+};
+
+// ---- piecewise -------------------------------------------------------------------------------------------------
+struct abs : op_traits<1, 1> {
+  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::abs(a); }
+};
+// sign(0) = 0 and sign(NaN) = NaN, as torch.sign.
+struct sign : op_traits<1, 1> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return a > T(0) ? T(1) : a < T(0) ? T(-1) : a == T(0) ? T(0) : a;
+  }
+};
+struct relu : op_traits<1, 1> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return a > T(0) ? a : a == a ? T(0) : a; }
+};
+// min and max propagate NaN from either side, as torch.minimum/maximum (std::fmin would drop it).
+struct min : op_traits<2, 1, true> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a != a ? a : b != b ? b : (b < a ? b : a);
+  }
+};
+struct max : op_traits<2, 1, true> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a != a ? a : b != b ? b : (a < b ? b : a);
+  }
+};
+// clamp(x, lo, hi) = min(max(x, lo), hi); NaN in x stays NaN.
+struct clamp : op_traits<3, 2> {
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T x, T lo, T hi) {
+    return x != x ? x : x < lo ? lo : hi < x ? hi : x;
+  }
+};
+
+// ---- comparisons and selection ---------------------------------------------------------------------------------
+#define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)                                       \
+  struct tag : op_traits<2, 1, is_commutative> {                                                \
+    template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return (a symbol b) ? T(1) : T(0); } \
+  };
+LOSSFORGE_COMPARISON(less, <, false)
+LOSSFORGE_COMPARISON(less_equal, <=, false)
+LOSSFORGE_COMPARISON(greater, >, false)
+LOSSFORGE_COMPARISON(greater_equal, >=, false)
+LOSSFORGE_COMPARISON(equal, ==, true)
+LOSSFORGE_COMPARISON(not_equal, !=, true)
+#undef LOSSFORGE_COMPARISON
+
+// where(condition, a, b): only the chosen branch is evaluated, so a branch that would be undefined (a gather with an
+// ignored class index, log(0)) never runs for the elements that do not select it.
+struct select : op_traits<3, 1> {
+  static constexpr bool lazy = true;
+  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T c, T a, T b) { return c != T(0) ? a : b; }
+};
+
+}  // namespace lossforge::ops
+
+namespace lossforge::reductions {
+// Reduction tags: identity element and how an element folds into the accumulator.
+struct sum {};
+struct mean {};
+struct max {};
+struct logsumexp {};
+}  // namespace lossforge::reductions

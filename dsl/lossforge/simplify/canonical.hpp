@@ -1,0 +1,274 @@
+#pragma once
+// Canonical forms that make equal expressions equal types: sums and products are flattened, their numeric parts
+// folded (exactly for rational constants, numerically for literals), like terms combined, and the remaining
+// operands sorted by a total order on types. Subtraction and negation are expressed as multiplication by -1.
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <tuple>
+
+#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
+
+namespace lossforge::detail {
+
+// ---- numbers ---------------------------------------------------------------------------------------------------
+template <class T>
+concept Numeric = Constant<T> || std::is_same_v<T, literal>;
+
+template <std::intmax_t N, std::intmax_t D>
+constexpr double value_of(constant<N, D>) {
+  return double(N) / double(D);
+}
+constexpr double value_of(literal l) { return l.value; }
+
+template <class A, class B>
+constexpr auto add_numbers(A a, B b) {
+  if constexpr (Constant<A> && Constant<B>)
+    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(constant<N1, D1>, constant<N2, D2>) {
+      return reduced_constant<N1 * D2 + N2 * D1, D1 * D2>();
+    }(a, b);
+  else
+    return literal{value_of(a) + value_of(b)};
+}
+template <class A, class B>
+constexpr auto multiply_numbers(A a, B b) {
+  if constexpr (Constant<A> && Constant<B>)
+    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(constant<N1, D1>, constant<N2, D2>) {
+      return reduced_constant<N1 * N2, D1 * D2>();
+    }(a, b);
+  else
+    return literal{value_of(a) * value_of(b)};
+}
+
+struct add_tag {};
+struct multiply_tag {};
+template <class Tag, class Acc>
+constexpr auto fold_numbers(Acc acc) {
+  return acc;
+}
+template <class Tag, class Acc, class Next, class... Rest>
+constexpr auto fold_numbers(Acc acc, Next next, Rest... rest) {
+  if constexpr (std::is_same_v<Tag, add_tag>)
+    return fold_numbers<Tag>(add_numbers(acc, next), rest...);
+  else
+    return fold_numbers<Tag>(multiply_numbers(acc, next), rest...);
+}
+
+// ---- a total order on expression types -------------------------------------------------------------------------
+template <class T>
+constexpr std::string_view type_key() {
+  return __PRETTY_FUNCTION__;
+}
+// Numbers first (so 2 * x, not x * 2), then symbols, indices, accesses, op nodes, reductions.
+template <class T>
+constexpr int kind_rank() {
+  if constexpr (Numeric<T>) return 0;
+  else if constexpr (is_expression<T>::value && symbols_of_t<T>::size == 1 && !is_node_v<T> && !is_reduce_v<T>)
+    return 1;
+  else if constexpr (is_node_v<T>) return 3;
+  else if constexpr (is_reduce_v<T>) return 4;
+  else return 2;
+}
+template <class A, class B>
+constexpr bool type_less() {
+  if constexpr (kind_rank<A>() != kind_rank<B>()) return kind_rank<A>() < kind_rank<B>();
+  else return type_key<A>() < type_key<B>();
+}
+
+// The positions of Ts... in sorted order (stable).
+template <class... Ts>
+constexpr auto sorted_positions() {
+  constexpr std::size_t n = sizeof...(Ts);
+  std::array<std::size_t, n> rank{};
+  constexpr std::array<std::array<bool, n>, n> less = [] {
+    std::array<std::array<bool, n>, n> table{};
+    std::size_t row = 0;
+    (
+        [&]<class A>(std::type_identity<A>) {
+          std::size_t col = 0;
+          ((table[row][col++] = type_less<A, Ts>()), ...);
+          ++row;
+        }(std::type_identity<Ts>{}),
+        ...);
+    return table;
+  }();
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < n; ++b)
+      if (less[b][a] || (!less[a][b] && b < a)) ++rank[a];
+  std::array<std::size_t, n> order{};
+  for (std::size_t a = 0; a < n; ++a) order[rank[a]] = a;
+  return order;
+}
+
+template <class... Ts>
+constexpr auto sort_tuple(std::tuple<Ts...> const& t) {
+  constexpr auto order = sorted_positions<Ts...>();
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return std::make_tuple(std::get<order[K]>(t)...);
+  }(std::index_sequence_for<Ts...>{});
+}
+
+template <class... Ts>
+constexpr auto sort_types(type_list<Ts...>) {
+  constexpr auto order = sorted_positions<Ts...>();
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return type_list<std::tuple_element_t<order[K], std::tuple<Ts...>>...>{};
+  }(std::index_sequence_for<Ts...>{});
+}
+
+// ---- products --------------------------------------------------------------------------------------------------
+template <class E> inline constexpr bool is_mul_v = false;
+template <class A, class B> inline constexpr bool is_mul_v<node<ops::mul, A, B>> = true;
+template <class E> inline constexpr bool is_add_v = false;
+template <class A, class B> inline constexpr bool is_add_v<node<ops::add, A, B>> = true;
+
+template <class E>
+constexpr auto factors(E const& e) {
+  if constexpr (is_mul_v<E>)
+    return std::tuple_cat(factors(arg<0>(e)), factors(arg<1>(e)));
+  else
+    return std::make_tuple(e);
+}
+template <class E>
+constexpr auto terms(E const& e) {
+  if constexpr (is_add_v<E>)
+    return std::tuple_cat(terms(arg<0>(e)), terms(arg<1>(e)));
+  else
+    return std::make_tuple(e);
+}
+
+template <class Op, class Acc>
+constexpr auto fold_left(Acc const& acc) {
+  return acc;
+}
+template <class Op, class Acc, class Next, class... Rest>
+constexpr auto fold_left(Acc const& acc, Next const& next, Rest const&... rest) {
+  return fold_left<Op>(node<Op, Acc, Next>{make_tuple(acc, next)}, rest...);
+}
+// ((a op b) op c) ... of a non-empty tuple.
+template <class Op, class... Ts>
+constexpr auto left_chain(std::tuple<Ts...> const& t) {
+  return std::apply([](auto const&... x) { return fold_left<Op>(x...); }, t);
+}
+
+template <template <class> class Keep, class... Ts>
+constexpr auto keep_if(std::tuple<Ts...> const& t) {
+  return std::apply(
+      [](auto const&... x) {
+        return std::tuple_cat([]<class X>(X const& value) {
+          if constexpr (Keep<X>::value) return std::make_tuple(value);
+          else return std::tuple<>{};
+        }(x)...);
+      },
+      t);
+}
+template <class T> struct is_numeric : std::bool_constant<Numeric<T>> {};
+template <class T> struct is_not_numeric : std::bool_constant<!Numeric<T>> {};
+
+// coefficient * (sorted product of the other factors), with 0 and 1 coefficients removed.
+template <class Coefficient, class... Fs>
+constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& others) {
+  if constexpr (std::is_same_v<Coefficient, constant<0>>) {
+    return c<0>;
+  } else if constexpr (sizeof...(Fs) == 0) {
+    return coefficient;
+  } else {
+    auto rest = left_chain<ops::mul>(sort_tuple(others));
+    if constexpr (std::is_same_v<Coefficient, constant<1>>)
+      return rest;
+    else
+      return node<ops::mul, Coefficient, decltype(rest)>{make_tuple(coefficient, rest)};
+  }
+}
+
+// A canonical product of already simplified operands.
+template <class... Fs>
+constexpr auto make_product(std::tuple<Fs...> const& fs) {
+  auto coefficient = std::apply([](auto const&... n) { return fold_numbers<multiply_tag>(c<1>, n...); },
+                                keep_if<is_numeric>(fs));
+  return product_of(coefficient, keep_if<is_not_numeric>(fs));
+}
+
+// ---- sums ------------------------------------------------------------------------------------------------------
+// A term is coefficient * rest; terms with the same rest combine. A rest that holds a literal is never merged,
+// since two such rests of one type may hold different numbers.
+template <class E> inline constexpr bool contains_literal_v = std::is_same_v<E, literal>;
+template <class S, class... Sl> inline constexpr bool contains_literal_v<access<S, Sl...>> = (contains_literal_v<Sl> || ...);
+template <class Op, class... A> inline constexpr bool contains_literal_v<node<Op, A...>> = (contains_literal_v<A> || ...);
+template <class Op, class I, class B> inline constexpr bool contains_literal_v<reduce<Op, I, B>> = contains_literal_v<B>;
+
+struct unit {};  // the rest of a term that is a plain number
+
+template <class Coefficient, class Rest>
+struct split_term {
+  Coefficient coefficient;
+  Rest rest;
+};
+template <class T>
+constexpr auto split(T const& t) {
+  if constexpr (Numeric<T>) {
+    return split_term<T, unit>{t, {}};
+  } else if constexpr (is_mul_v<T>) {
+    using head = std::remove_cvref_t<decltype(arg<0>(t))>;
+    if constexpr (Numeric<head>)
+      return split_term<head, std::remove_cvref_t<decltype(arg<1>(t))>>{arg<0>(t), arg<1>(t)};
+    else
+      return split_term<constant<1>, T>{c<1>, t};
+  } else {
+    return split_term<constant<1>, T>{c<1>, t};
+  }
+}
+
+template <class C, class R>
+constexpr auto rebuild(C coefficient, R const& rest) {
+  if constexpr (std::is_same_v<R, unit>) {
+    if constexpr (std::is_same_v<C, constant<0>>) return std::tuple<>{};
+    else return std::make_tuple(coefficient);
+  } else {
+    if constexpr (std::is_same_v<C, constant<0>>) return std::tuple<>{};
+    else return std::make_tuple(product_of(coefficient, std::make_tuple(rest)));
+  }
+}
+
+template <class T, class... Ts>
+constexpr std::size_t first_index_of(std::tuple<Ts...>) {
+  std::size_t k = 0;
+  ((std::is_same_v<Ts, T> ? false : (++k, true)) && ...);
+  return k;
+}
+template <class Rest, class C, class R>
+constexpr auto coefficient_if_rest(split_term<C, R> const& s) {
+  if constexpr (std::is_same_v<R, Rest>) return s.coefficient;
+  else return c<0>;
+}
+
+// A canonical sum of already simplified operands.
+template <class... Ts>
+constexpr auto make_sum(std::tuple<Ts...> const& ts) {
+  auto parts = std::apply([](auto const&... t) { return std::make_tuple(split(t)...); }, ts);
+  using rest_types = std::tuple<decltype(split(std::declval<Ts>()).rest)...>;
+  auto kept = [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return std::tuple_cat([&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+      using rest = std::tuple_element_t<P, rest_types>;
+      auto const& own = std::get<P>(parts);
+      if constexpr (contains_literal_v<rest>) {
+        return rebuild(own.coefficient, own.rest);
+      } else {
+        if constexpr (first_index_of<rest>(rest_types{}) != P) {
+          return std::tuple<>{};
+        } else {
+          auto coefficient = std::apply(
+              [](auto const&... p) { return fold_numbers<add_tag>(c<0>, coefficient_if_rest<rest>(p)...); }, parts);
+          return rebuild(coefficient, own.rest);
+        }
+      }
+    }(std::integral_constant<std::size_t, K>{})...);
+  }(std::index_sequence_for<Ts...>{});
+  if constexpr (std::tuple_size_v<decltype(kept)> == 0)
+    return c<0>;
+  else
+    return left_chain<ops::add>(sort_tuple(kept));
+}
+
+}  // namespace lossforge::detail

@@ -1,0 +1,216 @@
+#pragma once
+// Declarative rewrite rules, grouped by head op. Each rule is a struct whose static rewrite() takes the pattern as
+// its parameter type (deduction is the match) and whose requires-clause, if any, is the predicate; the body is the
+// replacement. The driver applies the first rule of the head op's list that matches. Children are already
+// simplified when a rule runs, so sums and products are in canonical form (see canonical.hpp).
+#include <lossforge/simplify/canonical.hpp>
+
+namespace lossforge::rewrite {
+
+using detail::Numeric;
+
+// ---- stability rewrites (DESIGN.md section 5) ------------------------------------------------------------------
+// log(sigmoid(x)) -> log_sigmoid(x)
+struct log_of_sigmoid {
+  template <class X>
+  static constexpr auto rewrite(node<ops::log, node<ops::sigmoid, X>> const& e) {
+    return log_sigmoid(arg<0>(arg<0>(e)));
+  }
+};
+// log(1 - sigmoid(x)) -> log_sigmoid(-x)
+struct log_of_one_minus_sigmoid {
+  template <class X>
+  static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, node<ops::mul, constant<-1>, node<ops::sigmoid, X>>>> const& e) {
+    return log_sigmoid(-arg<0>(arg<1>(arg<1>(arg<0>(e)))));
+  }
+};
+// log(exp(x)) -> x; with log_softmax = x - logsumexp, this turns log(softmax(x)) into log_softmax(x).
+struct log_of_exp {
+  template <class X>
+  static constexpr auto rewrite(node<ops::log, node<ops::exp, X>> const& e) {
+    return arg<0>(arg<0>(e));
+  }
+};
+// log(sum_i exp(x)) -> logsumexp_i(x)
+struct log_of_sum_of_exp {
+  template <class I, class X>
+  static constexpr auto rewrite(node<ops::log, reduce<reductions::sum, I, node<ops::exp, X>>> const& e) {
+    return logsumexp(I{}, arg<0>(arg<0>(e).body));
+  }
+};
+// log(1 + exp(x)) -> softplus(x)
+struct log_of_one_plus_exp {
+  template <class X>
+  static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, node<ops::exp, X>>> const& e) {
+    return softplus(arg<0>(arg<1>(arg<0>(e))));
+  }
+};
+// log1p(exp(x)) -> softplus(x)
+struct log1p_of_exp {
+  template <class X>
+  static constexpr auto rewrite(node<ops::log1p, node<ops::exp, X>> const& e) {
+    return softplus(arg<0>(arg<0>(e)));
+  }
+};
+// log(1 + x) -> log1p(x), accurate for small x.
+struct log_of_one_plus {
+  template <class X>
+    requires(!Numeric<X>)
+  static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, X>> const& e) {
+    return log1p(arg<1>(arg<0>(e)));
+  }
+};
+
+// ---- identities ------------------------------------------------------------------------------------------------
+// -x -> (-1) * x, and a - b -> a + (-1) * b, so that like terms meet in one canonical sum.
+struct negation_as_product {
+  template <class X>
+  static constexpr auto rewrite(node<ops::neg, X> const& e) {
+    return detail::make_product(std::tuple_cat(std::make_tuple(c<-1>), detail::factors(arg<0>(e))));
+  }
+};
+struct subtraction_as_sum {
+  template <class A, class B>
+  static constexpr auto rewrite(node<ops::sub, A, B> const& e) {
+    auto negated = detail::make_product(std::tuple_cat(std::make_tuple(c<-1>), detail::factors(arg<1>(e))));
+    return detail::make_sum(std::tuple_cat(detail::terms(arg<0>(e)), detail::terms(negated)));
+  }
+};
+// a / n -> (1/n) * a for an exact constant n != 0; a / 1 is the special case.
+struct division_by_constant {
+  template <class A, std::intmax_t N, std::intmax_t D>
+    requires(N != 0)
+  static constexpr auto rewrite(node<ops::div, A, constant<N, D>> const& e) {
+    return detail::make_product(std::tuple_cat(std::make_tuple(c<D, N>), detail::factors(arg<0>(e))));
+  }
+};
+// 0 / x -> 0 for a non-numeric x (the value at x = 0 is taken by continuity, as for 0 * x).
+struct zero_divided {
+  template <class B>
+    requires(!Numeric<B>)
+  static constexpr auto rewrite(node<ops::div, constant<0>, B> const&) {
+    return c<0>;
+  }
+};
+struct power_one {
+  template <class X>
+  static constexpr auto rewrite(node<ops::ipow<1>, X> const& e) { return arg<0>(e); }
+};
+struct power_zero {
+  template <class X>
+  static constexpr auto rewrite(node<ops::ipow<0>, X> const&) { return c<1>; }
+};
+// where(constant, a, b) picks its branch; where(c, x, x) is x.
+struct select_on_constant {
+  template <std::intmax_t N, std::intmax_t D, class A, class B>
+  static constexpr auto rewrite(node<ops::select, constant<N, D>, A, B> const& e) {
+    if constexpr (N != 0) return arg<1>(e); else return arg<2>(e);
+  }
+};
+struct select_same_branches {
+  template <class C, class A>
+    requires(!detail::contains_literal_v<A>)
+  static constexpr auto rewrite(node<ops::select, C, A, A> const& e) { return arg<1>(e); }
+};
+// Exact folding of ops on rational constants where the result is rational.
+struct fold_exact {
+  template <std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>
+    requires(N2 != 0)
+  static constexpr auto rewrite(node<ops::div, constant<N1, D1>, constant<N2, D2>> const&) {
+    return detail::reduced_constant<N1 * D2, D1 * N2>();
+  }
+  template <class Op, std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>
+    requires(std::is_same_v<Op, ops::less> || std::is_same_v<Op, ops::less_equal> ||
+             std::is_same_v<Op, ops::greater> || std::is_same_v<Op, ops::greater_equal> ||
+             std::is_same_v<Op, ops::equal> || std::is_same_v<Op, ops::not_equal> ||
+             std::is_same_v<Op, ops::min> || std::is_same_v<Op, ops::max>)
+  static constexpr auto rewrite(node<Op, constant<N1, D1>, constant<N2, D2>> const&) {
+    // Compare N1/D1 with N2/D2 exactly (denominators are positive).
+    constexpr auto l = N1 * D2, r = N2 * D1;
+    constexpr bool first_is_smaller_or_equal = l <= r;
+    if constexpr (std::is_same_v<Op, ops::min>) {
+      if constexpr (first_is_smaller_or_equal) return constant<N1, D1>{}; else return constant<N2, D2>{};
+    } else if constexpr (std::is_same_v<Op, ops::max>) {
+      if constexpr (first_is_smaller_or_equal) return constant<N2, D2>{}; else return constant<N1, D1>{};
+    } else {
+      constexpr double one = 1.0;
+      return constant<Op::apply(double(l), double(r)) == one ? 1 : 0>{};
+    }
+  }
+  template <int P, std::intmax_t N, std::intmax_t D>
+    requires(P >= 0 && P <= 4)
+  static constexpr auto rewrite(node<ops::ipow<P>, constant<N, D>> const&) {
+    constexpr auto power = [](std::intmax_t v) { std::intmax_t r = 1; for (int k = 0; k < P; ++k) r *= v; return r; };
+    return detail::reduced_constant<power(N), power(D)>();
+  }
+  static constexpr auto rewrite(node<ops::log, constant<1>> const&) { return c<0>; }
+  static constexpr auto rewrite(node<ops::exp, constant<0>> const&) { return c<1>; }
+  template <std::intmax_t N, std::intmax_t D>
+  static constexpr auto rewrite(node<ops::abs, constant<N, D>> const&) { return constant<(N < 0 ? -N : N), D>{}; }
+};
+// Any other op on numbers only is evaluated in double to a literal.
+struct fold_numeric {
+  template <class Op, class... A>
+    requires(sizeof...(A) > 0 && (Numeric<A> && ...))
+  static constexpr auto rewrite(node<Op, A...> const& e) {
+    return detail::apply_args(e, [](auto const&... a) { return literal{Op::apply(detail::value_of(a)...)}; });
+  }
+};
+
+// ---- reductions ------------------------------------------------------------------------------------------------
+struct reduce_zero {
+  template <class Op, class I>
+    requires(std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+  static constexpr auto rewrite(reduce<Op, I, constant<0>> const&) { return c<0>; }
+};
+// sum_i (n * x) -> n * sum_i x for a number n (linearity; lets like terms meet outside the sum).
+struct reduce_of_scaled {
+  template <class Op, class I, class N, class X>
+    requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) && Numeric<N>)
+  static constexpr auto rewrite(reduce<Op, I, node<ops::mul, N, X>> const& e) {
+    return detail::make_product(std::make_tuple(arg<0>(e.body), reduce<Op, I, X>{arg<1>(e.body)}));
+  }
+};
+
+template <class... Rules>
+struct rule_list {};
+
+// Rules by head op, tried in order. Ops not listed here only get constant folding.
+template <class Op>
+struct rules_for {
+  using type = rule_list<fold_exact, fold_numeric>;
+};
+template <>
+struct rules_for<ops::log> {
+  using type = rule_list<fold_exact, log_of_sigmoid, log_of_one_minus_sigmoid, log_of_exp, log_of_sum_of_exp,
+                         log_of_one_plus_exp, log_of_one_plus, fold_numeric>;
+};
+template <>
+struct rules_for<ops::log1p> {
+  using type = rule_list<log1p_of_exp, fold_numeric>;
+};
+template <>
+struct rules_for<ops::neg> {
+  using type = rule_list<negation_as_product>;
+};
+template <>
+struct rules_for<ops::sub> {
+  using type = rule_list<subtraction_as_sum>;
+};
+template <>
+struct rules_for<ops::div> {
+  using type = rule_list<fold_exact, division_by_constant, zero_divided, fold_numeric>;
+};
+template <int N>
+struct rules_for<ops::ipow<N>> {
+  using type = rule_list<power_one, power_zero, fold_exact, fold_numeric>;
+};
+template <>
+struct rules_for<ops::select> {
+  using type = rule_list<select_on_constant, select_same_branches>;
+};
+struct reduction_rules {
+  using type = rule_list<reduce_zero, reduce_of_scaled>;
+};
+
+}  // namespace lossforge::rewrite

@@ -1,0 +1,69 @@
+#pragma once
+// simplify(e): bottom-up rewriting to a fixpoint. Sums and products are put in canonical form (canonical.hpp); every
+// other node gets the first matching rule of its head op (rules.hpp). The fixpoint is reached when a pass leaves
+// the type unchanged; every rule shrinks the tree or moves it toward the canonical order, so this terminates.
+#include <lossforge/simplify/rules.hpp>
+
+namespace lossforge {
+namespace detail {
+
+template <class E, class... Rules>
+constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
+  constexpr std::size_t count = sizeof...(Rules);
+  constexpr std::size_t first = [] {
+    std::size_t k = 0;
+    ((requires { Rules::rewrite(std::declval<E const&>()); } ? false : (++k, true)) && ...);
+    return k;
+  }();
+  if constexpr (first == count)
+    return e;
+  else
+    return std::tuple_element_t<first, std::tuple<Rules...>>::rewrite(e);
+}
+
+template <class E>
+constexpr auto simplify_once(E const& e);
+
+template <class E>
+constexpr auto rewrite_head(E const& e) {
+  if constexpr (is_add_v<E>)
+    return make_sum(terms(e));
+  else if constexpr (is_mul_v<E>)
+    return make_product(factors(e));
+  else if constexpr (is_node_v<E>)
+    return apply_first_rule(e, typename rewrite::rules_for<typename node_op<E>::type>::type{});
+  else if constexpr (is_reduce_v<E>)
+    return apply_first_rule(e, rewrite::reduction_rules::type{});
+  else
+    return e;
+}
+
+template <class E>
+constexpr auto simplify_once(E const& e) {
+  if constexpr (is_access_v<E>)
+    return map_slots(e, [](auto const& s) { return simplify_once(s); });
+  else if constexpr (is_node_v<E>)
+    return rewrite_head(map_args(e, [](auto const& a) { return simplify_once(a); }));
+  else if constexpr (is_reduce_v<E>)
+    return [&]<class Op, class I, class B>(reduce<Op, I, B> const& r) {
+      auto body = simplify_once(r.body);
+      return rewrite_head(reduce<Op, I, decltype(body)>{body});
+    }(e);
+  else
+    return e;
+}
+
+}  // namespace detail
+
+// The simplified form of e: equal to e wherever e is defined, canonical, and idempotent (simplify(simplify(e))
+// has the type of simplify(e)).
+template <Operand E>
+constexpr auto simplify(E const& e) {
+  auto once = detail::simplify_once(as_expression(e));
+  if constexpr (std::is_same_v<decltype(once), expression_t<E>>)
+    return once;
+  else
+    return simplify(once);
+}
+
+}  // namespace lossforge
