@@ -159,7 +159,7 @@ printed print_node(node<Op, A...> const& n) {
     if constexpr (std::is_same_v<std::remove_cvref_t<decltype(arg<0>(n))>, constant<-1>>)
       return {"-" + group<S>(r, power), unary};
     else
-      return {group<S>(l, product) + (latex ? " \\cdot " : " * ") + group<S>(r, product + 1), product};
+      return {group<S>(l, product) + (latex ? " \\cdot " : " * ") + group<S>(r, product), product};
   } else if constexpr (std::is_same_v<Op, ops::div>) {
     auto l = child(std::integral_constant<std::size_t, 0>{});
     auto r = child(std::integral_constant<std::size_t, 1>{});

@@ -84,6 +84,15 @@ struct division_by_constant {
     return detail::make_product(std::tuple_cat(std::make_tuple(c<D, N>), detail::factors(arg<0>(e))));
   }
 };
+// (n * a) / b -> n * (a / b) for a number n, so that signs and factors meet in one canonical product.
+struct division_of_scaled {
+  template <class N, class A, class B>
+    requires Numeric<N>
+  static constexpr auto rewrite(node<ops::div, node<ops::mul, N, A>, B> const& e) {
+    auto const& numerator = arg<0>(e);
+    return detail::make_product(std::make_tuple(arg<0>(numerator), arg<1>(numerator) / arg<1>(e)));
+  }
+};
 // 0 / x -> 0 for a non-numeric x (the value at x = 0 is taken by continuity, as for 0 * x).
 struct zero_divided {
   template <class B>
@@ -199,7 +208,7 @@ struct rules_for<ops::sub> {
 };
 template <>
 struct rules_for<ops::div> {
-  using type = rule_list<fold_exact, division_by_constant, zero_divided, fold_numeric>;
+  using type = rule_list<fold_exact, division_by_constant, division_of_scaled, zero_divided, fold_numeric>;
 };
 template <int N>
 struct rules_for<ops::ipow<N>> {

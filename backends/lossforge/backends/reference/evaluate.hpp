@@ -18,6 +18,7 @@
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
+#include <lossforge/dsl/transform.hpp>
 #include <lossforge/print/print.hpp>
 
 namespace lossforge::reference {
@@ -105,15 +106,36 @@ shape_t source_shape(Bindings const& b) {
   }
 }
 
-// The extent of index I over body E: every tensor that I indexes must agree (bare tensors: the same shape).
-template <class I, class E, class Bindings>
+// All accesses anywhere in E (bound occurrences too) that index by I.
+template <class I, class E>
+struct any_extent_sources {
+  using type = type_list<>;
+};
+template <class I, class S, class... Sl>
+struct any_extent_sources<I, access<S, Sl...>> {
+  using type = extent_sources_t<I, access<S, Sl...>>;
+};
+template <class I, class Op, class... A>
+struct any_extent_sources<I, node<Op, A...>> {
+  using type = set_union_t<typename any_extent_sources<I, A>::type...>;
+};
+template <class I, class Op, class J, class B>
+struct any_extent_sources<I, reduce<Op, J, B>> {
+  using type = typename any_extent_sources<I, B>::type;
+};
+
+// The extent of index I. A named index has one extent throughout the expression (Root), as a letter in einsum
+// does; the flat index of bare tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w)
+// may run over tensors of different sizes. Every tensor that supplies the extent must agree.
+template <class I, class E, class Root, class Bindings>
 shape_t resolve_extent(Bindings const& b) {
   if constexpr (is_gradient_index<I>::value) {
     return [&]<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
       return source_shape<X, P>(b);
     }(std::type_identity<I>{});
   } else {
-    using sources = extent_sources_t<I, E>;
+    using sources = std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, E>,
+                                       typename any_extent_sources<I, Root>::type>;
     static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
     shape_t shape;
     std::string first_name;
@@ -135,7 +157,7 @@ shape_t resolve_extent(Bindings const& b) {
 }
 
 // ---- evaluation ------------------------------------------------------------------------------------------------
-template <class T, class E, class Bindings>
+template <class T, class Root, class E, class Bindings>
 T eval(E const& e, Bindings const& b, environment& env);
 
 template <class S, class Bindings>
@@ -146,7 +168,7 @@ void check_rank(int accessed, Bindings const& b) {
                                 " indices but is bound to shape " + shape_string(t.shape));
 }
 
-template <class T, class S, class... Slots, class Bindings>
+template <class T, class Root, class S, class... Slots, class Bindings>
 T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env) {
   auto const& t = tensor_of<S>(b);
   if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
@@ -159,7 +181,7 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
         if constexpr (Index<Slot>) {
           position[K] = env.template find<Slot>().value;
         } else {
-          double const v = eval<double>(slot, b, env);
+          double const v = eval<double, Root>(slot, b, env);
           std::ptrdiff_t const extent = t.shape[K];
           if (!(v >= 0 && v < double(extent)))
             throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
@@ -173,13 +195,13 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
   }
 }
 
-template <class T, class Op, class I, class B, class Bindings>
+template <class T, class Root, class Op, class I, class B, class Bindings>
 T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
-  std::ptrdiff_t const n = element_count(resolve_extent<I, B>(b));
+  std::ptrdiff_t const n = element_count(resolve_extent<I, B, Root>(b));
   auto& state = env.template push<I>(n);
   auto body = [&](std::ptrdiff_t k) {
     state.value = k;
-    return eval<T>(r.body, b, env);
+    return eval<T, Root>(r.body, b, env);
   };
   T result;
   if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
@@ -214,7 +236,7 @@ T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
   return result;
 }
 
-template <class T, class E, class Bindings>
+template <class T, class Root, class E, class Bindings>
 T eval(E const& e, Bindings const& b, environment& env) {
   if constexpr (Constant<E>) {
     return T(value_of(e));
@@ -225,18 +247,47 @@ T eval(E const& e, Bindings const& b, environment& env) {
   } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
     return [&]<class I>(extent<I>) { return T(env.template find<I>().extent); }(e);
   } else if constexpr (is_access_v<E>) {
-    return eval_access<T>(e, b, env);
+    return eval_access<T, Root>(e, b, env);
   } else if constexpr (is_reduce_v<E>) {
-    return eval_reduce<T>(e, b, env);
+    return eval_reduce<T, Root>(e, b, env);
   } else if constexpr (is_node_v<E>) {
     using Op = typename node_op<E>::type;
     if constexpr (std::is_same_v<Op, ops::select>)  // lazy: only the chosen branch runs
-      return eval<T>(arg<0>(e), b, env) != T(0) ? eval<T>(arg<1>(e), b, env) : eval<T>(arg<2>(e), b, env);
+      return eval<T, Root>(arg<0>(e), b, env) != T(0) ? eval<T, Root>(arg<1>(e), b, env)
+                                                        : eval<T, Root>(arg<2>(e), b, env);
     else
-      return apply_args(e, [&](auto const&... a) { return Op::apply(eval<T>(a, b, env)...); });
+      return apply_args(e, [&](auto const&... a) { return Op::apply(eval<T, Root>(a, b, env)...); });
   } else {
     return T(b.template get<E>());  // scalar symbol
   }
+}
+
+// Free indices in output order: the gradient indices by (depth, position), so a gradient has its tensor's shape;
+// then the others in order of appearance.
+template <class I>
+constexpr int output_rank() {
+  if constexpr (is_gradient_index<I>::value)
+    return []<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
+      return D * 64 + P + 1;
+    }(std::type_identity<I>{});
+  else
+    return 1 << 20;
+}
+template <class... I>
+constexpr auto output_order(type_list<I...>) {
+  return []<std::size_t... K>(std::index_sequence<K...>) {
+    constexpr auto order = [] {
+      constexpr std::array<int, sizeof...(I)> rank{output_rank<I>()...};
+      std::array<std::size_t, sizeof...(I)> o{};
+      for (std::size_t a = 0; a < o.size(); ++a) {
+        std::size_t r = 0;
+        for (std::size_t b = 0; b < o.size(); ++b) r += rank[b] < rank[a] || (rank[b] == rank[a] && b < a);
+        o[r] = a;
+      }
+      return o;
+    }();
+    return type_list<std::tuple_element_t<order[K], std::tuple<I...>>...>{};
+  }(std::index_sequence_for<I...>{});
 }
 
 }  // namespace detail
@@ -251,15 +302,15 @@ auto evaluate(E const& expression, Bindings const& b) {
   using free = free_indices_t<expr>;
   detail::environment env;
   if constexpr (free::size == 0) {
-    return detail::eval<T>(e, b, env);
+    return detail::eval<T, expr>(e, b, env);
   } else {
     return [&]<class... I>(type_list<I...>) {
-      std::array<shape_t, sizeof...(I)> shapes{detail::resolve_extent<I, expr>(b)...};
+      std::array<shape_t, sizeof...(I)> shapes{detail::resolve_extent<I, expr, expr>(b)...};
       host_array<T> out;
       for (auto const& s : shapes) out.shape.insert(out.shape.end(), s.begin(), s.end());
       std::ptrdiff_t const total = element_count(out.shape);
       out.values.resize(std::size_t(total));
-      std::array<std::ptrdiff_t, sizeof...(I)> extents{element_count(detail::resolve_extent<I, expr>(b))...};
+      std::array<std::ptrdiff_t, sizeof...(I)> extents{element_count(detail::resolve_extent<I, expr, expr>(b))...};
       std::array<detail::index_state*, sizeof...(I)> states{};
       std::size_t k = 0;
       ((states[k] = &env.template push<I>(extents[k]), ++k), ...);
@@ -269,10 +320,10 @@ auto evaluate(E const& expression, Bindings const& b) {
           states[d]->value = rest % extents[d];
           rest /= extents[d];
         }
-        out.values[std::size_t(flat)] = detail::eval<T>(e, b, env);
+        out.values[std::size_t(flat)] = detail::eval<T, expr>(e, b, env);
       }
       return out;
-    }(free{});
+    }(decltype(detail::output_order(free{})){});
   }
 }
 

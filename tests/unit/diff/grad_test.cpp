@@ -1,0 +1,130 @@
+// grad(): derivatives of whole losses with respect to tensors and runtime scalars, checked against central finite
+// differences; the shape of what grad builds (pull form, select for gathers, simplified types); second derivatives.
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <lossforge/backends/reference/evaluate.hpp>
+#include <lossforge/lossforge.hpp>
+#include <tests/support/gradient_check.hpp>
+#include <type_traits>
+
+namespace lf = lossforge;
+using namespace lf::literals;
+using lf::test::check_tensor_gradient;
+using lf::test::close;
+using lf::test::tolerance;
+
+namespace {
+constexpr lf::tensor<"p"> p;
+constexpr lf::tensor<"g"> g;
+constexpr lf::tensor<"wts"> wts;
+constexpr lf::scalar<"w"> w;
+constexpr lf::scalar<"s"> s;
+constexpr lf::tensor<"x", 2> x;
+constexpr lf::int_tensor<"t", 1> t;
+constexpr lf::index<"i"> i;
+constexpr lf::index<"c"> c;
+constexpr lf::scalar<"x"> xs;
+
+constexpr auto dice = 1_c - 2_c * lf::sum(p * g) / (lf::sum(p * p) + lf::sum(g * g));
+constexpr auto bce = -lf::mean(g * lf::log(p) + (1_c - g) * lf::log(1_c - p));
+constexpr auto combo = dice + w * bce;
+constexpr auto cross_entropy = lf::mean(i, lf::logsumexp(c, x(i, c)) - x(i, t(i)));
+
+std::vector<double> const probabilities{0.2, 0.7, 0.9, 0.4, 0.55, 0.05};
+std::vector<double> const truth{0, 1, 1, 0, 1, 0};
+std::vector<double> const logits{1.0, 2.0, -0.5, 0.25, -1.5, 0.75, 3.0, 0.0, 2.5, -2.0, 1.0, 1.0};
+std::vector<long> const targets{2, 0, 3};
+}  // namespace
+
+TEMPLATE_TEST_CASE("gradients of Dice, BCE and Combo match finite differences", "[grad]", float, double) {
+  std::vector<TestType> truth_t(truth.begin(), truth.end());
+  auto with = [&](auto view) { return lf::bind(p = view, g = lf::host_view(truth_t, {2, 3}), w = TestType(0.5)); };
+  check_tensor_gradient<TestType>(dice, p, probabilities, {2, 3}, with);
+  check_tensor_gradient<TestType>(bce, p, probabilities, {2, 3}, with);
+  check_tensor_gradient<TestType>(combo, p, probabilities, {2, 3}, with);
+}
+
+TEMPLATE_TEST_CASE("cross-entropy's gradient is softmax minus the one-hot target", "[grad]", float, double) {
+  auto with = [&](auto view) { return lf::bind(x = view, t = lf::host_view(targets, {3})); };
+  check_tensor_gradient<TestType>(cross_entropy, x, logits, {3, 4}, with);
+  // The same loss written with an explicit one-hot mask and log_softmax has the same gradient.
+  constexpr auto masked = lf::mean(i, lf::sum(c, -(c == t(i)) * lf::log_softmax(c, x(i, c))));
+  check_tensor_gradient<TestType>(masked, x, logits, {3, 4}, with);
+  // Label smoothing 0.1 over 4 classes, and a where() that ignores targets equal to -100.
+  constexpr auto smoothed = lf::mean(i, lf::sum(c, -((1_c - lf::c<1, 10>) * (c == t(i)) + lf::c<1, 40>) *
+                                                       lf::log_softmax(c, x(i, c))));
+  check_tensor_gradient<TestType>(smoothed, x, logits, {3, 4}, with);
+}
+
+TEST_CASE("a gather differentiates to a select, never a scatter", "[grad][pull]") {
+  auto const d = lf::grad(lf::sum(i, x(i, t(i))), x);
+  // d/dx[i,c] = (t[i] == c): one comparison per gradient element, evaluated at that element's own index.
+  using gi = lf::gradient_index<std::remove_cvref_t<decltype(x)>, 0, 1, "i">;
+  using gc = lf::gradient_index<std::remove_cvref_t<decltype(x)>, 1, 1, "j1">;
+  STATIC_REQUIRE(std::is_same_v<std::remove_cvref_t<decltype(d)>,
+                                lf::node<lf::ops::equal, gc, lf::access<std::remove_cvref_t<decltype(t)>, gi>>> ||
+                 std::is_same_v<std::remove_cvref_t<decltype(d)>,
+                                lf::node<lf::ops::equal, lf::access<std::remove_cvref_t<decltype(t)>, gi>, gc>>);
+  auto const value = lf::reference::evaluate(d, lf::bind(x = lf::host_view(logits, {3, 4}), t = lf::host_view(targets, {3})));
+  for (int r = 0; r < 3; ++r)
+    for (int k = 0; k < 4; ++k) CHECK(value.values[r * 4 + k] == (k == targets[r] ? 1.0 : 0.0));
+}
+
+TEST_CASE("grad builds simplified types", "[grad][types]") {
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(xs * xs, xs)), decltype(2_c * xs)>);
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(3_c * xs + 1_c, xs)), lf::constant<3>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(lf::exp(xs), xs)), decltype(lf::exp(xs))>);
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(lf::log(lf::sigmoid(xs)), xs)), decltype(lf::sigmoid(lf::c<-1> * xs))>);
+  // An elementwise loss's gradient has no reduction left in it: one pass can write it.
+  auto const d = lf::grad(lf::mean(lf::square(p - g)), p);
+  STATIC_REQUIRE(!lf::detail::is_reduce_v<std::remove_cvref_t<decltype(d)>>);
+  CHECK(lf::to_text(d) == "2 * (p - g) / N");
+}
+
+TEMPLATE_TEST_CASE("gradients with respect to runtime scalars", "[grad][scalar]", float, double) {
+  using T = TestType;
+  std::vector<T> pv(probabilities.begin(), probabilities.end()), gv(truth.begin(), truth.end());
+  std::vector<double> pd(probabilities), gd(truth);
+  auto at = [&](auto const& e, double wv, double sv) {  // in T
+    return lf::reference::evaluate<T>(e, lf::bind(p = lf::host_view(pv, {6}), g = lf::host_view(gv, {6}), w = T(wv), s = T(sv)));
+  };
+  auto at_double = [&](auto const& e, double wv, double sv) {  // the finite-difference oracle runs in double
+    return lf::reference::evaluate(e, lf::bind(p = lf::host_view(pd, {6}), g = lf::host_view(gd, {6}), w = wv, s = sv));
+  };
+  // A temperature-scaled loss: d/ds of mean(softplus(s * p) - g * s * p), and of combo with respect to its weight.
+  constexpr auto tempered = lf::mean(lf::softplus(s * p) - g * s * p) + w * w * lf::sum(p);
+  auto const [dw, ds] = lf::grad(tempered, w, s);
+  double const h = 1e-6;
+  CHECK(close(at(dw, 0.3, 1.7), (at_double(tempered, 0.3 + h, 1.7) - at_double(tempered, 0.3 - h, 1.7)) / (2 * h), tolerance<T>::finite_difference));
+  CHECK(close(at(ds, 0.3, 1.7), (at_double(tempered, 0.3, 1.7 + h) - at_double(tempered, 0.3, 1.7 - h)) / (2 * h), tolerance<T>::finite_difference));
+  CHECK(close(at(lf::grad(combo, w), 0.5, 0), at(bce, 0, 0), tolerance<T>::value));
+}
+
+TEST_CASE("second derivatives", "[grad][second]") {
+  auto at = [](auto const& e, double v) { return lf::reference::evaluate(e, lf::bind(xs = v)); };
+  // Closed forms: (x^3)'' = 6x, sigmoid'' = s(1-s)(1-2s), (log(1+x^2))'' = 2(1-x^2)/(1+x^2)^2.
+  CHECK(close(at(lf::grad(lf::grad(lf::pow<3>(xs), xs), xs), 1.5), 9.0, 1e-14));
+  double const sv = 1 / (1 + std::exp(-0.7));
+  CHECK(close(at(lf::grad(lf::grad(lf::sigmoid(xs), xs), xs), 0.7), sv * (1 - sv) * (1 - 2 * sv), 1e-14));
+  CHECK(close(at(lf::grad(lf::grad(lf::log1p(xs * xs), xs), xs), 0.4), 2 * (1 - 0.16) / std::pow(1.16, 2), 1e-14));
+  // A Hessian over a tensor: d2/dp[a]dp[b] sum(p^3) = 6 p[a] delta(a, b).
+  std::vector<double> pv{0.5, -1.0, 2.0};
+  auto const hessian = lf::reference::evaluate(lf::grad(lf::grad(lf::sum(lf::pow<3>(p)), p), p), lf::bind(p = lf::host_view(pv, {3})));
+  REQUIRE(hessian.shape == lf::shape_t{3, 3});
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) CHECK(hessian.values[a * 3 + b] == (a == b ? 6 * pv[a] : 0.0));
+}
+
+TEMPLATE_TEST_CASE("a composite over two differentiable tensors: CE + L1 + L2 on weights", "[grad]", float, double) {
+  constexpr auto l1 = lf::sum(lf::abs(wts));
+  constexpr auto l2 = lf::sum(lf::square(wts));
+  constexpr auto total = cross_entropy + lf::c<1, 100> * l1 + lf::c<1, 1000> * l2;
+  std::vector<double> weights{0.5, -0.25, 1.5, -2.0, 0.125};
+  std::vector<TestType> weights_t(weights.begin(), weights.end()), logits_t(logits.begin(), logits.end());
+  check_tensor_gradient<TestType>(total, x, logits, {3, 4}, [&](auto view) {
+    return lf::bind(x = view, t = lf::host_view(targets, {3}), wts = lf::host_view(weights_t, {5}));
+  });
+  check_tensor_gradient<TestType>(total, wts, weights, {5}, [&](auto view) {
+    return lf::bind(x = lf::host_view(logits_t, {3, 4}), t = lf::host_view(targets, {3}), wts = view);
+  });
+}
