@@ -36,19 +36,11 @@ template <class I, class To>
 struct target_of<mapping<I, To>, I> {
   using type = To;
 };
-template <class... Ts>
-struct first_non_void {
-  using type = void;
-};
-template <class T, class... Ts>
-struct first_non_void<T, Ts...> {
-  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Ts...>::type, T>;
-};
 template <class Sigma, class I>
 struct mapping_target;
 template <class... M, class I>
 struct mapping_target<detail::type_list<M...>, I> {
-  using type = typename first_non_void<typename target_of<M, I>::type...>::type;
+  using type = typename detail::first_non_void_type<typename target_of<M, I>::type...>::type;
 };
 
 template <class From, class To>
@@ -117,7 +109,7 @@ constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
   auto body_terms = derive<X, Indices>(r.body);
   return std::apply(
       [&]<class... Sigma, class... C>(contribution<Sigma, C> const&... terms) {
-        auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
+        [[maybe_unused]] auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
           auto weighted = reduction_weight(r, term.coefficient);
           using target = typename mapping_target<S, I>::type;
           if constexpr (std::is_void_v<target>) {
@@ -177,6 +169,29 @@ constexpr auto close(contribution<Sigma, C> const& term) {
   }(Sigma{});
 }
 
+// A derivative that does not depend on some position of X (grad(sum(p), p) = 1) still has X's shape.
+template <class X, class Indices, class Loss, class D>
+constexpr auto shaped_like(D const& derivative) {
+  if constexpr (TensorSymbol<X>) {
+    using uses = detail::symbol_uses<X, Loss>;
+    using positions = std::conditional_t<uses::flat, std::integer_sequence<int, flat_position>,
+                                         std::make_integer_sequence<int, uses::rank>>;
+    return [&]<int... P>(std::integer_sequence<int, P...>) {
+      using missing = decltype((detail::type_list<>{} + ... +
+                                std::conditional_t<detail::contains_v<detail::free_indices_t<D>, typename Indices::template at<P>>,
+                                                   detail::type_list<>, detail::type_list<ones<typename Indices::template at<P>>>>{}));
+      if constexpr (missing::size == 0)
+        return derivative;
+      else
+        return [&]<class... O>(detail::type_list<O...>) {
+          return detail::make_product(std::make_tuple(derivative, O{}...));
+        }(missing{});
+    }(positions{});
+  } else {
+    return derivative;
+  }
+}
+
 template <class X, class Loss>
 constexpr auto grad_one(Loss const& loss) {
   using uses = detail::symbol_uses<X, Loss>;
@@ -197,7 +212,8 @@ constexpr auto grad_one(Loss const& loss) {
     using indices = gradient_indices<X, Loss, detail::gradient_depth_v<Loss> + 1>;
     // Differentiate the simplified loss, so that the stable forms (log_sigmoid, logsumexp) are what is derived.
     auto terms = derive<X, indices>(simplify(loss));
-    return simplify(std::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
+    auto derivative = simplify(std::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
+    return shaped_like<X, indices, Loss>(derivative);
   }
 }
 

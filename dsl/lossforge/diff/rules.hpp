@@ -166,8 +166,14 @@ template <> struct derivative_rule<ops::greater_equal> : comparison_rule<ops::gr
 template <> struct derivative_rule<ops::equal> : comparison_rule<ops::equal> {};
 template <> struct derivative_rule<ops::not_equal> : comparison_rule<ops::not_equal> {};
 
+// Rules that build the upstream contribution themselves (chain) rather than a partial to multiply it by.
+template <class Op>
+inline constexpr bool routes_upstream = false;
+
 // where(c, a, b) routes the upstream value into the chosen branch; the other branch gets an exact zero even where
 // the upstream value is infinite (0 * inf would be NaN).
+template <>
+inline constexpr bool routes_upstream<ops::select> = true;
 template <>
 struct derivative_rule<ops::select> {
   template <std::size_t K, class C, class A, class B, class Upstream>
@@ -183,7 +189,7 @@ template <std::size_t K, class Op, class... A, class Upstream>
 constexpr auto chain(node<Op, A...> const& n, Upstream const& u) {
   using rule = derivative_rule<Op>;
   return detail::apply_args(n, [&](auto const&... args) {
-    if constexpr (requires { rule::template chain<K>(u, args...); }) {
+    if constexpr (routes_upstream<Op>) {
       return rule::template chain<K>(u, args...);
     } else {
       auto p = rule::template partial<K>(args...);

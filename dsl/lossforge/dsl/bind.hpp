@@ -27,8 +27,9 @@ struct bindings {
   constexpr auto const& get() const {
     static_assert(has<Symbol>, LOSSFORGE_MSG_MISSING_BINDING);
     constexpr std::size_t position = [] {
+      constexpr bool matches[] = {detail::binds_v<Symbol, Bindings>..., true};
       std::size_t k = 0;
-      ((detail::binds_v<Symbol, Bindings> ? false : (++k, true)) && ...);
+      while (!matches[k]) ++k;
       return k;
     }();
     return std::get<position>(items).value;

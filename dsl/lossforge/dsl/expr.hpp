@@ -52,6 +52,10 @@ struct literal {
 template <class Index>
 struct extent {};
 
+// The number 1 at every position of Index: what makes grad(sum(p), p) a tensor of ones rather than the number 1.
+template <class Index>
+struct ones {};
+
 // ---- interior nodes --------------------------------------------------------------------------------------------
 
 // Element of a tensor symbol. Each slot is an index type or, for a gather such as x(i, t(i)), an integer-valued
@@ -103,6 +107,7 @@ template <fixed_string N> struct is_expression<scalar<N>> : std::true_type {};
 template <std::intmax_t N, std::intmax_t D> struct is_expression<constant<N, D>> : std::true_type {};
 template <> struct is_expression<literal> : std::true_type {};
 template <class I> struct is_expression<extent<I>> : std::true_type {};
+template <class I> struct is_expression<ones<I>> : std::true_type {};
 template <class S, class... Sl> struct is_expression<access<S, Sl...>> : std::true_type {};
 template <class Op, class... A> struct is_expression<node<Op, A...>> : std::true_type {};
 template <class Op, class I, class B> struct is_expression<reduce<Op, I, B>> : std::true_type {};

@@ -21,6 +21,10 @@ template <class I>
 struct free_indices<extent<I>> {
   using type = type_list<I>;
 };
+template <class I>
+struct free_indices<ones<I>> {
+  using type = type_list<I>;
+};
 template <class S, class... Slots>
 struct free_indices<access<S, Slots...>> {
   using type = set_union_t<free_indices_t<Slots>...>;

@@ -1,6 +1,7 @@
 #pragma once
 // Replaces every free occurrence of index From by index To. A reduction over From shadows it. To is always a
 // gradient index, which no reduction binds, so no capture can occur.
+#include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/transform.hpp>
 
 namespace lossforge::detail {
@@ -9,6 +10,8 @@ template <class From, class To, class E>
 constexpr auto substitute(E const& e);
 template <class From, class To, class S, class... Sl>
 constexpr auto substitute(access<S, Sl...> const& a);
+template <class From, class To, class A>
+constexpr auto substitute(witness<A> const&);
 template <class From, class To, class Op, class... A>
 constexpr auto substitute(node<Op, A...> const& n);
 template <class From, class To, class Op, class I, class B>
@@ -20,8 +23,14 @@ constexpr auto substitute(E const& e) {
     return To{};
   else if constexpr (std::is_same_v<E, extent<From>>)
     return extent<To>{};
+  else if constexpr (std::is_same_v<E, ones<From>>)
+    return ones<To>{};
   else
     return e;
+}
+template <class From, class To, class A>
+constexpr auto substitute(witness<A> const&) {
+  return witness<decltype(substitute<From, To>(A{}))>{};
 }
 template <class From, class To, class S, class... Sl>
 constexpr auto substitute(access<S, Sl...> const& a) {

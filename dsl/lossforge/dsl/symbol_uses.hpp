@@ -90,7 +90,7 @@ template <int P>
 constexpr auto default_index_name() {
   constexpr char names[][3] = {"j0", "j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8", "j9"};
   static_assert(P < 10, "lossforge: tensors of rank above 10 are not supported");
-  return fixed_string<3>(names[P]);
+  return fixed_string(names[P]);
 }
 
 template <class X, class E>
@@ -106,12 +106,18 @@ struct symbol_uses {
   static constexpr bool repeated_index = []<class... A>(type_list<A...>) {
     return (access_facts<A>::repeated_index || ...);
   }(accesses{});
+  static constexpr bool flat = []<class... A>(type_list<A...>) { return (access_facts<A>::flat && ...); }(accesses{});
+  static constexpr int rank = []<class... A>(type_list<A...>) {
+    int r = 0;
+    ((r = access_facts<A>::rank), ...);
+    return r;
+  }(accesses{});
 
   // The name the P-th gradient index prints with: the index at position P of the first access that has one there.
   template <int P>
   static constexpr auto pick_name() {
     if constexpr (P == flat_position) {
-      return fixed_string<1>("");
+      return fixed_string("");
     } else {
       return []<class... A>(type_list<A...>) {
         constexpr std::size_t count = sizeof...(A);

@@ -70,4 +70,13 @@ struct remove_type<type_list<Ts...>, T> {
 template <class List, class T>
 using remove_type_t = typename remove_type<List, T>::type;
 
+template <class... Ts>
+struct first_non_void_type {
+  using type = void;
+};
+template <class T, class... Ts>
+struct first_non_void_type<T, Ts...> {
+  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void_type<Ts...>::type, T>;
+};
+
 }  // namespace lossforge::detail

@@ -90,10 +90,10 @@ std::string index_name() {
   if constexpr (std::is_same_v<I, flat_index>)
     return "";
   else if constexpr (requires { detail::index_name<I>::value; })
-    return std::string(detail::index_name<I>::value.view());
+    return std::string(detail::index_name<I>::value.str());
   else
     return [&]<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
-      std::string name = P == flat_position ? "k" : std::string(N.view());
+      std::string name = P == flat_position ? "k" : std::string(N.str());
       return name + std::string(std::size_t(D > 1 ? D - 1 : 0), '\'');
     }(std::type_identity<I>{});
 }
@@ -104,7 +104,7 @@ printed to_printed(E const& e);
 
 template <style S, class... Slots, class Sym>
 printed print_access(access<Sym, Slots...> const& a) {
-  std::string name(Sym::name.view());
+  std::string name(Sym::name.str());
   if constexpr (sizeof...(Slots) == 1 && (detail::is_flat_slot_v<Slots> && ...)) return {name, atom};
   std::string inside;
   [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -212,6 +212,8 @@ printed to_printed(E const& e) {
       std::string name = index_name<I>();
       return {latex ? "N_{" + name + "}" : "N_" + name, atom};
     }(e);
+  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+    return {latex ? "\\mathbb{1}" : "1", atom};
   } else if constexpr (detail::is_access_v<E>) {
     return print_access<S>(e);
   } else if constexpr (detail::is_node_v<E>) {
@@ -228,7 +230,7 @@ printed to_printed(E const& e) {
       }
     }(e);
   } else {
-    return {std::string(E::name.view()), atom};  // scalar symbol
+    return {std::string(E::name.str()), atom};  // scalar symbol
   }
 }
 

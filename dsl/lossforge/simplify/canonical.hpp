@@ -7,6 +7,7 @@
 #include <string_view>
 #include <tuple>
 
+#include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/operators.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 
@@ -167,10 +168,20 @@ template <class T> struct is_numeric : std::bool_constant<Numeric<T>> {};
 template <class T> struct is_not_numeric : std::bool_constant<!Numeric<T>> {};
 
 // coefficient * (sorted product of the other factors), with 0 and 1 coefficients removed.
+// Factors that carry shape and must survive a zero coefficient.
+template <class T> struct is_shape_carrier : std::false_type {};
+template <class I> struct is_shape_carrier<ones<I>> : std::true_type {};
+template <class A> struct is_shape_carrier<witness<A>> : std::true_type {};
+
 template <class Coefficient, class... Fs>
 constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& others) {
   if constexpr (std::is_same_v<Coefficient, constant<0>>) {
-    return c<0>;
+    // Zero, but a zero that keeps the shape its ones<I> and witness<A> factors give it.
+    auto shape = keep_if<is_shape_carrier>(others);
+    if constexpr (std::tuple_size_v<decltype(shape)> == 0)
+      return c<0>;
+    else
+      return node<ops::mul, constant<0>, decltype(left_chain<ops::mul>(shape))>{make_tuple(c<0>, left_chain<ops::mul>(shape))};
   } else if constexpr (sizeof...(Fs) == 0) {
     return coefficient;
   } else {
@@ -233,8 +244,9 @@ constexpr auto rebuild(C coefficient, R const& rest) {
 
 template <class T, class... Ts>
 constexpr std::size_t first_index_of(std::tuple<Ts...>) {
+  constexpr bool same[] = {std::is_same_v<Ts, T>..., true};
   std::size_t k = 0;
-  ((std::is_same_v<Ts, T> ? false : (++k, true)) && ...);
+  while (!same[k]) ++k;
   return k;
 }
 template <class Rest, class C, class R>

@@ -157,10 +157,14 @@ struct fold_exact {
   template <std::intmax_t N, std::intmax_t D>
   static constexpr auto rewrite(node<ops::abs, constant<N, D>> const&) { return constant<(N < 0 ? -N : N), D>{}; }
 };
-// Any other op on numbers only is evaluated in double to a literal.
+// An op whose scalar semantics can run at compile time (arithmetic, comparisons, min/max) folds numbers to a
+// literal. Transcendental functions of literals stay: they cost one evaluation per kernel, not per element.
+template <class Op, class... A>
+concept ConstantFoldable = requires { typename std::integral_constant<int, (Op::apply((A{}, 1.0)...), 0)>; };
+
 struct fold_numeric {
   template <class Op, class... A>
-    requires(sizeof...(A) > 0 && (Numeric<A> && ...))
+    requires(sizeof...(A) > 0 && (Numeric<A> && ...) && ConstantFoldable<Op, A...>)
   static constexpr auto rewrite(node<Op, A...> const& e) {
     return detail::apply_args(e, [](auto const&... a) { return literal{Op::apply(detail::value_of(a)...)}; });
   }

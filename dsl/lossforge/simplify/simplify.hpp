@@ -2,6 +2,7 @@
 // simplify(e): bottom-up rewriting to a fixpoint. Sums and products are put in canonical form (canonical.hpp); every
 // other node gets the first matching rule of its head op (rules.hpp). The fixpoint is reached when a pass leaves
 // the type unchanged; every rule shrinks the tree or moves it toward the canonical order, so this terminates.
+#include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/simplify/rules.hpp>
 
 namespace lossforge {
@@ -11,8 +12,9 @@ template <class E, class... Rules>
 constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
   constexpr std::size_t count = sizeof...(Rules);
   constexpr std::size_t first = [] {
+    constexpr bool matches[] = {requires { Rules::rewrite(std::declval<E const&>()); }..., true};
     std::size_t k = 0;
-    ((requires { Rules::rewrite(std::declval<E const&>()); } ? false : (++k, true)) && ...);
+    while (!matches[k]) ++k;
     return k;
   }();
   if constexpr (first == count)
@@ -38,6 +40,17 @@ constexpr auto rewrite_head(E const& e) {
     return e;
 }
 
+// If simplifying a reduction's body removed every tensor its index takes its extent from, a witness keeps one.
+template <class I, class Original, class Body>
+constexpr auto keep_extent_source(Body const& body) {
+  using kept = typename first_indexing_access<I, Body>::type;
+  using lost = typename first_indexing_access<I, Original>::type;
+  if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>)
+    return body;
+  else
+    return make_product(std::make_tuple(body, witness<lost>{}));
+}
+
 template <class E>
 constexpr auto simplify_once(E const& e) {
   if constexpr (is_access_v<E>)
@@ -46,7 +59,7 @@ constexpr auto simplify_once(E const& e) {
     return rewrite_head(map_args(e, [](auto const& a) { return simplify_once(a); }));
   else if constexpr (is_reduce_v<E>)
     return [&]<class Op, class I, class B>(reduce<Op, I, B> const& r) {
-      auto body = simplify_once(r.body);
+      auto body = keep_extent_source<I, B>(simplify_once(r.body));
       return rewrite_head(reduce<Op, I, decltype(body)>{body});
     }(e);
   else

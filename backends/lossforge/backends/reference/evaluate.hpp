@@ -17,6 +17,7 @@
 #include <lossforge/backends/reference/host_tensor.hpp>
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
+#include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/print/print.hpp>
@@ -24,35 +25,6 @@
 namespace lossforge::reference {
 namespace detail {
 using namespace lossforge::detail;
-
-// ---- where an index's extent comes from ------------------------------------------------------------------------
-// A source is (tensor symbol, slot position); flat_position means "all elements of a bare tensor".
-template <class Symbol, int Position>
-struct extent_source {};
-
-template <class I, class E>
-struct extent_sources {
-  using type = type_list<>;
-};
-template <class I, class E>
-using extent_sources_t = typename extent_sources<I, E>::type;
-template <class I, class S, class... Sl>
-struct extent_sources<I, access<S, Sl...>> {
-  template <std::size_t... K>
-  static auto own(std::index_sequence<K...>)
-      -> set_union_t<std::conditional_t<std::is_same_v<Sl, I>,
-                                        type_list<extent_source<S, is_flat_slot_v<Sl> ? flat_position : int(K)>>,
-                                        type_list<>>...>;
-  using type = set_union_t<decltype(own(std::index_sequence_for<Sl...>{})), extent_sources_t<I, Sl>...>;
-};
-template <class I, class Op, class... A>
-struct extent_sources<I, node<Op, A...>> {
-  using type = set_union_t<extent_sources_t<I, A>...>;
-};
-template <class I, class Op, class J, class B>
-struct extent_sources<I, reduce<Op, J, B>> {
-  using type = std::conditional_t<std::is_same_v<I, J>, type_list<>, extent_sources_t<I, B>>;
-};
 
 // ---- the index environment -------------------------------------------------------------------------------------
 template <class I>
@@ -90,7 +62,7 @@ auto const& tensor_of(Bindings const& b) {
 
 template <class Symbol>
 std::string symbol_name() {
-  return std::string(Symbol::name.view());
+  return std::string(Symbol::name.str());
 }
 
 template <class Symbol, int Position, class Bindings>
@@ -106,24 +78,6 @@ shape_t source_shape(Bindings const& b) {
   }
 }
 
-// All accesses anywhere in E (bound occurrences too) that index by I.
-template <class I, class E>
-struct any_extent_sources {
-  using type = type_list<>;
-};
-template <class I, class S, class... Sl>
-struct any_extent_sources<I, access<S, Sl...>> {
-  using type = extent_sources_t<I, access<S, Sl...>>;
-};
-template <class I, class Op, class... A>
-struct any_extent_sources<I, node<Op, A...>> {
-  using type = set_union_t<typename any_extent_sources<I, A>::type...>;
-};
-template <class I, class Op, class J, class B>
-struct any_extent_sources<I, reduce<Op, J, B>> {
-  using type = typename any_extent_sources<I, B>::type;
-};
-
 // The extent of index I. A named index has one extent throughout the expression (Root), as a letter in einsum
 // does; the flat index of bare tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w)
 // may run over tensors of different sizes. Every tensor that supplies the extent must agree.
@@ -135,7 +89,7 @@ shape_t resolve_extent(Bindings const& b) {
     }(std::type_identity<I>{});
   } else {
     using sources = std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, E>,
-                                       typename any_extent_sources<I, Root>::type>;
+                                       any_extent_sources_t<I, Root>>;
     static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
     shape_t shape;
     std::string first_name;
@@ -246,6 +200,8 @@ T eval(E const& e, Bindings const& b, environment& env) {
     return T(env.template find<E>().value);
   } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
     return [&]<class I>(extent<I>) { return T(env.template find<I>().extent); }(e);
+  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+    return T(1);
   } else if constexpr (is_access_v<E>) {
     return eval_access<T, Root>(e, b, env);
   } else if constexpr (is_reduce_v<E>) {
