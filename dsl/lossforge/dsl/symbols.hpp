@@ -8,6 +8,7 @@
 
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/expr.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
 
 namespace lossforge {
 
@@ -18,13 +19,18 @@ struct binding {
 };
 
 namespace detail {
+template <class... Symbols>
+constexpr bool reads_only_integers(type_list<Symbols...>) {
+  return (is_int_tensor<Symbols>::value && ...);
+}
+
 template <class Slot>
 constexpr auto as_slot(Slot const& s) {
   if constexpr (Index<Slot>) {
     return s;
   } else {
     static_assert(Operand<Slot> && !std::is_floating_point_v<Slot>, LOSSFORGE_MSG_SLOT_NOT_INDEX);
-    static_assert(!TensorSymbol<Slot> || detail::is_int_tensor<Slot>::value, LOSSFORGE_MSG_GATHER_FROM_FLOAT);
+    static_assert(reads_only_integers(symbols_of_t<expression_t<Slot>>{}), LOSSFORGE_MSG_GATHER_FROM_FLOAT);
     return as_expression(s);
   }
 }

@@ -3,6 +3,7 @@
 // its parameter type (deduction is the match) and whose requires-clause, if any, is the predicate; the body is the
 // replacement. The driver applies the first rule of the head op's list that matches. Children are already
 // simplified when a rule runs, so sums and products are in canonical form (see canonical.hpp).
+#include <lossforge/dsl/transform.hpp>
 #include <lossforge/simplify/canonical.hpp>
 
 namespace lossforge::rewrite {

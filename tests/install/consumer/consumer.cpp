@@ -1,0 +1,23 @@
+// A consumer of lossforge: includes with the one <lossforge/...> spelling, differentiates and evaluates a loss.
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <lossforge/backends/reference/eigen.hpp>
+#include <lossforge/backends/reference/evaluate.hpp>
+#include <lossforge/lossforge.hpp>
+
+namespace lf = lossforge;
+constexpr lf::tensor<"p"> p;
+constexpr lf::tensor<"g"> g;
+
+int main() {
+  Eigen::ArrayXd pv(3), gv(3);
+  pv << 0.5, 1.5, -1.0;
+  gv << 1.0, 1.0, 0.0;
+  auto const b = lf::bind(p = lf::host_view(pv), g = lf::host_view(gv));
+  double const loss = lf::reference::evaluate(lf::mean(lf::square(p - g)), b);
+  auto const gradient = lf::reference::evaluate(lf::grad(lf::mean(lf::square(p - g)), p), b);
+  bool const ok = std::abs(loss - (0.25 + 0.25 + 1.0) / 3) < 1e-15 && std::abs(gradient.values[2] + 2.0 / 3) < 1e-15;
+  std::printf("mse %.6f, d/dp[2] %.6f: %s\n", loss, gradient.values[2], ok ? "ok" : "WRONG");
+  return ok ? 0 : 1;
+}

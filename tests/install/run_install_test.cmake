@@ -1,0 +1,26 @@
+# Installs lossforge from BINARY_DIR into a scratch prefix and builds the consumer project twice: against the
+# installed package (find_package) and against the source tree (add_subdirectory). Both must build and run.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix} RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "install failed")
+endif()
+foreach(mode IN ITEMS find_package add_subdirectory)
+  set(build ${WORK_DIR}/${mode})
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${build}
+                          -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DCONSUME=${mode}
+                          -DLOSSFORGE_SOURCE_DIR=${SOURCE_DIR} RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "${mode}: configure failed")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "${mode}: build failed")
+  endif()
+  execute_process(COMMAND ${build}/consumer RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+  if(rc)
+    message(FATAL_ERROR "${mode}: consumer failed: ${out}")
+  endif()
+  message(STATUS "${mode}: ${out}")
+endforeach()
