@@ -184,6 +184,11 @@ struct derivative_rule<ops::select> {
   }
 };
 
+template <class E>
+inline constexpr bool is_reciprocal = false;
+template <class B>
+inline constexpr bool is_reciprocal<node<ops::div, constant<1>, B>> = true;
+
 // The contribution of argument K to the derivative, given the upstream coefficient u.
 template <std::size_t K, class Op, class... A, class Upstream>
 constexpr auto chain(node<Op, A...> const& n, Upstream const& u) {
@@ -194,6 +199,7 @@ constexpr auto chain(node<Op, A...> const& n, Upstream const& u) {
     } else {
       auto p = rule::template partial<K>(args...);
       if constexpr (std::is_same_v<decltype(p), no_partial>) return p;
+      else if constexpr (is_reciprocal<decltype(p)>) return u / arg<1>(p);  // u / b rather than (1 / b) * u
       else return p * u;
     }
   });

@@ -77,31 +77,6 @@ struct subtraction_as_sum {
     return detail::make_sum(std::tuple_cat(detail::terms(arg<0>(e)), detail::terms(negated)));
   }
 };
-// a / n -> (1/n) * a for an exact constant n != 0; a / 1 is the special case.
-struct division_by_constant {
-  template <class A, std::intmax_t N, std::intmax_t D>
-    requires(N != 0)
-  static constexpr auto rewrite(node<ops::div, A, constant<N, D>> const& e) {
-    return detail::make_product(std::tuple_cat(std::make_tuple(c<D, N>), detail::factors(arg<0>(e))));
-  }
-};
-// (n * a) / b -> n * (a / b) for a number n, so that signs and factors meet in one canonical product.
-struct division_of_scaled {
-  template <class N, class A, class B>
-    requires Numeric<N>
-  static constexpr auto rewrite(node<ops::div, node<ops::mul, N, A>, B> const& e) {
-    auto const& numerator = arg<0>(e);
-    return detail::make_product(std::make_tuple(arg<0>(numerator), arg<1>(numerator) / arg<1>(e)));
-  }
-};
-// 0 / x -> 0 for a non-numeric x (the value at x = 0 is taken by continuity, as for 0 * x).
-struct zero_divided {
-  template <class B>
-    requires(!Numeric<B>)
-  static constexpr auto rewrite(node<ops::div, constant<0>, B> const&) {
-    return c<0>;
-  }
-};
 struct power_one {
   template <class X>
   static constexpr auto rewrite(node<ops::ipow<1>, X> const& e) { return arg<0>(e); }
@@ -210,10 +185,6 @@ struct rules_for<ops::neg> {
 template <>
 struct rules_for<ops::sub> {
   using type = rule_list<subtraction_as_sum>;
-};
-template <>
-struct rules_for<ops::div> {
-  using type = rule_list<fold_exact, division_by_constant, division_of_scaled, zero_divided, fold_numeric>;
 };
 template <int N>
 struct rules_for<ops::ipow<N>> {

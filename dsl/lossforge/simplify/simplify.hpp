@@ -26,11 +26,16 @@ constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
 template <class E>
 constexpr auto simplify_once(E const& e);
 
+// a / b joins the canonical product (a division by a number becomes a multiplication by its reciprocal), except a
+// division by an exact zero, which is left to constant folding.
+template <class E> inline constexpr bool is_fraction_v = false;
+template <class A, class B> inline constexpr bool is_fraction_v<node<ops::div, A, B>> = !std::is_same_v<B, constant<0>>;
+
 template <class E>
 constexpr auto rewrite_head(E const& e) {
   if constexpr (is_add_v<E>)
     return make_sum(terms(e));
-  else if constexpr (is_mul_v<E>)
+  else if constexpr (is_mul_v<E> || is_fraction_v<E>)
     return make_product(factors(e));
   else if constexpr (is_node_v<E>)
     return apply_first_rule(e, typename rewrite::rules_for<typename node_op<E>::type>::type{});

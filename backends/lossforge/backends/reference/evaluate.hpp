@@ -218,6 +218,20 @@ T eval(E const& e, Bindings const& b, environment& env) {
   }
 }
 
+// Every tensor accessed with indices must be bound with that many dimensions: checked first, so the error names
+// the tensor and its shape rather than a mismatch it causes later.
+template <class Root, class Bindings>
+void check_ranks(Bindings const& b) {
+  [&]<class... S>(type_list<S...>) {
+    ([&] {
+      if constexpr (TensorSymbol<S>) {
+        using uses = symbol_uses<S, Root>;
+        if constexpr (!uses::flat) check_rank<S>(uses::rank, b);
+      }
+    }(), ...);
+  }(symbols_of_t<Root>{});
+}
+
 // Free indices in output order: the gradient indices by (depth, position), so a gradient has its tensor's shape;
 // then the others in order of appearance.
 template <class I>
@@ -256,6 +270,7 @@ auto evaluate(E const& expression, Bindings const& b) {
   auto const e = as_expression(expression);
   using expr = std::remove_cvref_t<decltype(e)>;
   using free = free_indices_t<expr>;
+  detail::check_ranks<expr>(b);
   detail::environment env;
   if constexpr (free::size == 0) {
     return detail::eval<T, expr>(e, b, env);

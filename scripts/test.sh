@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite: a Release build with every test, then an AddressSanitizer +
+# UBSan build (-fno-sanitize-recover=all) running the unit tests again. Fails on the first failing test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+bash scripts/check-layering.sh
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure -j"$jobs"
+
+# The sanitizer build reruns every runtime test except the randomized simplifier trees, whose work is done at
+# compile time (they would double the build time and exercise no runtime code the other tests miss).
+cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DLOSSFORGE_SANITIZE=ON
+cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_depth_stress 01_combo_and_elastic_net
+ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime
