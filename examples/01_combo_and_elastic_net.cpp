@@ -47,7 +47,8 @@ int main() {
 
   double const loss = lf::reference::evaluate(combo, bind(pv));
   auto const dp = lf::reference::evaluate(lf::grad(combo, p), bind(pv));
-  std::printf("combo = %.12f over %zu elements; gradient shape [%td, %td]\n", loss, pv.size(), dp.shape[0], dp.shape[1]);
+  std::printf("combo = %.12f over %zu elements; gradient shape [%td, %td]\n", loss, pv.size(), dp.shape[0],
+              dp.shape[1]);
   int off = 0;
   for (std::size_t k : {0u, 17u, 1234u, 4095u}) {
     double const h = 1e-6;

@@ -1,14 +1,14 @@
 #pragma once
 // Every compile-time diagnostic of lossforge, in one place. Compile-fail tests pin these sentences.
 
-#define LOSSFORGE_MSG_GRAD_OF_INT_TENSOR \
-  "lossforge::grad(loss, x): 'x' is an integer tensor (class indices, lengths); integer tensors are not differentiable"
-#define LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL \
-  "lossforge::grad(loss, x): 'x' does not appear in 'loss'"
-#define LOSSFORGE_MSG_GRAD_NOT_A_SYMBOL \
-  "lossforge::grad(loss, x): 'x' must be a tensor or scalar symbol"
-#define LOSSFORGE_MSG_FREE_INDEX_IN_LOSS \
-  "lossforge: a loss must be a single number, but an index is left free in it; reduce over it with sum(i, ...) or mean(i, ...)"
+#define LOSSFORGE_MSG_GRAD_OF_INT_TENSOR                                                                  \
+  "lossforge::grad(loss, x): 'x' is an integer tensor (class indices, lengths); integer tensors are not " \
+  "differentiable"
+#define LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL "lossforge::grad(loss, x): 'x' does not appear in 'loss'"
+#define LOSSFORGE_MSG_GRAD_NOT_A_SYMBOL "lossforge::grad(loss, x): 'x' must be a tensor or scalar symbol"
+#define LOSSFORGE_MSG_FREE_INDEX_IN_LOSS                                                                            \
+  "lossforge: a loss must be a single number, but an index is left free in it; reduce over it with sum(i, ...) or " \
+  "mean(i, ...)"
 #define LOSSFORGE_MSG_RANK_MISMATCH \
   "lossforge: tensor accessed with a number of indices different from its declared rank"
 #define LOSSFORGE_MSG_INCONSISTENT_RANK \
@@ -25,5 +25,4 @@
   "lossforge: a reduction runs over an index that no tensor in its body is indexed by, so its extent is unknown"
 #define LOSSFORGE_MSG_FREE_INDEX_IN_EVAL \
   "lossforge::evaluate: the expression has a free named index that no tensor in it is indexed by"
-#define LOSSFORGE_MSG_MISSING_BINDING \
-  "lossforge: a symbol of the expression has no binding; pass it to lf::bind(...)"
+#define LOSSFORGE_MSG_MISSING_BINDING "lossforge: a symbol of the expression has no binding; pass it to lf::bind(...)"

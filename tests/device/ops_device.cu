@@ -26,8 +26,10 @@ struct point {
   T x, y;
   template <class Symbol>
   __host__ __device__ T get() const {
-    if constexpr (std::is_same_v<Symbol, lf::scalar<"x">>) return x;
-    else return y;
+    if constexpr (std::is_same_v<Symbol, lf::scalar<"x">>)
+      return x;
+    else
+      return y;
   }
 };
 
@@ -64,12 +66,15 @@ void instantiate(E const& e) {
   double const tolerance = 64 * double(std::numeric_limits<T>::epsilon());
   for (int k = 0; k < n; ++k) {
     point<T> const at{xs[k], ys[k]};
-    T const host[3] = {lf::evaluate_pointwise<T>(e, at), lf::evaluate_pointwise<T>(dx, at), lf::evaluate_pointwise<T>(dy, at)};
+    T const host[3] = {lf::evaluate_pointwise<T>(e, at), lf::evaluate_pointwise<T>(dx, at),
+                       lf::evaluate_pointwise<T>(dy, at)};
     for (int j = 0; j < 3; ++j) {
       double const d = double(out[3 * k + j]), h = double(host[j]);
-      bool const same = (std::isnan(d) && std::isnan(h)) || d == h || std::abs(d - h) <= tolerance * std::max(1.0, std::abs(h));
+      bool const same =
+          (std::isnan(d) && std::isnan(h)) || d == h || std::abs(d - h) <= tolerance * std::max(1.0, std::abs(h));
       ++compared;
-      if (!same && failures++ < 10) std::printf("%s[%d] output %d: device %.17g host %.17g\n", typeid(T).name(), k, j, d, h);
+      if (!same && failures++ < 10)
+        std::printf("%s[%d] output %d: device %.17g host %.17g\n", typeid(T).name(), k, j, d, h);
     }
   }
 }

@@ -43,7 +43,7 @@ int main() {
     auto moved = [&](double delta) {
       auto d = data;
       d[k] += delta;
-      return which == 0 ? lf::reference::evaluate(loss, bind(d, xv, wv))
+      return which == 0   ? lf::reference::evaluate(loss, bind(d, xv, wv))
              : which == 1 ? lf::reference::evaluate(loss, bind(pv, d, wv))
                           : lf::reference::evaluate(loss, bind(pv, xv, d));
     };
@@ -54,7 +54,8 @@ int main() {
     }
   };
   auto const b = bind(pv, xv, wv);
-  auto const gp = lf::reference::evaluate(dp, b), gx = lf::reference::evaluate(dx, b), gw = lf::reference::evaluate(dw, b);
+  auto const gp = lf::reference::evaluate(dp, b), gx = lf::reference::evaluate(dx, b),
+             gw = lf::reference::evaluate(dw, b);
   for (std::size_t k = 0; k < pv.size(); ++k) check(gp.values[k], pv, k, 0);
   for (std::size_t k = 0; k < xv.size(); ++k) check(gx.values[k], xv, k, 1);
   for (std::size_t k = 0; k < wv.size(); ++k) check(gw.values[k], wv, k, 2);

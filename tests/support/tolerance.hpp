@@ -5,9 +5,9 @@
 //   are correctly rounded to within a few ulps, and our stable rewrites (softplus, log_sigmoid) add a couple of
 //   roundings: 32 ulps relative (scaled by max(1, |reference|)).
 // * finite_difference: a derivative computed by lossforge in precision T against a central difference of the
-//   reference function in double with h = cbrt(eps_double) * max(1e-2, |x|) (about 6e-6 |x|). The difference's truncation
-//   error is h^2 |f'''| / 6 (about 1e-11 |f'''|) and its rounding error eps |f| / h (about 4e-11 |f|), so 1e-7
-//   relative is safe for double; in float the derivative itself carries float rounding (eps_float = 1.2e-7),
+//   reference function in double with h = cbrt(eps_double) * max(1e-2, |x|) (about 6e-6 |x|). The difference's
+//   truncation error is h^2 |f'''| / 6 (about 1e-11 |f'''|) and its rounding error eps |f| / h (about 4e-11 |f|), so
+//   1e-7 relative is safe for double; in float the derivative itself carries float rounding (eps_float = 1.2e-7),
 //   amplified up to a few hundred times by cancellation in formulas such as 1 - tanh^2, hence 1e-4 (the
 //   conformance tolerance for float).
 #include <algorithm>

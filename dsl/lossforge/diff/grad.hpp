@@ -70,14 +70,17 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     constexpr bool flat = (detail::is_flat_slot_v<Slots> || ...);
     auto gradient_index_at = []<std::size_t P>(std::integral_constant<std::size_t, P>) {
-      if constexpr (flat) return typename Indices::template at<flat_position>{};
-      else return typename Indices::template at<int(P)>{};
+      if constexpr (flat)
+        return typename Indices::template at<flat_position>{};
+      else
+        return typename Indices::template at<int(P)>{};
     };
-    using sigma = decltype((detail::type_list<>{} + ... +
-                            std::conditional_t<Index<Slots>,
-                                               detail::type_list<mapping<Slots, decltype(gradient_index_at(
-                                                                                   std::integral_constant<std::size_t, K>{}))>>,
-                                               detail::type_list<>>{}));
+    using sigma = decltype((
+        detail::type_list<>{} + ... +
+        std::conditional_t<
+            Index<Slots>,
+            detail::type_list<mapping<Slots, decltype(gradient_index_at(std::integral_constant<std::size_t, K>{}))>>,
+            detail::type_list<>>{}));
     auto indicator = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
       if constexpr (Index<std::tuple_element_t<P, std::tuple<Slots...>>>)
         return c<1>;
@@ -86,7 +89,8 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
     };
     auto coefficient = (c<1> * ... * indicator(std::integral_constant<std::size_t, K>{}));
     return std::make_tuple(make_contribution<sigma>(coefficient));
-  }(std::index_sequence_for<Slots...>{});
+  }
+  (std::index_sequence_for<Slots...>{});
 }
 
 template <class Op, class I, class Body, class Upstream>
@@ -142,7 +146,8 @@ constexpr auto derive_node(node<Op, A...> const& n) {
           arg_terms);
     };
     return std::tuple_cat(for_arg(std::integral_constant<std::size_t, K>{})...);
-  }(std::index_sequence_for<A...>{});
+  }
+  (std::index_sequence_for<A...>{});
 }
 
 template <class X, class Indices, class E>
@@ -164,9 +169,7 @@ constexpr auto derive(E const& e) {
 // earlier grad) becomes a Kronecker delta.
 template <class Sigma, class C>
 constexpr auto close(contribution<Sigma, C> const& term) {
-  return [&]<class... M>(detail::type_list<M...>) {
-    return (term.coefficient * ... * mapping_delta(M{}));
-  }(Sigma{});
+  return [&]<class... M>(detail::type_list<M...>) { return (term.coefficient * ... * mapping_delta(M{})); }(Sigma{});
 }
 
 // A derivative that does not depend on some position of X (grad(sum(p), p) = 1) still has X's shape.
@@ -177,16 +180,18 @@ constexpr auto shaped_like(D const& derivative) {
     using positions = std::conditional_t<uses::flat, std::integer_sequence<int, flat_position>,
                                          std::make_integer_sequence<int, uses::rank>>;
     return [&]<int... P>(std::integer_sequence<int, P...>) {
-      using missing = decltype((detail::type_list<>{} + ... +
-                                std::conditional_t<detail::contains_v<detail::free_indices_t<D>, typename Indices::template at<P>>,
-                                                   detail::type_list<>, detail::type_list<ones<typename Indices::template at<P>>>>{}));
+      using missing = decltype((
+          detail::type_list<>{} + ... +
+          std::conditional_t<detail::contains_v<detail::free_indices_t<D>, typename Indices::template at<P>>,
+                             detail::type_list<>, detail::type_list<ones<typename Indices::template at<P>>>>{}));
       if constexpr (missing::size == 0)
         return derivative;
       else
         return [&]<class... O>(detail::type_list<O...>) {
           return detail::make_product(std::make_tuple(derivative, O{}...));
         }(missing{});
-    }(positions{});
+    }
+    (positions{});
   } else {
     return derivative;
   }
@@ -222,8 +227,7 @@ constexpr auto grad_one(Loss const& loss) {
 // grad(loss, x): d(loss)/dx as a simplified expression whose free indices are x's gradient indices.
 // grad(loss, x, y, ...): a std::tuple of the derivatives with respect to each symbol.
 template <class Loss, class... Symbols>
-  requires(sizeof...(Symbols) > 0)
-constexpr auto grad(Loss const& loss, Symbols const&...) {
+requires(sizeof...(Symbols) > 0) constexpr auto grad(Loss const& loss, Symbols const&...) {
   auto expr = as_expression(loss);
   if constexpr (sizeof...(Symbols) == 1)
     return diff::grad_one<Symbols...>(expr);

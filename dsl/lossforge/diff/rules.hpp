@@ -17,154 +17,215 @@ struct derivative_rule;  // an op without a rule is a compile error that names t
 template <>
 struct derivative_rule<ops::add> {
   template <std::size_t K, class A, class B>
-  static constexpr auto partial(A const&, B const&) { return c<1>; }
+  static constexpr auto partial(A const&, B const&) {
+    return c<1>;
+  }
 };
 template <>
 struct derivative_rule<ops::sub> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const&, B const&) {
-    if constexpr (K == 0) return c<1>; else return c<-1>;
+    if constexpr (K == 0)
+      return c<1>;
+    else
+      return c<-1>;
   }
 };
 template <>
 struct derivative_rule<ops::mul> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const& a, B const& b) {
-    if constexpr (K == 0) return b; else return a;
+    if constexpr (K == 0)
+      return b;
+    else
+      return a;
   }
 };
 template <>
 struct derivative_rule<ops::div> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const& a, B const& b) {
-    if constexpr (K == 0) return c<1> / b; else return -(a / square(b));
+    if constexpr (K == 0)
+      return c<1> / b;
+    else
+      return -(a / square(b));
   }
 };
 template <>
 struct derivative_rule<ops::neg> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const&) { return c<-1>; }
+  static constexpr auto partial(A const&) {
+    return c<-1>;
+  }
 };
 template <>
 struct derivative_rule<ops::square> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return c<2> * a; }
+  static constexpr auto partial(A const& a) {
+    return c<2> * a;
+  }
 };
 template <int N>
 struct derivative_rule<ops::ipow<N>> {
   template <std::size_t K, class A>
   static constexpr auto partial(A const& a) {
-    if constexpr (N == 0) return c<0>;
-    else if constexpr (N == 1) return c<1>;
-    else if constexpr (N == 2) return c<2> * a;
-    else return c<N> * pow<N - 1>(a);
+    if constexpr (N == 0)
+      return c<0>;
+    else if constexpr (N == 1)
+      return c<1>;
+    else if constexpr (N == 2)
+      return c<2> * a;
+    else
+      return c<N> * pow<N - 1>(a);
   }
 };
 template <>
 struct derivative_rule<ops::pow> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const& a, B const& b) {
-    if constexpr (K == 0) return b * pow(a, b - c<1>); else return pow(a, b) * log(a);
+    if constexpr (K == 0)
+      return b * pow(a, b - c<1>);
+    else
+      return pow(a, b) * log(a);
   }
 };
 template <>
 struct derivative_rule<ops::log> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return c<1> / a; }
+  static constexpr auto partial(A const& a) {
+    return c<1> / a;
+  }
 };
 template <>
 struct derivative_rule<ops::log1p> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return c<1> / (c<1> + a); }
+  static constexpr auto partial(A const& a) {
+    return c<1> / (c<1> + a);
+  }
 };
 template <>
 struct derivative_rule<ops::exp> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return exp(a); }
+  static constexpr auto partial(A const& a) {
+    return exp(a);
+  }
 };
 template <>
 struct derivative_rule<ops::expm1> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return exp(a); }
+  static constexpr auto partial(A const& a) {
+    return exp(a);
+  }
 };
 template <>
 struct derivative_rule<ops::sqrt> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return c<1, 2> / sqrt(a); }
+  static constexpr auto partial(A const& a) {
+    return c<1, 2> / sqrt(a);
+  }
 };
 template <>
 struct derivative_rule<ops::tanh> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return c<1> - square(tanh(a)); }
+  static constexpr auto partial(A const& a) {
+    return c<1> - square(tanh(a));
+  }
 };
 // sigmoid' = sigmoid(x) sigmoid(-x), which neither underflows to 1 - 1 nor overflows.
 template <>
 struct derivative_rule<ops::sigmoid> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return sigmoid(a) * sigmoid(-a); }
+  static constexpr auto partial(A const& a) {
+    return sigmoid(a) * sigmoid(-a);
+  }
 };
 template <>
 struct derivative_rule<ops::softplus> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return sigmoid(a); }
+  static constexpr auto partial(A const& a) {
+    return sigmoid(a);
+  }
 };
 template <>
 struct derivative_rule<ops::log_sigmoid> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return sigmoid(-a); }
+  static constexpr auto partial(A const& a) {
+    return sigmoid(-a);
+  }
 };
 template <>
 struct derivative_rule<ops::abs> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return sign(a); }
+  static constexpr auto partial(A const& a) {
+    return sign(a);
+  }
 };
 template <>
 struct derivative_rule<ops::sign> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const&) { return no_partial{}; }
+  static constexpr auto partial(A const&) {
+    return no_partial{};
+  }
 };
 template <>
 struct derivative_rule<ops::relu> {
   template <std::size_t K, class A>
-  static constexpr auto partial(A const& a) { return a > c<0>; }
+  static constexpr auto partial(A const& a) {
+    return a > c<0>;
+  }
 };
 template <>
 struct derivative_rule<ops::min> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const& a, B const& b) {
-    if constexpr (K == 0) return (a < b) + c<1, 2> * (a == b);
-    else return (b < a) + c<1, 2> * (a == b);
+    if constexpr (K == 0)
+      return (a < b) + c<1, 2> * (a == b);
+    else
+      return (b < a) + c<1, 2> * (a == b);
   }
 };
 template <>
 struct derivative_rule<ops::max> {
   template <std::size_t K, class A, class B>
   static constexpr auto partial(A const& a, B const& b) {
-    if constexpr (K == 0) return (a > b) + c<1, 2> * (a == b);
-    else return (b > a) + c<1, 2> * (a == b);
+    if constexpr (K == 0)
+      return (a > b) + c<1, 2> * (a == b);
+    else
+      return (b > a) + c<1, 2> * (a == b);
   }
 };
 template <>
 struct derivative_rule<ops::clamp> {
   template <std::size_t K, class X, class Lo, class Hi>
   static constexpr auto partial(X const& x, Lo const& lo, Hi const& hi) {
-    if constexpr (K == 0) return (x >= lo) * (x <= hi);
-    else if constexpr (K == 1) return x < lo;
-    else return x > hi;
+    if constexpr (K == 0)
+      return (x >= lo) * (x <= hi);
+    else if constexpr (K == 1)
+      return x < lo;
+    else
+      return x > hi;
   }
 };
 
 template <class Comparison>
 struct comparison_rule {
   template <std::size_t K, class A, class B>
-  static constexpr auto partial(A const&, B const&) { return no_partial{}; }
+  static constexpr auto partial(A const&, B const&) {
+    return no_partial{};
+  }
 };
-template <> struct derivative_rule<ops::less> : comparison_rule<ops::less> {};
-template <> struct derivative_rule<ops::less_equal> : comparison_rule<ops::less_equal> {};
-template <> struct derivative_rule<ops::greater> : comparison_rule<ops::greater> {};
-template <> struct derivative_rule<ops::greater_equal> : comparison_rule<ops::greater_equal> {};
-template <> struct derivative_rule<ops::equal> : comparison_rule<ops::equal> {};
-template <> struct derivative_rule<ops::not_equal> : comparison_rule<ops::not_equal> {};
+template <>
+struct derivative_rule<ops::less> : comparison_rule<ops::less> {};
+template <>
+struct derivative_rule<ops::less_equal> : comparison_rule<ops::less_equal> {};
+template <>
+struct derivative_rule<ops::greater> : comparison_rule<ops::greater> {};
+template <>
+struct derivative_rule<ops::greater_equal> : comparison_rule<ops::greater_equal> {};
+template <>
+struct derivative_rule<ops::equal> : comparison_rule<ops::equal> {};
+template <>
+struct derivative_rule<ops::not_equal> : comparison_rule<ops::not_equal> {};
 
 // Rules that build the upstream contribution themselves (chain) rather than a partial to multiply it by.
 template <class Op>
@@ -178,9 +239,12 @@ template <>
 struct derivative_rule<ops::select> {
   template <std::size_t K, class C, class A, class B, class Upstream>
   static constexpr auto chain(Upstream const& u, C const& cond, A const&, B const&) {
-    if constexpr (K == 0) return no_partial{};
-    else if constexpr (K == 1) return where(cond, u, c<0>);
-    else return where(cond, c<0>, u);
+    if constexpr (K == 0)
+      return no_partial{};
+    else if constexpr (K == 1)
+      return where(cond, u, c<0>);
+    else
+      return where(cond, c<0>, u);
   }
 };
 
@@ -198,9 +262,12 @@ constexpr auto chain(node<Op, A...> const& n, Upstream const& u) {
       return rule::template chain<K>(u, args...);
     } else {
       auto p = rule::template partial<K>(args...);
-      if constexpr (std::is_same_v<decltype(p), no_partial>) return p;
-      else if constexpr (is_reciprocal<decltype(p)>) return u / arg<1>(p);  // u / b rather than (1 / b) * u
-      else return p * u;
+      if constexpr (std::is_same_v<decltype(p), no_partial>)
+        return p;
+      else if constexpr (is_reciprocal<decltype(p)>)
+        return u / arg<1>(p);  // u / b rather than (1 / b) * u
+      else
+        return p * u;
     }
   });
 }

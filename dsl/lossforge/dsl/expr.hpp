@@ -80,37 +80,62 @@ struct reduce {
 // ---- classification --------------------------------------------------------------------------------------------
 
 namespace detail {
-template <class T> struct is_index : std::false_type {};
-template <fixed_string N> struct is_index<index<N>> : std::true_type {};
-template <> struct is_index<flat_index> : std::true_type {};
-template <class S, int P, int D, fixed_string N> struct is_index<gradient_index<S, P, D, N>> : std::true_type {};
+template <class T>
+struct is_index : std::false_type {};
+template <fixed_string N>
+struct is_index<index<N>> : std::true_type {};
+template <>
+struct is_index<flat_index> : std::true_type {};
+template <class S, int P, int D, fixed_string N>
+struct is_index<gradient_index<S, P, D, N>> : std::true_type {};
 
 // A slot that runs over all elements: the flat index, or the gradient index of a tensor used without indices.
-template <class T> inline constexpr bool is_flat_slot_v = std::is_same_v<T, flat_index>;
-template <class S, int D, fixed_string N> inline constexpr bool is_flat_slot_v<gradient_index<S, flat_position, D, N>> = true;
+template <class T>
+inline constexpr bool is_flat_slot_v = std::is_same_v<T, flat_index>;
+template <class S, int D, fixed_string N>
+inline constexpr bool is_flat_slot_v<gradient_index<S, flat_position, D, N>> = true;
 
-template <class T> struct is_tensor_symbol : std::false_type {};
-template <fixed_string N, int R> struct is_tensor_symbol<tensor<N, R>> : std::true_type {};
-template <fixed_string N, int R> struct is_tensor_symbol<int_tensor<N, R>> : std::true_type {};
+template <class T>
+struct is_tensor_symbol : std::false_type {};
+template <fixed_string N, int R>
+struct is_tensor_symbol<tensor<N, R>> : std::true_type {};
+template <fixed_string N, int R>
+struct is_tensor_symbol<int_tensor<N, R>> : std::true_type {};
 
-template <class T> struct is_int_tensor : std::false_type {};
-template <fixed_string N, int R> struct is_int_tensor<int_tensor<N, R>> : std::true_type {};
+template <class T>
+struct is_int_tensor : std::false_type {};
+template <fixed_string N, int R>
+struct is_int_tensor<int_tensor<N, R>> : std::true_type {};
 
-template <class T> struct is_constant : std::false_type {};
-template <std::intmax_t N, std::intmax_t D> struct is_constant<constant<N, D>> : std::true_type {};
+template <class T>
+struct is_constant : std::false_type {};
+template <std::intmax_t N, std::intmax_t D>
+struct is_constant<constant<N, D>> : std::true_type {};
 
-template <class T> struct is_expression : std::false_type {};
-template <fixed_string N> struct is_expression<index<N>> : std::true_type {};
-template <> struct is_expression<flat_index> : std::true_type {};
-template <class S, int P, int D, fixed_string N> struct is_expression<gradient_index<S, P, D, N>> : std::true_type {};
-template <fixed_string N> struct is_expression<scalar<N>> : std::true_type {};
-template <std::intmax_t N, std::intmax_t D> struct is_expression<constant<N, D>> : std::true_type {};
-template <> struct is_expression<literal> : std::true_type {};
-template <class I> struct is_expression<extent<I>> : std::true_type {};
-template <class I> struct is_expression<ones<I>> : std::true_type {};
-template <class S, class... Sl> struct is_expression<access<S, Sl...>> : std::true_type {};
-template <class Op, class... A> struct is_expression<node<Op, A...>> : std::true_type {};
-template <class Op, class I, class B> struct is_expression<reduce<Op, I, B>> : std::true_type {};
+template <class T>
+struct is_expression : std::false_type {};
+template <fixed_string N>
+struct is_expression<index<N>> : std::true_type {};
+template <>
+struct is_expression<flat_index> : std::true_type {};
+template <class S, int P, int D, fixed_string N>
+struct is_expression<gradient_index<S, P, D, N>> : std::true_type {};
+template <fixed_string N>
+struct is_expression<scalar<N>> : std::true_type {};
+template <std::intmax_t N, std::intmax_t D>
+struct is_expression<constant<N, D>> : std::true_type {};
+template <>
+struct is_expression<literal> : std::true_type {};
+template <class I>
+struct is_expression<extent<I>> : std::true_type {};
+template <class I>
+struct is_expression<ones<I>> : std::true_type {};
+template <class S, class... Sl>
+struct is_expression<access<S, Sl...>> : std::true_type {};
+template <class Op, class... A>
+struct is_expression<node<Op, A...>> : std::true_type {};
+template <class Op, class I, class B>
+struct is_expression<reduce<Op, I, B>> : std::true_type {};
 }  // namespace detail
 
 template <class T>

@@ -12,7 +12,8 @@ template <class Access>
 struct witness {};
 
 namespace detail {
-template <class A> struct is_expression<witness<A>> : std::true_type {};
+template <class A>
+struct is_expression<witness<A>> : std::true_type {};
 template <class A>
 struct free_indices<witness<A>> {
   using type = free_indices_t<A>;
@@ -31,10 +32,8 @@ using extent_sources_t = typename extent_sources<I, E>::type;
 template <class I, class S, class... Sl>
 struct extent_sources<I, access<S, Sl...>> {
   template <std::size_t... K>
-  static auto own(std::index_sequence<K...>)
-      -> set_union_t<std::conditional_t<std::is_same_v<Sl, I>,
-                                        type_list<extent_source<S, is_flat_slot_v<Sl> ? flat_position : int(K)>>,
-                                        type_list<>>...>;
+  static auto own(std::index_sequence<K...>) -> set_union_t<std::conditional_t<
+      std::is_same_v<Sl, I>, type_list<extent_source<S, is_flat_slot_v<Sl> ? flat_position : int(K)>>, type_list<>>...>;
   using type = set_union_t<decltype(own(std::index_sequence_for<Sl...>{})), extent_sources_t<I, Sl>...>;
 };
 template <class I, class A>

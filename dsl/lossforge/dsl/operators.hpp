@@ -20,12 +20,10 @@ constexpr auto make_node(A const&... a) {
 }
 }  // namespace detail
 
-#define LOSSFORGE_BINARY_OPERATOR(symbol, tag)                   \
-  template <class L, class R>                                    \
-    requires detail::BinaryOperands<L, R>                        \
-  constexpr auto operator symbol(L const& l, R const& r) {       \
-    return detail::make_node<ops::tag>(l, r);                    \
-  }
+#define LOSSFORGE_BINARY_OPERATOR(symbol, tag) \
+  template <class L, class R>                  \
+  requires detail::BinaryOperands<L, R>        \
+  constexpr auto operator symbol(L const& l, R const& r) { return detail::make_node<ops::tag>(l, r); }
 LOSSFORGE_BINARY_OPERATOR(+, add)
 LOSSFORGE_BINARY_OPERATOR(-, sub)
 LOSSFORGE_BINARY_OPERATOR(*, mul)
@@ -39,15 +37,14 @@ LOSSFORGE_BINARY_OPERATOR(!=, not_equal)
 #undef LOSSFORGE_BINARY_OPERATOR
 
 template <class A>
-  requires(Operand<A> && !std::is_arithmetic_v<A>)
-constexpr auto operator-(A const& a) {
+requires(Operand<A> && !std::is_arithmetic_v<A>) constexpr auto operator-(A const& a) {
   return detail::make_node<ops::neg>(a);
 }
 
-#define LOSSFORGE_UNARY_FUNCTION(name)              \
-  template <Operand A>                              \
-  constexpr auto name(A const& a) {                 \
-    return detail::make_node<ops::name>(a);         \
+#define LOSSFORGE_UNARY_FUNCTION(name)      \
+  template <Operand A>                      \
+  constexpr auto name(A const& a) {         \
+    return detail::make_node<ops::name>(a); \
   }
 LOSSFORGE_UNARY_FUNCTION(log)
 LOSSFORGE_UNARY_FUNCTION(log1p)
@@ -66,15 +63,11 @@ LOSSFORGE_UNARY_FUNCTION(softplus)
 
 // Elementwise minimum and maximum (torch.minimum / torch.maximum); ties split the gradient one half each.
 template <class A, class B>
-  requires detail::BinaryOperands<A, B>
-constexpr auto min(A const& a, B const& b) {
-  return detail::make_node<ops::min>(a, b);
-}
+requires detail::BinaryOperands<A, B>
+constexpr auto min(A const& a, B const& b) { return detail::make_node<ops::min>(a, b); }
 template <class A, class B>
-  requires detail::BinaryOperands<A, B>
-constexpr auto max(A const& a, B const& b) {
-  return detail::make_node<ops::max>(a, b);
-}
+requires detail::BinaryOperands<A, B>
+constexpr auto max(A const& a, B const& b) { return detail::make_node<ops::max>(a, b); }
 // clamp(x, lo, hi); the gradient passes where lo <= x <= hi, bounds included (as torch.clamp).
 template <Operand X, Operand Lo, Operand Hi>
 constexpr auto clamp(X const& x, Lo const& lo, Hi const& hi) {
@@ -86,10 +79,8 @@ constexpr auto pow(A const& a) {
   return detail::make_node<ops::ipow<N>>(a);
 }
 template <class A, class B>
-  requires detail::BinaryOperands<A, B>
-constexpr auto pow(A const& a, B const& b) {
-  return detail::make_node<ops::pow>(a, b);
-}
+requires detail::BinaryOperands<A, B>
+constexpr auto pow(A const& a, B const& b) { return detail::make_node<ops::pow>(a, b); }
 // where(condition, a, b): a where condition is nonzero, else b. Only the chosen branch is evaluated.
 template <Operand C, Operand A, Operand B>
 constexpr auto where(C const& condition, A const& a, B const& b) {
@@ -116,14 +107,14 @@ constexpr auto reduce_all(Body const& body) {
 }
 }  // namespace detail
 
-#define LOSSFORGE_REDUCTION(name, tag)                                   \
-  template <Index I, Operand A>                                          \
-  constexpr auto name(I, A const& a) {                                   \
+#define LOSSFORGE_REDUCTION(name, tag)                                    \
+  template <Index I, Operand A>                                           \
+  constexpr auto name(I, A const& a) {                                    \
     return reduce<reductions::tag, I, expression_t<A>>{as_expression(a)}; \
-  }                                                                      \
-  template <Operand A>                                                   \
-  constexpr auto name(A const& a) {                                      \
-    return detail::reduce_all<reductions::tag>(as_expression(a));        \
+  }                                                                       \
+  template <Operand A>                                                    \
+  constexpr auto name(A const& a) {                                       \
+    return detail::reduce_all<reductions::tag>(as_expression(a));         \
   }
 LOSSFORGE_REDUCTION(sum, sum)
 LOSSFORGE_REDUCTION(mean, mean)

@@ -19,28 +19,47 @@ struct op_traits {
 
 // ---- arithmetic ------------------------------------------------------------------------------------------------
 struct add : op_traits<2, 1, true> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a + b; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a + b;
+  }
 };
 struct sub : op_traits<2, 1> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a - b; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a - b;
+  }
 };
 struct mul : op_traits<2, 1, true> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a * b; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a * b;
+  }
 };
 struct div : op_traits<2, 4> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return a / b; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+    return a / b;
+  }
 };
 struct neg : op_traits<1, 1> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return -a; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return -a;
+  }
 };
 struct square : op_traits<1, 1> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return a * a; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return a * a;
+  }
 };
 // x^Exponent for an integer exponent, by repeated multiplication (exact for negative x, unlike pow).
 template <int Exponent>
 struct ipow : op_traits<1, 2> {
   static constexpr int exponent = Exponent;
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
     unsigned n = Exponent < 0 ? unsigned(-Exponent) : unsigned(Exponent);
     T result = T(1), base = a;
     while (n != 0) {
@@ -53,31 +72,53 @@ struct ipow : op_traits<1, 2> {
 };
 // x^y for a real exponent.
 struct pow : op_traits<2, 20> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a, T b) { return math::pow(a, b); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a, T b) {
+    return math::pow(a, b);
+  }
 };
 
 // ---- transcendental --------------------------------------------------------------------------------------------
 struct log : op_traits<1, 10> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::log(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::log(a);
+  }
 };
 struct log1p : op_traits<1, 10> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::log1p(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::log1p(a);
+  }
 };
 struct exp : op_traits<1, 10> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::exp(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::exp(a);
+  }
 };
 struct expm1 : op_traits<1, 10> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::expm1(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::expm1(a);
+  }
 };
 struct sqrt : op_traits<1, 4> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::sqrt(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::sqrt(a);
+  }
 };
 struct tanh : op_traits<1, 12> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::tanh(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::tanh(a);
+  }
 };
 // 1 / (1 + e^-x), written so that neither branch overflows.
 struct sigmoid : op_traits<1, 12> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
     if (a >= T(0)) return T(1) / (T(1) + math::exp(-a));
     T const e = math::exp(a);
     return e / (T(1) + e);
@@ -85,14 +126,16 @@ struct sigmoid : op_traits<1, 12> {
 };
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, NaN in gives NaN out.
 struct softplus : op_traits<1, 22> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
     if (math::isnan(a)) return a;
     return (a > T(0) ? a : T(0)) + math::log1p(math::exp(-math::abs(a)));
   }
 };
 // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
 struct log_sigmoid : op_traits<1, 22> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) {
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
     if (math::isnan(a)) return a;
     return (a < T(0) ? a : T(0)) - math::log1p(math::exp(-math::abs(a)));
   }
@@ -100,39 +143,52 @@ struct log_sigmoid : op_traits<1, 22> {
 
 // ---- piecewise -------------------------------------------------------------------------------------------------
 struct abs : op_traits<1, 1> {
-  template <class T> LOSSFORGE_FUNCTION static T apply(T a) { return math::abs(a); }
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T a) {
+    return math::abs(a);
+  }
 };
 // sign(0) = 0 and sign(NaN) = NaN, as torch.sign.
 struct sign : op_traits<1, 1> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
     return a > T(0) ? T(1) : a < T(0) ? T(-1) : a == T(0) ? T(0) : a;
   }
 };
 struct relu : op_traits<1, 1> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a) { return a > T(0) ? a : a == a ? T(0) : a; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return a > T(0) ? a : a == a ? T(0) : a;
+  }
 };
 // min and max propagate NaN from either side, as torch.minimum/maximum (std::fmin would drop it).
 struct min : op_traits<2, 1, true> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
     return a != a ? a : b != b ? b : (b < a ? b : a);
   }
 };
 struct max : op_traits<2, 1, true> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) {
     return a != a ? a : b != b ? b : (a < b ? b : a);
   }
 };
 // clamp(x, lo, hi) = min(max(x, lo), hi); NaN in x stays NaN.
 struct clamp : op_traits<3, 2> {
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T x, T lo, T hi) {
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T x, T lo, T hi) {
     return x != x ? x : x < lo ? lo : hi < x ? hi : x;
   }
 };
 
 // ---- comparisons and selection ---------------------------------------------------------------------------------
-#define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)                                       \
-  struct tag : op_traits<2, 1, is_commutative> {                                                \
-    template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { return (a symbol b) ? T(1) : T(0); } \
+#define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)   \
+  struct tag : op_traits<2, 1, is_commutative> {            \
+    template <class T>                                      \
+    LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { \
+      return (a symbol b) ? T(1) : T(0);                    \
+    }                                                       \
   };
 LOSSFORGE_COMPARISON(less, <, false)
 LOSSFORGE_COMPARISON(less_equal, <=, false)
@@ -146,7 +202,10 @@ LOSSFORGE_COMPARISON(not_equal, !=, true)
 // ignored class index, log(0)) never runs for the elements that do not select it.
 struct select : op_traits<3, 1> {
   static constexpr bool lazy = true;
-  template <class T> LOSSFORGE_FUNCTION static constexpr T apply(T c, T a, T b) { return c != T(0) ? a : b; }
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T c, T a, T b) {
+    return c != T(0) ? a : b;
+  }
 };
 
 }  // namespace lossforge::ops

@@ -5,12 +5,18 @@
 
 namespace lossforge::detail {
 
-template <class E> inline constexpr bool is_access_v = false;
-template <class S, class... Sl> inline constexpr bool is_access_v<access<S, Sl...>> = true;
-template <class E> inline constexpr bool is_node_v = false;
-template <class Op, class... A> inline constexpr bool is_node_v<node<Op, A...>> = true;
-template <class E> inline constexpr bool is_reduce_v = false;
-template <class Op, class I, class B> inline constexpr bool is_reduce_v<reduce<Op, I, B>> = true;
+template <class E>
+inline constexpr bool is_access_v = false;
+template <class S, class... Sl>
+inline constexpr bool is_access_v<access<S, Sl...>> = true;
+template <class E>
+inline constexpr bool is_node_v = false;
+template <class Op, class... A>
+inline constexpr bool is_node_v<node<Op, A...>> = true;
+template <class E>
+inline constexpr bool is_reduce_v = false;
+template <class Op, class I, class B>
+inline constexpr bool is_reduce_v<reduce<Op, I, B>> = true;
 
 // Every access node of tensor X in E (with repetitions removed).
 template <class X, class E>
@@ -130,7 +136,8 @@ struct symbol_uses {
         if constexpr (first == 0)
           return default_index_name<P>();
         else
-          return index_name<typename access_facts<std::tuple_element_t<first - 1, std::tuple<A...>>>::template slot<P>>::value;
+          return index_name<
+              typename access_facts<std::tuple_element_t<first - 1, std::tuple<A...>>>::template slot<P>>::value;
       }(accesses{});
     }
   }

@@ -11,22 +11,23 @@ template <class Op, class... A, class F>
 constexpr auto map_args(node<Op, A...> const& n, F&& f) {
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     return node<Op, decltype(f(get<K>(n.args)))...>{make_tuple(f(get<K>(n.args))...)};
-  }(std::index_sequence_for<A...>{});
+  }
+  (std::index_sequence_for<A...>{});
 }
 
 template <class S, class... Slots, class F>
 constexpr auto map_slots(access<S, Slots...> const& a, F&& f) {
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     return access<S, decltype(f(get<K>(a.slots)))...>{make_tuple(f(get<K>(a.slots))...)};
-  }(std::index_sequence_for<Slots...>{});
+  }
+  (std::index_sequence_for<Slots...>{});
 }
 
 // Calls f(arg<0>, arg<1>, ...) with the children of a node.
 template <class Op, class... A, class F>
 constexpr decltype(auto) apply_args(node<Op, A...> const& n, F&& f) {
-  return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-    return f(get<K>(n.args)...);
-  }(std::index_sequence_for<A...>{});
+  return [&]<std::size_t... K>(std::index_sequence<K...>)->decltype(auto) { return f(get<K>(n.args)...); }
+  (std::index_sequence_for<A...>{});
 }
 
 }  // namespace lossforge::detail

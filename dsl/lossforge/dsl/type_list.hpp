@@ -32,17 +32,14 @@ struct set_union<> {
   using type = type_list<>;
 };
 template <class... Lists>
-  requires(sizeof...(Lists) > 0)
-struct set_union<Lists...> {
+requires(sizeof...(Lists) > 0) struct set_union<Lists...> {
   template <class... Ts>
   static constexpr auto flatten(type_list<Ts...>) {
     return (type_list<>{} | ... | std::type_identity<Ts>{});
   }
   template <class... Ls>
   static constexpr auto concat(Ls...) {
-    return [](auto... lists) {
-      return (type_list<>{} + ... + lists);
-    }(Ls{}...);
+    return [](auto... lists) { return (type_list<>{} + ... + lists); }(Ls{}...);
   }
   using type = decltype(flatten(concat(Lists{}...)));
 };
@@ -65,7 +62,8 @@ template <class List, class T>
 struct remove_type;
 template <class... Ts, class T>
 struct remove_type<type_list<Ts...>, T> {
-  using type = decltype((type_list<>{} + ... + std::conditional_t<std::is_same_v<Ts, T>, type_list<>, type_list<Ts>>{}));
+  using type =
+      decltype((type_list<>{} + ... + std::conditional_t<std::is_same_v<Ts, T>, type_list<>, type_list<Ts>>{}));
 };
 template <class List, class T>
 using remove_type_t = typename remove_type<List, T>::type;

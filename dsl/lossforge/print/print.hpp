@@ -22,11 +22,11 @@ struct printed {
 // How an elementwise function prints: its text name and LaTeX operator.
 template <class Op>
 struct op_spelling;
-#define LOSSFORGE_SPELLING(tag, text_name, latex_name)      \
-  template <>                                               \
-  struct op_spelling<ops::tag> {                            \
-    static constexpr char const* text = text_name;          \
-    static constexpr char const* latex = latex_name;        \
+#define LOSSFORGE_SPELLING(tag, text_name, latex_name) \
+  template <>                                          \
+  struct op_spelling<ops::tag> {                       \
+    static constexpr char const* text = text_name;     \
+    static constexpr char const* latex = latex_name;   \
   };
 LOSSFORGE_SPELLING(log, "log", "\\log")
 LOSSFORGE_SPELLING(log1p, "log1p", "\\operatorname{log1p}")
@@ -101,19 +101,22 @@ std::string index_name() {
 template <style S, class E>
 printed to_printed(E const& e);
 
-
 template <style S, class... Slots, class Sym>
 printed print_access(access<Sym, Slots...> const& a) {
   std::string name(Sym::name.str());
   if constexpr (sizeof...(Slots) == 1 && (detail::is_flat_slot_v<Slots> && ...)) return {name, atom};
   std::string inside;
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    ((inside += (K ? "," : "") + [&]<class Slot>(Slot const& s) {
-        if constexpr (Index<Slot>) return index_name<Slot>();
-        else return to_printed<S>(s).s;
-      }(get<K>(a.slots))),
+    ((inside += (K ? "," : "") +
+                [&]<class Slot>(Slot const& s) {
+                  if constexpr (Index<Slot>)
+                    return index_name<Slot>();
+                  else
+                    return to_printed<S>(s).s;
+                }(get<K>(a.slots))),
      ...);
-  }(std::index_sequence_for<Slots...>{});
+  }
+  (std::index_sequence_for<Slots...>{});
   return {S == style::latex ? name + "_{" + inside + "}" : name + "[" + inside + "]", atom};
 }
 
@@ -121,28 +124,35 @@ template <style S, class... Ts>
 printed print_sum(std::tuple<Ts...> const& ts) {
   std::string out;
   bool first = true;
-  std::apply([&](auto const&... t) {
-    ([&]<class T>(T const& term) {
-      auto split = detail::split(term);
-      using coefficient = decltype(split.coefficient);
-      if constexpr (!std::is_same_v<decltype(split.rest), detail::unit>) {
-        double const k = detail::value_of(split.coefficient);
-        if (k < 0) {
-          std::string body;
-          if (k == -1) body = group<S>(to_printed<S>(split.rest), product);
-          else if constexpr (Constant<coefficient>)
-            body = to_printed<S>(detail::product_of(detail::multiply_numbers(c<-1>, coefficient{}), std::make_tuple(split.rest))).s;
-          else
-            body = to_printed<S>(detail::product_of(literal{-k}, std::make_tuple(split.rest))).s;
-          out += (first ? "-" : " - ") + body;
-          first = false;
-          return;
-        }
-      }
-      out += (first ? "" : " + ") + group<S>(to_printed<S>(term), sum);
-      first = false;
-    }(t), ...);
-  }, ts);
+  std::apply(
+      [&](auto const&... t) {
+        (
+            [&]<class T>(T const& term) {
+              auto split = detail::split(term);
+              using coefficient = decltype(split.coefficient);
+              if constexpr (!std::is_same_v<decltype(split.rest), detail::unit>) {
+                double const k = detail::value_of(split.coefficient);
+                if (k < 0) {
+                  std::string body;
+                  if (k == -1)
+                    body = group<S>(to_printed<S>(split.rest), product);
+                  else if constexpr (Constant<coefficient>)
+                    body = to_printed<S>(detail::product_of(detail::multiply_numbers(c<-1>, coefficient{}),
+                                                            std::make_tuple(split.rest)))
+                               .s;
+                  else
+                    body = to_printed<S>(detail::product_of(literal{-k}, std::make_tuple(split.rest))).s;
+                  out += (first ? "-" : " - ") + body;
+                  first = false;
+                  return;
+                }
+              }
+              out += (first ? "" : " + ") + group<S>(to_printed<S>(term), sum);
+              first = false;
+            }(t),
+            ...);
+      },
+      ts);
   return {out, sum};
 }
 
@@ -151,8 +161,12 @@ printed print_node(node<Op, A...> const& n) {
   auto child = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) { return to_printed<S>(get<K>(n.args)); };
   constexpr bool latex = S == style::latex;
   if constexpr (std::is_same_v<Op, ops::add> || std::is_same_v<Op, ops::sub>) {
-    if constexpr (std::is_same_v<Op, ops::add>) return print_sum<S>(detail::terms(n));
-    else return {child(std::integral_constant<std::size_t, 0>{}).s + " - " + group<S>(child(std::integral_constant<std::size_t, 1>{}), product), sum};
+    if constexpr (std::is_same_v<Op, ops::add>)
+      return print_sum<S>(detail::terms(n));
+    else
+      return {child(std::integral_constant<std::size_t, 0>{}).s + " - " +
+                  group<S>(child(std::integral_constant<std::size_t, 1>{}), product),
+              sum};
   } else if constexpr (std::is_same_v<Op, ops::mul>) {
     auto l = child(std::integral_constant<std::size_t, 0>{});
     auto r = child(std::integral_constant<std::size_t, 1>{});
@@ -163,8 +177,10 @@ printed print_node(node<Op, A...> const& n) {
   } else if constexpr (std::is_same_v<Op, ops::div>) {
     auto l = child(std::integral_constant<std::size_t, 0>{});
     auto r = child(std::integral_constant<std::size_t, 1>{});
-    if constexpr (latex) return {"\\frac{" + l.s + "}{" + r.s + "}", atom};
-    else return {group<S>(l, product) + " / " + group<S>(r, unary), product};
+    if constexpr (latex)
+      return {"\\frac{" + l.s + "}{" + r.s + "}", atom};
+    else
+      return {group<S>(l, product) + " / " + group<S>(r, unary), product};
   } else if constexpr (std::is_same_v<Op, ops::neg>) {
     return {"-" + group<S>(child(std::integral_constant<std::size_t, 0>{}), power), unary};
   } else if constexpr (std::is_same_v<Op, ops::square>) {
@@ -178,15 +194,18 @@ printed print_node(node<Op, A...> const& n) {
                     (latex ? op_spelling<Op>::latex : op_spelling<Op>::text) + " " +
                     group<S>(child(std::integral_constant<std::size_t, 1>{}), sum);
     // LaTeX shows a comparison used as a number as an Iverson bracket.
-    if constexpr (latex) return {"\\left[" + s + "\\right]", atom};
-    else return {s, comparison};
+    if constexpr (latex)
+      return {"\\left[" + s + "\\right]", atom};
+    else
+      return {s, comparison};
   } else if constexpr (std::is_same_v<Op, ops::sqrt> && latex) {
     return {"\\sqrt{" + child(std::integral_constant<std::size_t, 0>{}).s + "}", atom};
   } else {
     std::string args;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       ((args += (K ? ", " : "") + child(std::integral_constant<std::size_t, K>{}).s), ...);
-    }(std::index_sequence_for<A...>{});
+    }
+    (std::index_sequence_for<A...>{});
     return latex ? printed{std::string(op_spelling<Op>::latex) + "\\left(" + args + "\\right)", atom}
                  : printed{std::string(op_spelling<Op>::text) + "(" + args + ")", atom};
   }
@@ -197,9 +216,14 @@ printed to_printed(E const& e) {
   constexpr bool latex = S == style::latex;
   if constexpr (Constant<E>) {
     return [&]<std::intmax_t N, std::intmax_t D>(constant<N, D>) -> printed {
-      if constexpr (D == 1) return {std::to_string(N), N < 0 ? unary : atom};
-      else if constexpr (latex) return {(N < 0 ? "-" : "") + std::string("\\frac{") + std::to_string(N < 0 ? -N : N) + "}{" + std::to_string(D) + "}", N < 0 ? unary : atom};
-      else return {std::to_string(N) + "/" + std::to_string(D), product};
+      if constexpr (D == 1)
+        return {std::to_string(N), N < 0 ? unary : atom};
+      else if constexpr (latex)
+        return {(N < 0 ? "-" : "") + std::string("\\frac{") + std::to_string(N < 0 ? -N : N) + "}{" +
+                    std::to_string(D) + "}",
+                N < 0 ? unary : atom};
+      else
+        return {std::to_string(N) + "/" + std::to_string(D), product};
     }(e);
   } else if constexpr (std::is_same_v<E, literal>) {
     return {number(e.value), e.value < 0 ? unary : atom};
@@ -212,7 +236,8 @@ printed to_printed(E const& e) {
       std::string name = index_name<I>();
       return {latex ? "N_{" + name + "}" : "N_" + name, atom};
     }(e);
-  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+  } else if constexpr (
+      requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
     return {latex ? "\\mathbb{1}" : "1", atom};
   } else if constexpr (detail::is_access_v<E>) {
     return print_access<S>(e);

@@ -26,18 +26,16 @@ constexpr double value_of(literal l) { return l.value; }
 template <class A, class B>
 constexpr auto add_numbers(A a, B b) {
   if constexpr (Constant<A> && Constant<B>)
-    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(constant<N1, D1>, constant<N2, D2>) {
-      return reduced_constant<N1 * D2 + N2 * D1, D1 * D2>();
-    }(a, b);
+    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(
+               constant<N1, D1>, constant<N2, D2>) { return reduced_constant<N1 * D2 + N2 * D1, D1 * D2>(); }(a, b);
   else
     return literal{value_of(a) + value_of(b)};
 }
 template <class A, class B>
 constexpr auto multiply_numbers(A a, B b) {
   if constexpr (Constant<A> && Constant<B>)
-    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(constant<N1, D1>, constant<N2, D2>) {
-      return reduced_constant<N1 * N2, D1 * D2>();
-    }(a, b);
+    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(
+               constant<N1, D1>, constant<N2, D2>) { return reduced_constant<N1 * N2, D1 * D2>(); }(a, b);
   else
     return literal{value_of(a) * value_of(b)};
 }
@@ -64,17 +62,23 @@ constexpr std::string_view type_key() {
 // Numbers first (so 2 * x, not x * 2), then symbols, indices, accesses, op nodes, reductions.
 template <class T>
 constexpr int kind_rank() {
-  if constexpr (Numeric<T>) return 0;
+  if constexpr (Numeric<T>)
+    return 0;
   else if constexpr (is_expression<T>::value && symbols_of_t<T>::size == 1 && !is_node_v<T> && !is_reduce_v<T>)
     return 1;
-  else if constexpr (is_node_v<T>) return 3;
-  else if constexpr (is_reduce_v<T>) return 4;
-  else return 2;
+  else if constexpr (is_node_v<T>)
+    return 3;
+  else if constexpr (is_reduce_v<T>)
+    return 4;
+  else
+    return 2;
 }
 template <class A, class B>
 constexpr bool type_less() {
-  if constexpr (kind_rank<A>() != kind_rank<B>()) return kind_rank<A>() < kind_rank<B>();
-  else return type_key<A>() < type_key<B>();
+  if constexpr (kind_rank<A>() != kind_rank<B>())
+    return kind_rank<A>() < kind_rank<B>();
+  else
+    return type_key<A>() < type_key<B>();
 }
 
 // The positions of Ts... in sorted order (stable).
@@ -105,9 +109,8 @@ constexpr auto sorted_positions() {
 template <class... Ts>
 constexpr auto sort_tuple(std::tuple<Ts...> const& t) {
   constexpr auto order = sorted_positions<Ts...>();
-  return [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return std::make_tuple(std::get<order[K]>(t)...);
-  }(std::index_sequence_for<Ts...>{});
+  return [&]<std::size_t... K>(std::index_sequence<K...>) { return std::make_tuple(std::get<order[K]>(t)...); }
+  (std::index_sequence_for<Ts...>{});
 }
 
 template <class... Ts>
@@ -115,14 +118,19 @@ constexpr auto sort_types(type_list<Ts...>) {
   constexpr auto order = sorted_positions<Ts...>();
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     return type_list<std::tuple_element_t<order[K], std::tuple<Ts...>>...>{};
-  }(std::index_sequence_for<Ts...>{});
+  }
+  (std::index_sequence_for<Ts...>{});
 }
 
 // ---- products --------------------------------------------------------------------------------------------------
-template <class E> inline constexpr bool is_mul_v = false;
-template <class A, class B> inline constexpr bool is_mul_v<node<ops::mul, A, B>> = true;
-template <class E> inline constexpr bool is_add_v = false;
-template <class A, class B> inline constexpr bool is_add_v<node<ops::add, A, B>> = true;
+template <class E>
+inline constexpr bool is_mul_v = false;
+template <class A, class B>
+inline constexpr bool is_mul_v<node<ops::mul, A, B>> = true;
+template <class E>
+inline constexpr bool is_add_v = false;
+template <class A, class B>
+inline constexpr bool is_add_v<node<ops::add, A, B>> = true;
 
 template <class E>
 constexpr auto factors(E const& e) {
@@ -158,20 +166,27 @@ constexpr auto keep_if(std::tuple<Ts...> const& t) {
   return std::apply(
       [](auto const&... x) {
         return std::tuple_cat([]<class X>(X const& value) {
-          if constexpr (Keep<X>::value) return std::make_tuple(value);
-          else return std::tuple<>{};
+          if constexpr (Keep<X>::value)
+            return std::make_tuple(value);
+          else
+            return std::tuple<>{};
         }(x)...);
       },
       t);
 }
-template <class T> struct is_numeric : std::bool_constant<Numeric<T>> {};
-template <class T> struct is_not_numeric : std::bool_constant<!Numeric<T>> {};
+template <class T>
+struct is_numeric : std::bool_constant<Numeric<T>> {};
+template <class T>
+struct is_not_numeric : std::bool_constant<!Numeric<T>> {};
 
 // coefficient * (sorted product of the other factors), with 0 and 1 coefficients removed.
 // Factors that carry shape and must survive a zero coefficient.
-template <class T> struct is_shape_carrier : std::false_type {};
-template <class I> struct is_shape_carrier<ones<I>> : std::true_type {};
-template <class A> struct is_shape_carrier<witness<A>> : std::true_type {};
+template <class T>
+struct is_shape_carrier : std::false_type {};
+template <class I>
+struct is_shape_carrier<ones<I>> : std::true_type {};
+template <class A>
+struct is_shape_carrier<witness<A>> : std::true_type {};
 
 template <class Coefficient, class... Fs>
 constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& others) {
@@ -181,7 +196,8 @@ constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& othe
     if constexpr (std::tuple_size_v<decltype(shape)> == 0)
       return c<0>;
     else
-      return node<ops::mul, constant<0>, decltype(left_chain<ops::mul>(shape))>{make_tuple(c<0>, left_chain<ops::mul>(shape))};
+      return node<ops::mul, constant<0>, decltype(left_chain<ops::mul>(shape))>{
+          make_tuple(c<0>, left_chain<ops::mul>(shape))};
   } else if constexpr (sizeof...(Fs) == 0) {
     return coefficient;
   } else {
@@ -193,8 +209,10 @@ constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& othe
   }
 }
 
-template <class E> inline constexpr bool is_div_v = false;
-template <class A, class B> inline constexpr bool is_div_v<node<ops::div, A, B>> = true;
+template <class E>
+inline constexpr bool is_div_v = false;
+template <class A, class B>
+inline constexpr bool is_div_v<node<ops::div, A, B>> = true;
 
 // The factors above and below the fraction bar: a * (b / c) * (d / e) has numerator factors a, b, d and
 // denominator factors c, e.
@@ -238,15 +256,19 @@ constexpr auto make_product(std::tuple<Fs...> const& fs) {
   auto const below = std::apply([](auto const&... f) { return std::tuple_cat(denominator_factors(f)...); }, fs);
   auto const below_number = numeric_product(below);
   auto const below_rest = keep_if<is_not_numeric>(below);
-  if constexpr (std::tuple_size_v<decltype(below_rest)> == 0 || std::is_same_v<decltype(numeric_product(above)), constant<0>>) {
-    return product_of(multiply_numbers(numeric_product(above), reciprocal(below_number)), keep_if<is_not_numeric>(above));
+  if constexpr (std::tuple_size_v<decltype(below_rest)> == 0 ||
+                std::is_same_v<decltype(numeric_product(above)), constant<0>>) {
+    return product_of(multiply_numbers(numeric_product(above), reciprocal(below_number)),
+                      keep_if<is_not_numeric>(above));
   } else {
     auto coefficient = multiply_numbers(numeric_product(above), reciprocal(below_number));
     auto top_factors = keep_if<is_not_numeric>(above);
     auto bottom = left_chain<ops::mul>(sort_tuple(below_rest));
     auto top = [&] {
-      if constexpr (std::tuple_size_v<decltype(top_factors)> == 0) return c<1>;
-      else return left_chain<ops::mul>(sort_tuple(top_factors));
+      if constexpr (std::tuple_size_v<decltype(top_factors)> == 0)
+        return c<1>;
+      else
+        return left_chain<ops::mul>(sort_tuple(top_factors));
     }();
     auto fraction = node<ops::div, decltype(top), decltype(bottom)>{make_tuple(top, bottom)};
     if constexpr (std::is_same_v<decltype(coefficient), constant<1>>)
@@ -259,10 +281,14 @@ constexpr auto make_product(std::tuple<Fs...> const& fs) {
 // ---- sums ------------------------------------------------------------------------------------------------------
 // A term is coefficient * rest; terms with the same rest combine. A rest that holds a literal is never merged,
 // since two such rests of one type may hold different numbers.
-template <class E> inline constexpr bool contains_literal_v = std::is_same_v<E, literal>;
-template <class S, class... Sl> inline constexpr bool contains_literal_v<access<S, Sl...>> = (contains_literal_v<Sl> || ...);
-template <class Op, class... A> inline constexpr bool contains_literal_v<node<Op, A...>> = (contains_literal_v<A> || ...);
-template <class Op, class I, class B> inline constexpr bool contains_literal_v<reduce<Op, I, B>> = contains_literal_v<B>;
+template <class E>
+inline constexpr bool contains_literal_v = std::is_same_v<E, literal>;
+template <class S, class... Sl>
+inline constexpr bool contains_literal_v<access<S, Sl...>> = (contains_literal_v<Sl> || ...);
+template <class Op, class... A>
+inline constexpr bool contains_literal_v<node<Op, A...>> = (contains_literal_v<A> || ...);
+template <class Op, class I, class B>
+inline constexpr bool contains_literal_v<reduce<Op, I, B>> = contains_literal_v<B>;
 
 struct unit {};  // the rest of a term that is a plain number
 
@@ -289,11 +315,15 @@ constexpr auto split(T const& t) {
 template <class C, class R>
 constexpr auto rebuild(C coefficient, R const& rest) {
   if constexpr (std::is_same_v<R, unit>) {
-    if constexpr (std::is_same_v<C, constant<0>>) return std::tuple<>{};
-    else return std::make_tuple(coefficient);
+    if constexpr (std::is_same_v<C, constant<0>>)
+      return std::tuple<>{};
+    else
+      return std::make_tuple(coefficient);
   } else {
-    if constexpr (std::is_same_v<C, constant<0>>) return std::tuple<>{};
-    else return std::make_tuple(product_of(coefficient, std::make_tuple(rest)));
+    if constexpr (std::is_same_v<C, constant<0>>)
+      return std::tuple<>{};
+    else
+      return std::make_tuple(product_of(coefficient, std::make_tuple(rest)));
   }
 }
 
@@ -306,8 +336,10 @@ constexpr std::size_t first_index_of(std::tuple<Ts...>) {
 }
 template <class Rest, class C, class R>
 constexpr auto coefficient_if_rest(split_term<C, R> const& s) {
-  if constexpr (std::is_same_v<R, Rest>) return s.coefficient;
-  else return c<0>;
+  if constexpr (std::is_same_v<R, Rest>)
+    return s.coefficient;
+  else
+    return c<0>;
 }
 
 // A canonical sum of already simplified operands.
@@ -331,7 +363,8 @@ constexpr auto make_sum(std::tuple<Ts...> const& ts) {
         }
       }
     }(std::integral_constant<std::size_t, K>{})...);
-  }(std::index_sequence_for<Ts...>{});
+  }
+  (std::index_sequence_for<Ts...>{});
   if constexpr (std::tuple_size_v<decltype(kept)> == 0)
     return c<0>;
   else

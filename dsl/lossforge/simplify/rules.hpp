@@ -21,7 +21,8 @@ struct log_of_sigmoid {
 // log(1 - sigmoid(x)) -> log_sigmoid(-x)
 struct log_of_one_minus_sigmoid {
   template <class X>
-  static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, node<ops::mul, constant<-1>, node<ops::sigmoid, X>>>> const& e) {
+  static constexpr auto rewrite(
+      node<ops::log, node<ops::add, constant<1>, node<ops::mul, constant<-1>, node<ops::sigmoid, X>>>> const& e) {
     return log_sigmoid(-arg<0>(arg<1>(arg<1>(arg<0>(e)))));
   }
 };
@@ -56,8 +57,7 @@ struct log1p_of_exp {
 // log(1 + x) -> log1p(x), accurate for small x.
 struct log_of_one_plus {
   template <class X>
-    requires(!Numeric<X>)
-  static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, X>> const& e) {
+  requires(!Numeric<X>) static constexpr auto rewrite(node<ops::log, node<ops::add, constant<1>, X>> const& e) {
     return log1p(arg<1>(arg<0>(e)));
   }
 };
@@ -79,69 +79,89 @@ struct subtraction_as_sum {
 };
 struct power_one {
   template <class X>
-  static constexpr auto rewrite(node<ops::ipow<1>, X> const& e) { return arg<0>(e); }
+  static constexpr auto rewrite(node<ops::ipow<1>, X> const& e) {
+    return arg<0>(e);
+  }
 };
 struct power_zero {
   template <class X>
-  static constexpr auto rewrite(node<ops::ipow<0>, X> const&) { return c<1>; }
+  static constexpr auto rewrite(node<ops::ipow<0>, X> const&) {
+    return c<1>;
+  }
 };
 // where(constant, a, b) picks its branch; where(c, x, x) is x.
 struct select_on_constant {
   template <std::intmax_t N, std::intmax_t D, class A, class B>
   static constexpr auto rewrite(node<ops::select, constant<N, D>, A, B> const& e) {
-    if constexpr (N != 0) return arg<1>(e); else return arg<2>(e);
+    if constexpr (N != 0)
+      return arg<1>(e);
+    else
+      return arg<2>(e);
   }
 };
 struct select_same_branches {
   template <class C, class A>
-    requires(!detail::contains_literal_v<A>)
-  static constexpr auto rewrite(node<ops::select, C, A, A> const& e) { return arg<1>(e); }
+  requires(!detail::contains_literal_v<A>) static constexpr auto rewrite(node<ops::select, C, A, A> const& e) {
+    return arg<1>(e);
+  }
 };
 // Exact folding of ops on rational constants where the result is rational.
 struct fold_exact {
   template <std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>
-    requires(N2 != 0)
-  static constexpr auto rewrite(node<ops::div, constant<N1, D1>, constant<N2, D2>> const&) {
+  requires(N2 != 0) static constexpr auto rewrite(node<ops::div, constant<N1, D1>, constant<N2, D2>> const&) {
     return detail::reduced_constant<N1 * D2, D1 * N2>();
   }
   template <class Op, std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>
-    requires(std::is_same_v<Op, ops::less> || std::is_same_v<Op, ops::less_equal> ||
-             std::is_same_v<Op, ops::greater> || std::is_same_v<Op, ops::greater_equal> ||
-             std::is_same_v<Op, ops::equal> || std::is_same_v<Op, ops::not_equal> ||
-             std::is_same_v<Op, ops::min> || std::is_same_v<Op, ops::max>)
-  static constexpr auto rewrite(node<Op, constant<N1, D1>, constant<N2, D2>> const&) {
+  requires(
+      std::is_same_v<Op, ops::less> || std::is_same_v<Op, ops::less_equal> || std::is_same_v<Op, ops::greater> ||
+      std::is_same_v<Op, ops::greater_equal> || std::is_same_v<Op, ops::equal> || std::is_same_v<Op, ops::not_equal> ||
+      std::is_same_v<Op, ops::min> ||
+      std::is_same_v<Op, ops::max>) static constexpr auto rewrite(node<Op, constant<N1, D1>, constant<N2, D2>> const&) {
     // Compare N1/D1 with N2/D2 exactly (denominators are positive).
     constexpr auto l = N1 * D2, r = N2 * D1;
     constexpr bool first_is_smaller_or_equal = l <= r;
     if constexpr (std::is_same_v<Op, ops::min>) {
-      if constexpr (first_is_smaller_or_equal) return constant<N1, D1>{}; else return constant<N2, D2>{};
+      if constexpr (first_is_smaller_or_equal)
+        return constant<N1, D1>{};
+      else
+        return constant<N2, D2>{};
     } else if constexpr (std::is_same_v<Op, ops::max>) {
-      if constexpr (first_is_smaller_or_equal) return constant<N2, D2>{}; else return constant<N1, D1>{};
+      if constexpr (first_is_smaller_or_equal)
+        return constant<N2, D2>{};
+      else
+        return constant<N1, D1>{};
     } else {
       constexpr double one = 1.0;
-      return constant<Op::apply(double(l), double(r)) == one ? 1 : 0>{};
+      return constant < Op::apply(double(l), double(r)) == one ? 1 : 0 > {};
     }
   }
   template <int P, std::intmax_t N, std::intmax_t D>
-    requires(P >= 0 && P <= 4)
-  static constexpr auto rewrite(node<ops::ipow<P>, constant<N, D>> const&) {
-    constexpr auto power = [](std::intmax_t v) { std::intmax_t r = 1; for (int k = 0; k < P; ++k) r *= v; return r; };
+  requires(P >= 0 && P <= 4) static constexpr auto rewrite(node<ops::ipow<P>, constant<N, D>> const&) {
+    constexpr auto power = [](std::intmax_t v) {
+      std::intmax_t r = 1;
+      for (int k = 0; k < P; ++k) r *= v;
+      return r;
+    };
     return detail::reduced_constant<power(N), power(D)>();
   }
   static constexpr auto rewrite(node<ops::log, constant<1>> const&) { return c<0>; }
   static constexpr auto rewrite(node<ops::exp, constant<0>> const&) { return c<1>; }
   template <std::intmax_t N, std::intmax_t D>
-  static constexpr auto rewrite(node<ops::abs, constant<N, D>> const&) { return constant<(N < 0 ? -N : N), D>{}; }
+  static constexpr auto rewrite(node<ops::abs, constant<N, D>> const&) {
+    return constant<(N < 0 ? -N : N), D>{};
+  }
 };
 // An op whose scalar semantics can run at compile time (arithmetic, comparisons, min/max) folds numbers to a
 // literal. Transcendental functions of literals stay: they cost one evaluation per kernel, not per element.
 template <class Op, class... A>
-concept ConstantFoldable = requires { typename std::integral_constant<int, (Op::apply((A{}, 1.0)...), 0)>; };
+concept ConstantFoldable = requires {
+  typename std::integral_constant<int, (Op::apply((A{}, 1.0)...), 0)>;
+};
 
 struct fold_numeric {
   template <class Op, class... A>
-    requires(sizeof...(A) > 0 && (Numeric<A> && ...) && ConstantFoldable<Op, A...>)
-  static constexpr auto rewrite(node<Op, A...> const& e) {
+  requires(sizeof...(A) > 0 && (Numeric<A> && ...) &&
+           ConstantFoldable<Op, A...>) static constexpr auto rewrite(node<Op, A...> const& e) {
     return detail::apply_args(e, [](auto const&... a) { return literal{Op::apply(detail::value_of(a)...)}; });
   }
 };
@@ -149,14 +169,16 @@ struct fold_numeric {
 // ---- reductions ------------------------------------------------------------------------------------------------
 struct reduce_zero {
   template <class Op, class I>
-    requires(std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
-  static constexpr auto rewrite(reduce<Op, I, constant<0>> const&) { return c<0>; }
+  requires(std::is_same_v<Op, reductions::sum> ||
+           std::is_same_v<Op, reductions::mean>) static constexpr auto rewrite(reduce<Op, I, constant<0>> const&) {
+    return c<0>;
+  }
 };
 // sum_i (n * x) -> n * sum_i x for a number n (linearity; lets like terms meet outside the sum).
 struct reduce_of_scaled {
   template <class Op, class I, class N, class X>
-    requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) && Numeric<N>)
-  static constexpr auto rewrite(reduce<Op, I, node<ops::mul, N, X>> const& e) {
+  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&Numeric<
+           N>) static constexpr auto rewrite(reduce<Op, I, node<ops::mul, N, X>> const& e) {
     return detail::make_product(std::make_tuple(arg<0>(e.body), reduce<Op, I, X>{arg<1>(e.body)}));
   }
 };

@@ -11,16 +11,19 @@ namespace detail {
 template <class E, class... Rules>
 constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
   constexpr std::size_t count = sizeof...(Rules);
-  constexpr std::size_t first = [] {
-    constexpr bool matches[] = {requires { Rules::rewrite(std::declval<E const&>()); }..., true};
-    std::size_t k = 0;
-    while (!matches[k]) ++k;
-    return k;
-  }();
-  if constexpr (first == count)
-    return e;
-  else
-    return std::tuple_element_t<first, std::tuple<Rules...>>::rewrite(e);
+  constexpr std::size_t first =
+                            [] { constexpr bool matches[] = {requires {Rules::rewrite(std::declval<E const&>()); }...,
+                        true
+};
+std::size_t k = 0;
+while (!matches[k]) ++k;
+return k;
+}
+();
+if constexpr (first == count)
+  return e;
+else
+  return std::tuple_element_t<first, std::tuple<Rules...>>::rewrite(e);
 }
 
 template <class E>
@@ -28,8 +31,10 @@ constexpr auto simplify_once(E const& e);
 
 // a / b joins the canonical product (a division by a number becomes a multiplication by its reciprocal), except a
 // division by an exact zero, which is left to constant folding.
-template <class E> inline constexpr bool is_fraction_v = false;
-template <class A, class B> inline constexpr bool is_fraction_v<node<ops::div, A, B>> = !std::is_same_v<B, constant<0>>;
+template <class E>
+inline constexpr bool is_fraction_v = false;
+template <class A, class B>
+inline constexpr bool is_fraction_v<node<ops::div, A, B>> = !std::is_same_v<B, constant<0>>;
 
 template <class E>
 constexpr auto rewrite_head(E const& e) {

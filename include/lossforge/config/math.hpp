@@ -16,10 +16,10 @@
 
 namespace lossforge::math {
 
-#define LOSSFORGE_MATH_UNARY(name, impl)                                   \
-  template <class T>                                                       \
-  LOSSFORGE_FUNCTION T name(T x) {                                         \
-    return LOSSFORGE_MATH_NS::impl(x);                                     \
+#define LOSSFORGE_MATH_UNARY(name, impl) \
+  template <class T>                     \
+  LOSSFORGE_FUNCTION T name(T x) {       \
+    return LOSSFORGE_MATH_NS::impl(x);   \
   }
 LOSSFORGE_MATH_UNARY(exp, exp)
 LOSSFORGE_MATH_UNARY(expm1, expm1)

@@ -51,8 +51,8 @@ TEMPLATE_TEST_CASE("cross-entropy's gradient is softmax minus the one-hot target
   constexpr auto masked = lf::mean(i, lf::sum(c, -(c == t(i)) * lf::log_softmax(c, x(i, c))));
   check_tensor_gradient<TestType>(masked, x, logits, {3, 4}, with);
   // Label smoothing 0.1 over 4 classes, and a where() that ignores targets equal to -100.
-  constexpr auto smoothed = lf::mean(i, lf::sum(c, -((1_c - lf::c<1, 10>) * (c == t(i)) + lf::c<1, 40>) *
-                                                       lf::log_softmax(c, x(i, c))));
+  constexpr auto smoothed =
+      lf::mean(i, lf::sum(c, -((1_c - lf::c<1, 10>)*(c == t(i)) + lf::c<1, 40>)*lf::log_softmax(c, x(i, c))));
   check_tensor_gradient<TestType>(smoothed, x, logits, {3, 4}, with);
 }
 
@@ -65,7 +65,8 @@ TEST_CASE("a gather differentiates to a select, never a scatter", "[grad][pull]"
                                 lf::node<lf::ops::equal, gc, lf::access<std::remove_cvref_t<decltype(t)>, gi>>> ||
                  std::is_same_v<std::remove_cvref_t<decltype(d)>,
                                 lf::node<lf::ops::equal, lf::access<std::remove_cvref_t<decltype(t)>, gi>, gc>>);
-  auto const value = lf::reference::evaluate(d, lf::bind(x = lf::host_view(logits, {3, 4}), t = lf::host_view(targets, {3})));
+  auto const value =
+      lf::reference::evaluate(d, lf::bind(x = lf::host_view(logits, {3, 4}), t = lf::host_view(targets, {3})));
   for (int r = 0; r < 3; ++r)
     for (int k = 0; k < 4; ++k) CHECK(value.values[r * 4 + k] == (k == targets[r] ? 1.0 : 0.0));
 }
@@ -74,7 +75,8 @@ TEST_CASE("grad builds simplified types", "[grad][types]") {
   STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(xs * xs, xs)), decltype(2_c * xs)>);
   STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(3_c * xs + 1_c, xs)), lf::constant<3>>);
   STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(lf::exp(xs), xs)), decltype(lf::exp(xs))>);
-  STATIC_REQUIRE(std::is_same_v<decltype(lf::grad(lf::log(lf::sigmoid(xs)), xs)), decltype(lf::sigmoid(lf::c<-1> * xs))>);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(lf::grad(lf::log(lf::sigmoid(xs)), xs)), decltype(lf::sigmoid(lf::c<-1> * xs))>);
   // An elementwise loss's gradient has no reduction left in it: one pass can write it.
   auto const d = lf::grad(lf::mean(lf::square(p - g)), p);
   STATIC_REQUIRE(!lf::detail::is_reduce_v<std::remove_cvref_t<decltype(d)>>);
@@ -86,7 +88,8 @@ TEMPLATE_TEST_CASE("gradients with respect to runtime scalars", "[grad][scalar]"
   std::vector<T> pv(probabilities.begin(), probabilities.end()), gv(truth.begin(), truth.end());
   std::vector<double> pd(probabilities), gd(truth);
   auto at = [&](auto const& e, double wv, double sv) {  // in T
-    return lf::reference::evaluate<T>(e, lf::bind(p = lf::host_view(pv, {6}), g = lf::host_view(gv, {6}), w = T(wv), s = T(sv)));
+    return lf::reference::evaluate<T>(
+        e, lf::bind(p = lf::host_view(pv, {6}), g = lf::host_view(gv, {6}), w = T(wv), s = T(sv)));
   };
   auto at_double = [&](auto const& e, double wv, double sv) {  // the finite-difference oracle runs in double
     return lf::reference::evaluate(e, lf::bind(p = lf::host_view(pd, {6}), g = lf::host_view(gd, {6}), w = wv, s = sv));
@@ -95,8 +98,10 @@ TEMPLATE_TEST_CASE("gradients with respect to runtime scalars", "[grad][scalar]"
   constexpr auto tempered = lf::mean(lf::softplus(s * p) - g * s * p) + w * w * lf::sum(p);
   auto const [dw, ds] = lf::grad(tempered, w, s);
   double const h = 1e-6;
-  CHECK(close(at(dw, 0.3, 1.7), (at_double(tempered, 0.3 + h, 1.7) - at_double(tempered, 0.3 - h, 1.7)) / (2 * h), tolerance<T>::finite_difference));
-  CHECK(close(at(ds, 0.3, 1.7), (at_double(tempered, 0.3, 1.7 + h) - at_double(tempered, 0.3, 1.7 - h)) / (2 * h), tolerance<T>::finite_difference));
+  CHECK(close(at(dw, 0.3, 1.7), (at_double(tempered, 0.3 + h, 1.7) - at_double(tempered, 0.3 - h, 1.7)) / (2 * h),
+              tolerance<T>::finite_difference));
+  CHECK(close(at(ds, 0.3, 1.7), (at_double(tempered, 0.3, 1.7 + h) - at_double(tempered, 0.3, 1.7 - h)) / (2 * h),
+              tolerance<T>::finite_difference));
   CHECK(close(at(lf::grad(combo, w), 0.5, 0), at(bce, 0, 0), tolerance<T>::value));
 }
 
@@ -109,7 +114,8 @@ TEST_CASE("second derivatives", "[grad][second]") {
   CHECK(close(at(lf::grad(lf::grad(lf::log1p(xs * xs), xs), xs), 0.4), 2 * (1 - 0.16) / std::pow(1.16, 2), 1e-14));
   // A Hessian over a tensor: d2/dp[a]dp[b] sum(p^3) = 6 p[a] delta(a, b).
   std::vector<double> pv{0.5, -1.0, 2.0};
-  auto const hessian = lf::reference::evaluate(lf::grad(lf::grad(lf::sum(lf::pow<3>(p)), p), p), lf::bind(p = lf::host_view(pv, {3})));
+  auto const hessian =
+      lf::reference::evaluate(lf::grad(lf::grad(lf::sum(lf::pow<3>(p)), p), p), lf::bind(p = lf::host_view(pv, {3})));
   REQUIRE(hessian.shape == lf::shape_t{3, 3});
   for (int a = 0; a < 3; ++a)
     for (int b = 0; b < 3; ++b) CHECK(hessian.values[a * 3 + b] == (a == b ? 6 * pv[a] : 0.0));

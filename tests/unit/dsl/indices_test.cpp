@@ -64,13 +64,15 @@ TEST_CASE("reductions over one index, broadcasting and gathers", "[indices]") {
   auto log_probabilities = lf::reference::evaluate(lf::log_softmax(c, x(i, c)), b);
   REQUIRE(log_probabilities.shape == lf::shape_t{3, 4});
   for (int r = 0; r < 3; ++r)
-    for (int k = 0; k < 4; ++k) CHECK(close(log_probabilities.values[r * 4 + k], logits[r * 4 + k] - row_lse[r], 1e-15));
+    for (int k = 0; k < 4; ++k)
+      CHECK(close(log_probabilities.values[r * 4 + k], logits[r * 4 + k] - row_lse[r], 1e-15));
   // Gather: x(i, t(i)) picks each row's target logit; with the row sums it is cross-entropy.
   auto picked = lf::reference::evaluate(x(i, t(i)), b);
   for (int r = 0; r < 3; ++r) CHECK(picked.values[r] == logits[r * 4 + targets[r]]);
   double ce = 0;
   for (int r = 0; r < 3; ++r) ce += (row_lse[r] - logits[r * 4 + targets[r]]) / 3;
-  CHECK(close(lf::reference::evaluate(lf::mean(i, lf::sum(c, -lf::log_softmax(c, x(i, c)) * (c == t(i)))), b), ce, 1e-14));
+  CHECK(close(lf::reference::evaluate(lf::mean(i, lf::sum(c, -lf::log_softmax(c, x(i, c)) * (c == t(i)))), b), ce,
+              1e-14));
   CHECK(close(lf::reference::evaluate(lf::mean(i, lf::logsumexp(c, x(i, c)) - x(i, t(i))), b), ce, 1e-14));
   // softmax rows sum to one.
   auto row_total = lf::reference::evaluate(lf::sum(c, lf::softmax(c, x(i, c))), b);

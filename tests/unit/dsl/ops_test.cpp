@@ -63,34 +63,48 @@ TEMPLATE_TEST_CASE("arithmetic ops", "[ops]", float, double) {
   check_binary<TestType>([](auto a, auto b) { return a / b; }, [](double a, double b) { return a / b; }, points);
   check_unary<TestType>([](auto a) { return -a; }, [](double a) { return -a; }, {-2.0, 0.0, 3.5});
   check_unary<TestType>([](auto a) { return lf::square(a); }, [](double a) { return a * a; }, {-2.0, 0.0, 3.5});
-  check_unary<TestType>([](auto a) { return lf::pow<3>(a); }, [](double a) { return std::pow(a, 3.0); }, {-2.0, 0.5, 3.5});
-  check_unary<TestType>([](auto a) { return lf::pow<-2>(a); }, [](double a) { return std::pow(a, -2.0); }, {-2.0, 0.5, 3.5});
-  check_binary<TestType>([](auto a, auto b) { return lf::pow(a, b); }, [](double a, double b) { return std::pow(a, b); },
-                         {{1.5, 2.5}, {0.25, -0.5}, {3.0, 0.3}});
+  check_unary<TestType>([](auto a) { return lf::pow<3>(a); }, [](double a) { return std::pow(a, 3.0); },
+                        {-2.0, 0.5, 3.5});
+  check_unary<TestType>([](auto a) { return lf::pow<-2>(a); }, [](double a) { return std::pow(a, -2.0); },
+                        {-2.0, 0.5, 3.5});
+  check_binary<TestType>([](auto a, auto b) { return lf::pow(a, b); },
+                         [](double a, double b) { return std::pow(a, b); }, {{1.5, 2.5}, {0.25, -0.5}, {3.0, 0.3}});
 }
 
 TEMPLATE_TEST_CASE("transcendental ops", "[ops]", float, double) {
-  check_unary<TestType>([](auto a) { return lf::log(a); }, [](double a) { return std::log(a); }, {1e-3, 0.5, 1.0, 7.0, 1e4});
-  check_unary<TestType>([](auto a) { return lf::log1p(a); }, [](double a) { return std::log1p(a); }, {-0.9, -1e-6, 0.0, 2.0, 50.0});
-  check_unary<TestType>([](auto a) { return lf::exp(a); }, [](double a) { return std::exp(a); }, {-20.0, -1.0, 0.0, 0.5, 30.0});
-  check_unary<TestType>([](auto a) { return lf::expm1(a); }, [](double a) { return std::expm1(a); }, {-5.0, -1e-6, 0.0, 2.0});
-  check_unary<TestType>([](auto a) { return lf::sqrt(a); }, [](double a) { return std::sqrt(a); }, {1e-4, 0.5, 2.0, 900.0});
-  check_unary<TestType>([](auto a) { return lf::tanh(a); }, [](double a) { return std::tanh(a); }, {-4.0, -0.5, 0.0, 0.3, 6.0});
+  check_unary<TestType>([](auto a) { return lf::log(a); }, [](double a) { return std::log(a); },
+                        {1e-3, 0.5, 1.0, 7.0, 1e4});
+  check_unary<TestType>([](auto a) { return lf::log1p(a); }, [](double a) { return std::log1p(a); },
+                        {-0.9, -1e-6, 0.0, 2.0, 50.0});
+  check_unary<TestType>([](auto a) { return lf::exp(a); }, [](double a) { return std::exp(a); },
+                        {-20.0, -1.0, 0.0, 0.5, 30.0});
+  check_unary<TestType>([](auto a) { return lf::expm1(a); }, [](double a) { return std::expm1(a); },
+                        {-5.0, -1e-6, 0.0, 2.0});
+  check_unary<TestType>([](auto a) { return lf::sqrt(a); }, [](double a) { return std::sqrt(a); },
+                        {1e-4, 0.5, 2.0, 900.0});
+  check_unary<TestType>([](auto a) { return lf::tanh(a); }, [](double a) { return std::tanh(a); },
+                        {-4.0, -0.5, 0.0, 0.3, 6.0});
   auto sigmoid = [](double a) { return 1 / (1 + std::exp(ld(-a))); };
   check_unary<TestType>([](auto a) { return lf::sigmoid(a); }, sigmoid, {-40.0, -3.0, 0.0, 0.4, 5.0, 40.0});
   check_unary<TestType>([](auto a) { return lf::softplus(a); }, [](double a) { return std::log(1 + std::exp(ld(a))); },
                         {-40.0, -3.0, 0.0, 0.4, 5.0, 40.0});
   check_unary<TestType>([](auto a) { return lf::log_sigmoid(a); },
-                        [](double a) { return std::log(1 / (1 + std::exp(ld(-a)))); }, {-40.0, -3.0, 0.0, 0.4, 5.0, 40.0});
+                        [](double a) { return std::log(1 / (1 + std::exp(ld(-a)))); },
+                        {-40.0, -3.0, 0.0, 0.4, 5.0, 40.0});
 }
 
 TEMPLATE_TEST_CASE("piecewise ops away from their kinks", "[ops]", float, double) {
-  check_unary<TestType>([](auto a) { return lf::abs(a); }, [](double a) { return std::abs(a); }, {-3.0, -0.5, 0.25, 8.0});
-  check_unary<TestType>([](auto a) { return lf::sign(a); }, [](double a) { return double((a > 0) - (a < 0)); }, {-3.0, 0.25});
-  check_unary<TestType>([](auto a) { return lf::relu(a); }, [](double a) { return a > 0 ? a : 0.0; }, {-3.0, -0.5, 0.25, 8.0});
+  check_unary<TestType>([](auto a) { return lf::abs(a); }, [](double a) { return std::abs(a); },
+                        {-3.0, -0.5, 0.25, 8.0});
+  check_unary<TestType>([](auto a) { return lf::sign(a); }, [](double a) { return double((a > 0) - (a < 0)); },
+                        {-3.0, 0.25});
+  check_unary<TestType>([](auto a) { return lf::relu(a); }, [](double a) { return a > 0 ? a : 0.0; },
+                        {-3.0, -0.5, 0.25, 8.0});
   std::initializer_list<std::pair<double, double>> points{{1.5, -2.25}, {-0.75, 0.5}, {3.0, 7.0}};
-  check_binary<TestType>([](auto a, auto b) { return lf::min(a, b); }, [](double a, double b) { return std::min(a, b); }, points);
-  check_binary<TestType>([](auto a, auto b) { return lf::max(a, b); }, [](double a, double b) { return std::max(a, b); }, points);
+  check_binary<TestType>([](auto a, auto b) { return lf::min(a, b); },
+                         [](double a, double b) { return std::min(a, b); }, points);
+  check_binary<TestType>([](auto a, auto b) { return lf::max(a, b); },
+                         [](double a, double b) { return std::max(a, b); }, points);
   check_binary<TestType>([](auto a, auto b) { return lf::clamp(a, -1, b); },
                          [](double a, double b) { return std::min(std::max(a, -1.0), b); },
                          {{-3.0, 2.0}, {0.5, 2.0}, {4.0, 2.0}});
@@ -99,17 +113,17 @@ TEMPLATE_TEST_CASE("piecewise ops away from their kinks", "[ops]", float, double
 TEMPLATE_TEST_CASE("subgradients at kinks follow PyTorch", "[ops][kink]", float, double) {
   using T = TestType;
   auto at = [](auto const& e, T vx, T vy = T(0)) { return lf::reference::evaluate<T>(e, lf::bind(x = vx, y = vy)); };
-  CHECK(at(lf::grad(lf::abs(x), x), 0) == 0);           // abs'(0) = 0
-  CHECK(at(lf::grad(lf::relu(x), x), 0) == 0);          // relu'(0) = 0
+  CHECK(at(lf::grad(lf::abs(x), x), 0) == 0);   // abs'(0) = 0
+  CHECK(at(lf::grad(lf::relu(x), x), 0) == 0);  // relu'(0) = 0
   CHECK(at(lf::grad(lf::sign(x), x), 0) == 0);
   auto const [dmin_x, dmin_y] = lf::grad(lf::min(x, y), x, y);
-  CHECK(at(dmin_x, 2, 2) == T(0.5));                    // ties split one half each
+  CHECK(at(dmin_x, 2, 2) == T(0.5));  // ties split one half each
   CHECK(at(dmin_y, 2, 2) == T(0.5));
   auto const [dmax_x, dmax_y] = lf::grad(lf::max(x, y), x, y);
   CHECK(at(dmax_x, -1, -1) == T(0.5));
   CHECK(at(dmax_y, -1, -1) == T(0.5));
   auto const dclamp = lf::grad(lf::clamp(x, -1, 1), x);
-  CHECK(at(dclamp, -1) == 1);                           // clamp passes the gradient at its bounds
+  CHECK(at(dclamp, -1) == 1);  // clamp passes the gradient at its bounds
   CHECK(at(dclamp, 1) == 1);
   CHECK(at(dclamp, T(1.5)) == 0);
 }

@@ -41,5 +41,6 @@ TEST_CASE("LaTeX", "[print]") {
   CHECK(lf::to_latex(lf::sigmoid(p)) == "\\sigma\\left(p\\right)");
   CHECK(lf::to_latex(lf::sum(c, x(i, c))) == "\\sum_{c} x_{i,c}");
   CHECK(lf::to_latex(lf::grad(cross_entropy, x)) ==
-        "\\frac{\\exp\\left(x_{i,c} - \\operatorname{LSE}_{c} x_{i,c}\\right)}{N_{i}} - \\frac{\\left[t_{i} = c\\right]}{N_{i}}");
+        "\\frac{\\exp\\left(x_{i,c} - \\operatorname{LSE}_{c} x_{i,c}\\right)}{N_{i}} - \\frac{\\left[t_{i} = "
+        "c\\right]}{N_{i}}");
 }

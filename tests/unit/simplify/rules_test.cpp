@@ -89,6 +89,10 @@ TEST_CASE("canonical sums and products", "[simplify][rules]") {
   check_law(lf::where(1_c, x, y), X{}, points);
   check_law(lf::where(x > y, y, y), Y{}, points);
   check_law(lf::min(2_c, 3_c) + (2_c < 3_c), lf::constant<3>{}, points);
+  check_law(lf::abs(lf::c<-3, 4>), lf::constant<3, 4>{}, points);
+  check_law(lf::max(0.5 * 1_c, 3.0) * x, node<ops::mul, lf::literal, X>{}, points);  // numbers fold numerically
+  check_law(lf::sigmoid(2.0 * 1_c) * x, node<ops::mul, X, node<ops::sigmoid, lf::literal>>{},
+            points);  // not at compile time
 }
 
 TEST_CASE("reductions and extents survive simplification", "[simplify][rules]") {
@@ -96,10 +100,14 @@ TEST_CASE("reductions and extents survive simplification", "[simplify][rules]") 
   auto const b = lf::bind(p = lf::host_view(data), x = 2.0);
   // sum(n * e) = n * sum(e)
   STATIC_REQUIRE(std::is_same_v<decltype(lf::simplify(lf::sum(3_c * p))),
-                                node<ops::mul, lf::constant<3>, lf::reduce<lf::reductions::sum, lf::flat_index,
-                                                                          lf::access<std::remove_cvref_t<decltype(p)>, lf::flat_index>>>>);
+                                node<ops::mul, lf::constant<3>,
+                                     lf::reduce<lf::reductions::sum, lf::flat_index,
+                                                lf::access<std::remove_cvref_t<decltype(p)>, lf::flat_index>>>>);
   CHECK(lf::reference::evaluate(lf::simplify(lf::sum(3_c * p)), b) == 21.0);
   // p - p cancels, but the sum still runs over p's three elements: sum(p - p + x) = 3x.
   CHECK(lf::reference::evaluate(lf::simplify(lf::sum(p - p + x)), b) == 6.0);
   CHECK(lf::reference::evaluate(lf::simplify(lf::mean((p - p) * p)), b) == 0.0);
+  // A sum of zero over an index with no tensor in it is zero.
+  constexpr lf::index<"k"> k;
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::simplify(lf::sum(k, k * 0_c))), lf::constant<0>>);
 }

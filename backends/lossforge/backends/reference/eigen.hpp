@@ -9,8 +9,8 @@
 namespace lossforge {
 
 template <class Derived>
-  requires(bool(Eigen::internal::traits<Derived>::Flags & Eigen::DirectAccessBit))
-host_tensor<typename Derived::Scalar> host_view(Eigen::DenseBase<Derived> const& object) {
+requires(bool(Eigen::internal::traits<Derived>::Flags& Eigen::DirectAccessBit))
+    host_tensor<typename Derived::Scalar> host_view(Eigen::DenseBase<Derived> const& object) {
   Derived const& d = object.derived();
   auto const inner = std::ptrdiff_t(d.innerStride()), outer = std::ptrdiff_t(d.outerStride());
   if constexpr (Derived::ColsAtCompileTime == 1 || Derived::RowsAtCompileTime == 1) {

@@ -88,23 +88,25 @@ shape_t resolve_extent(Bindings const& b) {
       return source_shape<X, P>(b);
     }(std::type_identity<I>{});
   } else {
-    using sources = std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, E>,
-                                       any_extent_sources_t<I, Root>>;
+    using sources =
+        std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, E>, any_extent_sources_t<I, Root>>;
     static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
     shape_t shape;
     std::string first_name;
     [&]<class... Src>(type_list<Src...>) {
-      ([&]<class S, int P>(std::type_identity<extent_source<S, P>>) {
-        shape_t here = source_shape<S, P>(b);
-        std::string name = symbol_name<S>() + (P == flat_position ? "" : "[dim " + std::to_string(P) + "]");
-        if (first_name.empty()) {
-          shape = here;
-          first_name = name;
-        } else if (here != shape) {
-          throw std::invalid_argument("lossforge: shape mismatch: '" + first_name + "' has shape " +
-                                      shape_string(shape) + " but '" + name + "' has shape " + shape_string(here));
-        }
-      }(std::type_identity<Src>{}), ...);
+      (
+          [&]<class S, int P>(std::type_identity<extent_source<S, P>>) {
+            shape_t here = source_shape<S, P>(b);
+            std::string name = symbol_name<S>() + (P == flat_position ? "" : "[dim " + std::to_string(P) + "]");
+            if (first_name.empty()) {
+              shape = here;
+              first_name = name;
+            } else if (here != shape) {
+              throw std::invalid_argument("lossforge: shape mismatch: '" + first_name + "' has shape " +
+                                          shape_string(shape) + " but '" + name + "' has shape " + shape_string(here));
+            }
+          }(std::type_identity<Src>{}),
+          ...);
     }(sources{});
     return shape;
   }
@@ -131,20 +133,23 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
     check_rank<S>(int(sizeof...(Slots)), b);
     std::array<std::ptrdiff_t, sizeof...(Slots)> position{};
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      ([&]<class Slot>(Slot const& slot) {
-        if constexpr (Index<Slot>) {
-          position[K] = env.template find<Slot>().value;
-        } else {
-          double const v = eval<double, Root>(slot, b, env);
-          std::ptrdiff_t const extent = t.shape[K];
-          if (!(v >= 0 && v < double(extent)))
-            throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
-                                    std::to_string(K) + " of '" + symbol_name<S>() + "' with shape " +
-                                    shape_string(t.shape));
-          position[K] = std::ptrdiff_t(v);
-        }
-      }(get<K>(a.slots)), ...);
-    }(std::index_sequence_for<Slots...>{});
+      (
+          [&]<class Slot>(Slot const& slot) {
+            if constexpr (Index<Slot>) {
+              position[K] = env.template find<Slot>().value;
+            } else {
+              double const v = eval<double, Root>(slot, b, env);
+              std::ptrdiff_t const extent = t.shape[K];
+              if (!(v >= 0 && v < double(extent)))
+                throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
+                                        std::to_string(K) + " of '" + symbol_name<S>() + "' with shape " +
+                                        shape_string(t.shape));
+              position[K] = std::ptrdiff_t(v);
+            }
+          }(get<K>(a.slots)),
+          ...);
+    }
+    (std::index_sequence_for<Slots...>{});
     return T(t.at(position.data()));
   }
 }
@@ -200,7 +205,8 @@ T eval(E const& e, Bindings const& b, environment& env) {
     return T(env.template find<E>().value);
   } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
     return [&]<class I>(extent<I>) { return T(env.template find<I>().extent); }(e);
-  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+  } else if constexpr (
+      requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
     return T(1);
   } else if constexpr (is_access_v<E>) {
     return eval_access<T, Root>(e, b, env);
@@ -210,7 +216,7 @@ T eval(E const& e, Bindings const& b, environment& env) {
     using Op = typename node_op<E>::type;
     if constexpr (std::is_same_v<Op, ops::select>)  // lazy: only the chosen branch runs
       return eval<T, Root>(arg<0>(e), b, env) != T(0) ? eval<T, Root>(arg<1>(e), b, env)
-                                                        : eval<T, Root>(arg<2>(e), b, env);
+                                                      : eval<T, Root>(arg<2>(e), b, env);
     else
       return apply_args(e, [&](auto const&... a) { return Op::apply(eval<T, Root>(a, b, env)...); });
   } else {
@@ -223,12 +229,14 @@ T eval(E const& e, Bindings const& b, environment& env) {
 template <class Root, class Bindings>
 void check_ranks(Bindings const& b) {
   [&]<class... S>(type_list<S...>) {
-    ([&] {
-      if constexpr (TensorSymbol<S>) {
-        using uses = symbol_uses<S, Root>;
-        if constexpr (!uses::flat) check_rank<S>(uses::rank, b);
-      }
-    }(), ...);
+    (
+        [&] {
+          if constexpr (TensorSymbol<S>) {
+            using uses = symbol_uses<S, Root>;
+            if constexpr (!uses::flat) check_rank<S>(uses::rank, b);
+          }
+        }(),
+        ...);
   }(symbols_of_t<Root>{});
 }
 
@@ -257,7 +265,8 @@ constexpr auto output_order(type_list<I...>) {
       return o;
     }();
     return type_list<std::tuple_element_t<order[K], std::tuple<I...>>...>{};
-  }(std::index_sequence_for<I...>{});
+  }
+  (std::index_sequence_for<I...>{});
 }
 
 }  // namespace detail

@@ -65,8 +65,8 @@ inline shape_t row_major_strides(shape_t const& shape) {
 template <class T>
 host_tensor<std::remove_const_t<T>> host_view(std::span<T> data, shape_t shape) {
   if (element_count(shape) != std::ptrdiff_t(data.size()))
-    throw std::invalid_argument("lossforge::host_view: " + std::to_string(data.size()) +
-                                " elements do not fit shape " + shape_string(shape));
+    throw std::invalid_argument("lossforge::host_view: " + std::to_string(data.size()) + " elements do not fit shape " +
+                                shape_string(shape));
   auto strides = row_major_strides(shape);
   return {data.data(), std::move(shape), std::move(strides)};
 }
