@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes tests/unit/simplify/random_expressions_{0,1}.inc (two halves, compiled in parallel): a fixed, seeded set of random expression trees over the
+"""Writes tests/unit/simplify/random_expressions_{0,1}.inc (two halves, compiled in parallel by
+tests/unit/simplify/random_expressions.cpp): a fixed, seeded set of random expression trees over the
 scalars x, y and (inside a reduction) the tensor p. The simplifier's equivalence test evaluates each expression
 before and after simplify() and checks grad() against finite differences. Rerun after changing the generator:
     python3 scripts/generate_random_expressions.py

@@ -72,3 +72,4 @@ void check_tensor(Make) {
   }
 }
 }  // namespace lossforge::test::random_expressions
+

@@ -4,31 +4,32 @@
 #include <catch2/catch_test_macros.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
+#include <tests/support/symbols.hpp>
 #include <tests/support/gradient_check.hpp>
 #include <type_traits>
 
 namespace lf = lossforge;
+using lf::test::c;
+using lf::test::cross_entropy;
+using lf::test::g;
+using lf::test::i;
+using lf::test::p;
+using lf::test::t;
+using lf::test::w;
+using lf::test::x;
 using namespace lf::literals;
 using lf::test::check_tensor_gradient;
 using lf::test::close;
 using lf::test::tolerance;
 
 namespace {
-constexpr lf::tensor<"p"> p;
-constexpr lf::tensor<"g"> g;
 constexpr lf::tensor<"wts"> wts;
-constexpr lf::scalar<"w"> w;
 constexpr lf::scalar<"s"> s;
-constexpr lf::tensor<"x", 2> x;
-constexpr lf::int_tensor<"t", 1> t;
-constexpr lf::index<"i"> i;
-constexpr lf::index<"c"> c;
 constexpr lf::scalar<"x"> xs;
 
 constexpr auto dice = 1_c - 2_c * lf::sum(p * g) / (lf::sum(p * p) + lf::sum(g * g));
 constexpr auto bce = -lf::mean(g * lf::log(p) + (1_c - g) * lf::log(1_c - p));
 constexpr auto combo = dice + w * bce;
-constexpr auto cross_entropy = lf::mean(i, lf::logsumexp(c, x(i, c)) - x(i, t(i)));
 
 std::vector<double> const probabilities{0.2, 0.7, 0.9, 0.4, 0.55, 0.05};
 std::vector<double> const truth{0, 1, 1, 0, 1, 0};

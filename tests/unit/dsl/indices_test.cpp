@@ -6,21 +6,23 @@
 #include <cmath>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
+#include <tests/support/symbols.hpp>
 #include <tests/support/tolerance.hpp>
 #include <vector>
 
 namespace lf = lossforge;
+using lf::test::c;
+using lf::test::cross_entropy;
+using lf::test::g;
+using lf::test::i;
+using lf::test::p;
+using lf::test::t;
+using lf::test::w;
+using lf::test::x;
 using lf::test::close;
 using lf::test::tolerance;
 
 namespace {
-constexpr lf::tensor<"p"> p;
-constexpr lf::tensor<"g"> g;
-constexpr lf::tensor<"x", 2> x;
-constexpr lf::int_tensor<"t", 1> t;
-constexpr lf::index<"i"> i;
-constexpr lf::index<"c"> c;
-
 std::vector<double> const logits{1.0, 2.0, -0.5, 0.25, -1.5, 0.75, 3.0, 0.0, 2.5, -2.0, 1.0, 1.0};  // [3, 4]
 std::vector<long> const targets{2, 0, 3};
 }  // namespace

@@ -2,20 +2,19 @@
 // format's specification, each checked by hand against the mathematics it spells.
 #include <catch2/catch_test_macros.hpp>
 #include <lossforge/lossforge.hpp>
+#include <tests/support/symbols.hpp>
 
 namespace lf = lossforge;
+using lf::test::c;
+using lf::test::cross_entropy;
+using lf::test::g;
+using lf::test::i;
+using lf::test::p;
+using lf::test::t;
+using lf::test::w;
+using lf::test::x;
 using namespace lf::literals;
 
-namespace {
-constexpr lf::tensor<"p"> p;
-constexpr lf::tensor<"g"> g;
-constexpr lf::tensor<"x", 2> x;
-constexpr lf::int_tensor<"t", 1> t;
-constexpr lf::index<"i"> i;
-constexpr lf::index<"c"> c;
-constexpr lf::scalar<"w"> w;
-constexpr auto cross_entropy = lf::mean(i, lf::logsumexp(c, x(i, c)) - x(i, t(i)));
-}  // namespace
 
 TEST_CASE("text: tensors, indices, gathers and reductions", "[print]") {
   CHECK(lf::to_text(p * g) == "p * g");

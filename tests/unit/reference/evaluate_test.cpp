@@ -8,21 +8,23 @@
 #include <lossforge/backends/reference/eigen.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
+#include <tests/support/symbols.hpp>
 #include <stdexcept>
 #include <vector>
 
 namespace lf = lossforge;
+using lf::test::c;
+using lf::test::cross_entropy;
+using lf::test::g;
+using lf::test::i;
+using lf::test::p;
+using lf::test::t;
+using lf::test::w;
+using lf::test::x;
 using Catch::Matchers::ContainsSubstring;
 using Catch::Matchers::MessageMatches;
 
 namespace {
-constexpr lf::tensor<"p"> p;
-constexpr lf::tensor<"g"> g;
-constexpr lf::tensor<"x", 2> x;
-constexpr lf::int_tensor<"t", 1> t;
-constexpr lf::index<"i"> i;
-constexpr lf::index<"c"> c;
-constexpr auto cross_entropy = lf::mean(i, lf::logsumexp(c, x(i, c)) - x(i, t(i)));
 std::vector<double> const logits{1.0, 2.0, 3.0, 0.5, -1.0, 2.0};
 }  // namespace
 
