@@ -72,4 +72,3 @@ void check_tensor(Make) {
   }
 }
 }  // namespace lossforge::test::random_expressions
-

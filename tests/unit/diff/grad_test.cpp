@@ -4,8 +4,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
-#include <tests/support/symbols.hpp>
 #include <tests/support/gradient_check.hpp>
+#include <tests/support/symbols.hpp>
 #include <type_traits>
 
 namespace lf = lossforge;

@@ -15,7 +15,6 @@ using lf::test::w;
 using lf::test::x;
 using namespace lf::literals;
 
-
 TEST_CASE("text: tensors, indices, gathers and reductions", "[print]") {
   CHECK(lf::to_text(p * g) == "p * g");
   CHECK(lf::to_text(lf::sum(p * g)) == "sum(p * g)");

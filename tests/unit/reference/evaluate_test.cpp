@@ -8,11 +8,13 @@
 #include <lossforge/backends/reference/eigen.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
-#include <tests/support/symbols.hpp>
 #include <stdexcept>
+#include <tests/support/symbols.hpp>
 #include <vector>
 
 namespace lf = lossforge;
+using Catch::Matchers::ContainsSubstring;
+using Catch::Matchers::MessageMatches;
 using lf::test::c;
 using lf::test::cross_entropy;
 using lf::test::g;
@@ -21,8 +23,6 @@ using lf::test::p;
 using lf::test::t;
 using lf::test::w;
 using lf::test::x;
-using Catch::Matchers::ContainsSubstring;
-using Catch::Matchers::MessageMatches;
 
 namespace {
 std::vector<double> const logits{1.0, 2.0, 3.0, 0.5, -1.0, 2.0};
