@@ -4,7 +4,10 @@
 
 #define LOSSFORGE_STRINGIZE(x) #x
 #define LOSSFORGE_EXPANDED_STRING(x) LOSSFORGE_STRINGIZE(x)
-#define LOSSFORGE_RANDOM_FILE(part) LOSSFORGE_STRINGIZE(tests / unit / simplify / random_expressions_##part.inc)
+// The include path must stay one run of tokens for the preprocessor.
+// clang-format off
+#define LOSSFORGE_RANDOM_FILE(part) LOSSFORGE_STRINGIZE(tests/unit/simplify/random_expressions_##part.inc)
+// clang-format on
 #define LOSSFORGE_RANDOM_INCLUDE(part) LOSSFORGE_RANDOM_FILE(part)
 
 using namespace lossforge::test::random_expressions;
