@@ -15,6 +15,8 @@ struct op_traits {
   static constexpr int cost = Cost;
   static constexpr bool commutative = Commutative;
   static constexpr bool fusible = true;
+  // A lazy op evaluates its first argument, then only the argument it selects (where()).
+  static constexpr bool lazy = false;
 };
 
 // ---- arithmetic ------------------------------------------------------------------------------------------------

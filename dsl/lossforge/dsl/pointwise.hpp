@@ -29,7 +29,7 @@ template <class T, class Values, class Op, class... A>
 struct pointwise<T, Values, node<Op, A...>> {
   template <std::size_t... K>
   LOSSFORGE_FUNCTION static T apply(node<Op, A...> const& n, Values const& v, std::index_sequence<K...>) {
-    if constexpr (std::is_same_v<Op, ops::select>)  // only the chosen branch runs
+    if constexpr (Op::lazy)  // only the chosen branch runs
       return pointwise<T, Values, std::tuple_element_t<0, std::tuple<A...>>>::at(get<0>(n.args), v) != T(0)
                  ? pointwise<T, Values, std::tuple_element_t<1, std::tuple<A...>>>::at(get<1>(n.args), v)
                  : pointwise<T, Values, std::tuple_element_t<2, std::tuple<A...>>>::at(get<2>(n.args), v);

@@ -113,15 +113,6 @@ constexpr auto sort_tuple(std::tuple<Ts...> const& t) {
   (std::index_sequence_for<Ts...>{});
 }
 
-template <class... Ts>
-constexpr auto sort_types(type_list<Ts...>) {
-  constexpr auto order = sorted_positions<Ts...>();
-  return [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return type_list<std::tuple_element_t<order[K], std::tuple<Ts...>>...>{};
-  }
-  (std::index_sequence_for<Ts...>{});
-}
-
 // ---- products --------------------------------------------------------------------------------------------------
 template <class E>
 inline constexpr bool is_mul_v = false;

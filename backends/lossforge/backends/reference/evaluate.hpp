@@ -214,7 +214,7 @@ T eval(E const& e, Bindings const& b, environment& env) {
     return eval_reduce<T, Root>(e, b, env);
   } else if constexpr (is_node_v<E>) {
     using Op = typename node_op<E>::type;
-    if constexpr (std::is_same_v<Op, ops::select>)  // lazy: only the chosen branch runs
+    if constexpr (Op::lazy)  // only the chosen branch runs
       return eval<T, Root>(arg<0>(e), b, env) != T(0) ? eval<T, Root>(arg<1>(e), b, env)
                                                       : eval<T, Root>(arg<2>(e), b, env);
     else
