@@ -117,7 +117,9 @@ constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
           auto weighted = reduction_weight(r, term.coefficient);
           using target = typename mapping_target<S, I>::type;
           if constexpr (std::is_void_v<target>) {
-            return make_contribution<S>(reduce<reductions::sum, I, decltype(weighted)>{weighted});
+            // The sum stays; a witness keeps the extent of I if the derivative dropped every tensor giving it.
+            auto body = detail::keep_extent_source<I, Body>(weighted);
+            return make_contribution<S>(reduce<reductions::sum, I, decltype(body)>{body});
           } else {
             using rest = detail::remove_type_t<S, mapping<I, target>>;
             return make_contribution<rest>(detail::substitute<I, target>(weighted));

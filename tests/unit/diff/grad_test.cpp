@@ -135,3 +135,16 @@ TEMPLATE_TEST_CASE("a composite over two differentiable tensors: CE + L1 + L2 on
     return lf::bind(x = lf::host_view(logits_t, {3, 4}), t = lf::host_view(targets, {3}), wts = view);
   });
 }
+
+TEST_CASE("a sum that loses its tensors in the derivative keeps its extent", "[grad][extent]") {
+  // d/dy of sum_i sum_c ([c == t(i)] y(i) + x(i, c)) is sum_c [c == t(j)]: the x term, the only one indexed by c,
+  // is gone from the derivative, yet the sum must still run over x's four classes. It counts the one class each
+  // target names, so every entry is 1.
+  constexpr lf::tensor<"y", 1> y;
+  constexpr auto dy = lf::grad(lf::sum(i, lf::sum(c, (c == t(i)) * y(i) + x(i, c))), y);
+  std::vector<double> yv{0.5, -1.0, 2.0};
+  auto const value = lf::reference::evaluate(
+      dy, lf::bind(y = lf::host_view(yv), t = lf::host_view(targets, {3}), x = lf::host_view(logits, {3, 4})));
+  REQUIRE(value.shape == lf::shape_t{3});
+  for (double v : value.values) CHECK(v == 1.0);
+}
