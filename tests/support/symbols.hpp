@@ -3,7 +3,7 @@
 // a runtime weight w, and cross-entropy over them (written out, not taken from a library catalogue).
 #include <lossforge/lossforge.hpp>
 
-namespace lossforge::test {
+namespace lossforge::test::symbols {
 inline constexpr tensor<"p"> p;
 inline constexpr tensor<"g"> g;
 inline constexpr tensor<"x", 2> x;
@@ -12,4 +12,4 @@ inline constexpr index<"i"> i;
 inline constexpr index<"c"> c;
 inline constexpr scalar<"w"> w;
 inline constexpr auto cross_entropy = mean(i, logsumexp(c, x(i, c)) - x(i, t(i)));
-}  // namespace lossforge::test
+}  // namespace lossforge::test::symbols

@@ -9,14 +9,7 @@
 #include <type_traits>
 
 namespace lf = lossforge;
-using lf::test::c;
-using lf::test::cross_entropy;
-using lf::test::g;
-using lf::test::i;
-using lf::test::p;
-using lf::test::t;
-using lf::test::w;
-using lf::test::x;
+using namespace lf::test::symbols;
 using namespace lf::literals;
 using lf::test::check_tensor_gradient;
 using lf::test::close;

@@ -11,16 +11,9 @@
 #include <vector>
 
 namespace lf = lossforge;
-using lf::test::c;
+using namespace lf::test::symbols;
 using lf::test::close;
-using lf::test::cross_entropy;
-using lf::test::g;
-using lf::test::i;
-using lf::test::p;
-using lf::test::t;
 using lf::test::tolerance;
-using lf::test::w;
-using lf::test::x;
 
 namespace {
 std::vector<double> const logits{1.0, 2.0, -0.5, 0.25, -1.5, 0.75, 3.0, 0.0, 2.5, -2.0, 1.0, 1.0};  // [3, 4]

@@ -5,14 +5,7 @@
 #include <tests/support/symbols.hpp>
 
 namespace lf = lossforge;
-using lf::test::c;
-using lf::test::cross_entropy;
-using lf::test::g;
-using lf::test::i;
-using lf::test::p;
-using lf::test::t;
-using lf::test::w;
-using lf::test::x;
+using namespace lf::test::symbols;
 using namespace lf::literals;
 
 TEST_CASE("text: tensors, indices, gathers and reductions", "[print]") {

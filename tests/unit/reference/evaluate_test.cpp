@@ -15,14 +15,7 @@
 namespace lf = lossforge;
 using Catch::Matchers::ContainsSubstring;
 using Catch::Matchers::MessageMatches;
-using lf::test::c;
-using lf::test::cross_entropy;
-using lf::test::g;
-using lf::test::i;
-using lf::test::p;
-using lf::test::t;
-using lf::test::w;
-using lf::test::x;
+using namespace lf::test::symbols;
 
 namespace {
 std::vector<double> const logits{1.0, 2.0, 3.0, 0.5, -1.0, 2.0};
