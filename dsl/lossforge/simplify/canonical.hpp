@@ -205,27 +205,20 @@ inline constexpr bool is_div_v = false;
 template <class A, class B>
 inline constexpr bool is_div_v<node<ops::div, A, B>> = true;
 
-// The factors above and below the fraction bar: a * (b / c) * (d / e) has numerator factors a, b, d and
-// denominator factors c, e.
-template <class E>
-constexpr auto denominator_factors(E const& e);
-template <class E>
-constexpr auto numerator_factors(E const& e) {
-  if constexpr (is_div_v<E>)  // (a / b) / (c / d): a and d above
-    return std::tuple_cat(
-        std::apply([](auto const&... f) { return std::tuple_cat(numerator_factors(f)...); }, factors(arg<0>(e))),
-        std::apply([](auto const&... f) { return std::tuple_cat(denominator_factors(f)...); }, factors(arg<1>(e))));
-  else
+// The factors above (Above = true) or below the fraction bar: a * (b / c) / (d / e) has a, b, e above and c, d
+// below. A division swaps the sides of its denominator's factors.
+template <bool Above, class E>
+constexpr auto fraction_side(E const& e) {
+  if constexpr (is_div_v<E>) {
+    auto side = []<bool A>(auto const& part) {
+      return std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<A>(f)...); }, factors(part));
+    };
+    return std::tuple_cat(side.template operator()<Above>(arg<0>(e)), side.template operator()<!Above>(arg<1>(e)));
+  } else if constexpr (Above) {
     return std::make_tuple(e);
-}
-template <class E>
-constexpr auto denominator_factors(E const& e) {
-  if constexpr (is_div_v<E>)  // (a / b) / (c / d): b and c below
-    return std::tuple_cat(
-        std::apply([](auto const&... f) { return std::tuple_cat(denominator_factors(f)...); }, factors(arg<0>(e))),
-        std::apply([](auto const&... f) { return std::tuple_cat(numerator_factors(f)...); }, factors(arg<1>(e))));
-  else
+  } else {
     return std::tuple<>{};
+  }
 }
 template <class N>
 constexpr auto reciprocal(N n) {
@@ -243,29 +236,24 @@ constexpr auto numeric_product(std::tuple<Fs...> const& fs) {
 // A canonical product of already simplified operands: coefficient * (sorted numerator / sorted denominator).
 template <class... Fs>
 constexpr auto make_product(std::tuple<Fs...> const& fs) {
-  auto const above = std::apply([](auto const&... f) { return std::tuple_cat(numerator_factors(f)...); }, fs);
-  auto const below = std::apply([](auto const&... f) { return std::tuple_cat(denominator_factors(f)...); }, fs);
-  auto const below_number = numeric_product(below);
+  auto const above = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<true>(f)...); }, fs);
+  auto const below = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<false>(f)...); }, fs);
+  auto const coefficient = multiply_numbers(numeric_product(above), reciprocal(numeric_product(below)));
+  auto const top_factors = keep_if<is_not_numeric>(above);
   auto const below_rest = keep_if<is_not_numeric>(below);
   if constexpr (std::tuple_size_v<decltype(below_rest)> == 0 ||
                 std::is_same_v<decltype(numeric_product(above)), constant<0>>) {
-    return product_of(multiply_numbers(numeric_product(above), reciprocal(below_number)),
-                      keep_if<is_not_numeric>(above));
+    return product_of(coefficient, top_factors);
   } else {
-    auto coefficient = multiply_numbers(numeric_product(above), reciprocal(below_number));
-    auto top_factors = keep_if<is_not_numeric>(above);
-    auto bottom = left_chain<ops::mul>(sort_tuple(below_rest));
-    auto top = [&] {
+    auto const bottom = left_chain<ops::mul>(sort_tuple(below_rest));
+    auto const top = [&] {
       if constexpr (std::tuple_size_v<decltype(top_factors)> == 0)
         return c<1>;
       else
         return left_chain<ops::mul>(sort_tuple(top_factors));
     }();
-    auto fraction = node<ops::div, decltype(top), decltype(bottom)>{make_tuple(top, bottom)};
-    if constexpr (std::is_same_v<decltype(coefficient), constant<1>>)
-      return fraction;
-    else
-      return node<ops::mul, decltype(coefficient), decltype(fraction)>{make_tuple(coefficient, fraction)};
+    using fraction = node<ops::div, std::remove_const_t<decltype(top)>, std::remove_const_t<decltype(bottom)>>;
+    return product_of(coefficient, std::make_tuple(fraction{make_tuple(top, bottom)}));
   }
 }
 

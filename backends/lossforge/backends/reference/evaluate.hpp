@@ -290,10 +290,10 @@ auto evaluate(E const& expression, Bindings const& b) {
       for (auto const& s : shapes) out.shape.insert(out.shape.end(), s.begin(), s.end());
       std::ptrdiff_t const total = element_count(out.shape);
       out.values.resize(std::size_t(total));
-      std::array<std::ptrdiff_t, sizeof...(I)> extents{element_count(detail::resolve_extent<I, expr, expr>(b))...};
+      std::array<std::ptrdiff_t, sizeof...(I)> extents{};
       std::array<detail::index_state*, sizeof...(I)> states{};
       std::size_t k = 0;
-      ((states[k] = &env.template push<I>(extents[k]), ++k), ...);
+      ((extents[k] = element_count(shapes[k]), states[k] = &env.template push<I>(extents[k]), ++k), ...);
       for (std::ptrdiff_t flat = 0; flat < total; ++flat) {
         std::ptrdiff_t rest = flat;
         for (std::size_t d = sizeof...(I); d-- > 0;) {
