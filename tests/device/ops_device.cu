@@ -102,6 +102,7 @@ void every_op() {
   instantiate<T>(lf::min(x, y) + lf::max(x, y) + lf::clamp(x, -1, y));
   instantiate<T>(lf::where(x < y, x * y, y) + (x <= y) + (x > y) + (x >= y) + (x == y) + (x != y));
   instantiate<T>(lf::log(lf::sigmoid(x * y)) + lf::log(1_c - lf::sigmoid(y)));
+  instantiate<T>(lf::bce(lf::sigmoid(x), lf::sigmoid(y)));
 }
 }  // namespace
 

@@ -194,6 +194,18 @@ struct derivative_rule<ops::max> {
       return (b > a) + c<1, 2> * (a == b);
   }
 };
+// PyTorch's formulas: d/dp = (p - y) / max(p (1 - p), 1e-12), which is the derivative wherever p (1 - p) >= 1e-12
+// and stays finite at p = 0 and 1; d/dy = clamped log(1 - p) - clamped log(p).
+template <>
+struct derivative_rule<ops::bce> {
+  template <std::size_t K, class P, class Y>
+  static constexpr auto partial(P const& p, Y const& y) {
+    if constexpr (K == 0)
+      return (p - y) / max(p * (c<1> - p), literal{1e-12});
+    else
+      return max(log(c<1> - p), c<-100>) - max(log(p), c<-100>);
+  }
+};
 template <>
 struct derivative_rule<ops::clamp> {
   template <std::size_t K, class X, class Lo, class Hi>

@@ -61,6 +61,12 @@ LOSSFORGE_UNARY_FUNCTION(log_sigmoid)
 LOSSFORGE_UNARY_FUNCTION(softplus)
 #undef LOSSFORGE_UNARY_FUNCTION
 
+// PyTorch's elementwise binary cross entropy of probabilities p against targets y (see ops::bce).
+template <Operand P, Operand Y>
+constexpr auto bce(P const& p, Y const& y) {
+  return detail::make_node<ops::bce>(p, y);
+}
+
 // Elementwise minimum and maximum (torch.minimum / torch.maximum); ties split the gradient one half each.
 template <class A, class B>
 requires detail::BinaryOperands<A, B>

@@ -184,6 +184,18 @@ struct clamp : op_traits<3, 2> {
   }
 };
 
+// PyTorch's binary cross entropy of probability p against target y: -(y log p + (1 - y) log(1 - p)) with each log
+// clamped at -100 (so p = 0 or 1 gives a finite loss). Outside [0, 1] (or for a NaN p) it is NaN, never a finite
+// number. A primitive because its gradient is PyTorch's formula, not the derivative of the clamped logs.
+struct bce : op_traits<2, 22> {
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T p, T y) {
+    if (!(p >= T(0) && p <= T(1))) return p - p + (T(0) / T(0));
+    T const log_p = math::log(p), log_q = math::log(T(1) - p);
+    return -(y * (log_p < T(-100) ? T(-100) : log_p) + (T(1) - y) * (log_q < T(-100) ? T(-100) : log_q));
+  }
+};
+
 // ---- comparisons and selection ---------------------------------------------------------------------------------
 #define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)   \
   struct tag : op_traits<2, 1, is_commutative> {            \

@@ -12,3 +12,11 @@ namespace kmath = ::Kokkos::Experimental;
 #endif
 
 }  // namespace lossforge::kokkos_compat
+
+// The qualifier of a reduction functor's join() arguments: Kokkos 3.x calls join on volatile references, 4.x on
+// plain ones (and deprecates the volatile form).
+#if KOKKOS_VERSION >= 40000
+#define LOSSFORGE_KOKKOS_JOIN_QUALIFIER
+#else
+#define LOSSFORGE_KOKKOS_JOIN_QUALIFIER volatile
+#endif

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <lossforge/backends/extents.hpp>
 #include <lossforge/backends/reference/host_tensor.hpp>
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
@@ -59,57 +60,21 @@ template <class Symbol, class Bindings>
 auto const& tensor_of(Bindings const& b) {
   return b.template get<Symbol>();
 }
+using backend::symbol_name;
 
-template <class Symbol>
-std::string symbol_name() {
-  return std::string(Symbol::name.str());
-}
-
-template <class Symbol, int Position, class Bindings>
-shape_t source_shape(Bindings const& b) {
-  auto const& t = tensor_of<Symbol>(b);
-  if constexpr (Position == flat_position) {
-    return t.shape;
-  } else {
-    if (t.rank() <= Position)
-      throw std::invalid_argument("lossforge: '" + symbol_name<Symbol>() + "' is indexed at position " +
-                                  std::to_string(Position) + " but is bound to shape " + shape_string(t.shape));
-    return shape_t(1, t.shape[std::size_t(Position)]);
+// The shapes of the bound host tensors, as backend::resolve_extent reads them.
+template <class Bindings>
+struct bound_shapes {
+  Bindings const& b;
+  template <class Symbol>
+  shape_t of() const {
+    return tensor_of<Symbol>(b).shape;
   }
-}
+};
 
-// The extent of index I. A named index has one extent throughout the expression (Root), as a letter in einsum
-// does; the flat index of bare tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w)
-// may run over tensors of different sizes. Every tensor that supplies the extent must agree.
 template <class I, class E, class Root, class Bindings>
 shape_t resolve_extent(Bindings const& b) {
-  if constexpr (is_gradient_index<I>::value) {
-    return [&]<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
-      return source_shape<X, P>(b);
-    }(std::type_identity<I>{});
-  } else {
-    using sources =
-        std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, E>, any_extent_sources_t<I, Root>>;
-    static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
-    shape_t shape;
-    std::string first_name;
-    [&]<class... Src>(type_list<Src...>) {
-      (
-          [&]<class S, int P>(std::type_identity<extent_source<S, P>>) {
-            shape_t here = source_shape<S, P>(b);
-            std::string name = symbol_name<S>() + (P == flat_position ? "" : "[dim " + std::to_string(P) + "]");
-            if (first_name.empty()) {
-              shape = here;
-              first_name = name;
-            } else if (here != shape) {
-              throw std::invalid_argument("lossforge: shape mismatch: '" + first_name + "' has shape " +
-                                          shape_string(shape) + " but '" + name + "' has shape " + shape_string(here));
-            }
-          }(std::type_identity<Src>{}),
-          ...);
-    }(sources{});
-    return shape;
-  }
+  return backend::resolve_extent<I, E, Root>(bound_shapes<Bindings>{b});
 }
 
 // ---- evaluation ------------------------------------------------------------------------------------------------
@@ -240,35 +205,6 @@ void check_ranks(Bindings const& b) {
   }(symbols_of_t<Root>{});
 }
 
-// Free indices in output order: the gradient indices by (depth, position), so a gradient has its tensor's shape;
-// then the others in order of appearance.
-template <class I>
-constexpr int output_rank() {
-  if constexpr (is_gradient_index<I>::value)
-    return []<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
-      return D * 64 + P + 1;
-    }(std::type_identity<I>{});
-  else
-    return 1 << 20;
-}
-template <class... I>
-constexpr auto output_order(type_list<I...>) {
-  return []<std::size_t... K>(std::index_sequence<K...>) {
-    constexpr auto order = [] {
-      constexpr std::array<int, sizeof...(I)> rank{output_rank<I>()...};
-      std::array<std::size_t, sizeof...(I)> o{};
-      for (std::size_t a = 0; a < o.size(); ++a) {
-        std::size_t r = 0;
-        for (std::size_t b = 0; b < o.size(); ++b) r += rank[b] < rank[a] || (rank[b] == rank[a] && b < a);
-        o[r] = a;
-      }
-      return o;
-    }();
-    return type_list<std::tuple_element_t<order[K], std::tuple<I...>>...>{};
-  }
-  (std::index_sequence_for<I...>{});
-}
-
 }  // namespace detail
 
 // Evaluates e in precision T: a number when e has no free index, else a host_array over its free indices (a free
@@ -303,7 +239,7 @@ auto evaluate(E const& expression, Bindings const& b) {
         out.values[std::size_t(flat)] = detail::eval<T, expr>(e, b, env);
       }
       return out;
-    }(decltype(detail::output_order(free{})){});
+    }(output_indices_t<expr>{});
   }
 }
 

@@ -3,29 +3,14 @@
 // owning result of an evaluation. The reference evaluator reads bindings through these.
 #include <cstddef>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include <lossforge/backends/shape.hpp>
+
 namespace lossforge {
-
-using shape_t = std::vector<std::ptrdiff_t>;
-
-inline std::string shape_string(shape_t const& shape) {
-  std::ostringstream out;
-  out << '[';
-  for (std::size_t k = 0; k < shape.size(); ++k) out << (k ? "," : "") << shape[k];
-  out << ']';
-  return out.str();
-}
-
-inline std::ptrdiff_t element_count(shape_t const& shape) {
-  std::ptrdiff_t n = 1;
-  for (auto e : shape) n *= e;
-  return n;
-}
 
 template <class T>
 struct host_tensor {

@@ -1,0 +1,374 @@
+#pragma once
+// lf::kokkos::compile: a loss and the symbols to differentiate become a callable that runs the planned kernels.
+//
+//   constexpr auto kernel = lf::kokkos::compile(combo, lf::wrt(p));    // plan fixed at compile time
+//   double loss = kernel(exec, lf::bind(p = p_view, g = g_view, w = 0.5), grad_p_view);
+//
+// Outputs are passed after the bindings, one per output in order: the per-element loss first when the loss has
+// free indices (reduction "none"), then one View per differentiated symbol (a rank-0 View for a scalar symbol).
+// A scalar loss is returned (the call has finished when it returns); otherwise the call returns nothing, and
+// Kokkos' usual rules say when the written Views are ready (fence the execution space).
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include <lossforge/backends/kokkos/launch.hpp>
+#include <lossforge/diff/grad.hpp>
+#include <lossforge/print/print.hpp>
+#include <lossforge/simplify/simplify.hpp>
+
+namespace lossforge {
+
+// The symbols a kernel differentiates: lf::wrt(p, w).
+template <class... X>
+struct wrt_t {};
+template <class... X>
+constexpr wrt_t<X...> wrt(X const&...) {
+  return {};
+}
+
+namespace kokkos {
+
+// What a compiled kernel computes.
+enum class mode { value_and_gradient, value_only, gradient_only };
+struct gradient_only_t {};
+inline constexpr gradient_only_t gradient_only{};
+
+namespace detail {
+
+// The name of an output in error messages and plan listings.
+template <class X>
+struct gradient_of {};
+struct the_loss {};
+template <class Name>
+std::string output_name() {
+  if constexpr (std::is_same_v<Name, the_loss>)
+    return "the per-element loss";
+  else
+    return [&]<class X>(std::type_identity<gradient_of<X>>) {
+      return "the gradient with respect to '" + backend::symbol_name<X>() + "'";
+    }(std::type_identity<Name>{});
+}
+
+template <class Bindings>
+struct view_shapes {
+  Bindings const& b;
+  template <class Symbol>
+  shape_t of() const {
+    auto const& v = b.template get<Symbol>();
+    shape_t shape(std::size_t(std::remove_cvref_t<decltype(v)>::rank));
+    for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
+    return shape;
+  }
+};
+
+template <class S>
+struct is_float_tensor : std::bool_constant<TensorSymbol<S> && !is_int_tensor<S>::value> {};
+template <class S>
+struct is_scalar_symbol : std::false_type {};
+template <fixed_string N>
+struct is_scalar_symbol<scalar<N>> : std::true_type {};
+template <class S>
+struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
+
+// The precision kernels compute in: double if any bound float tensor is double, else float.
+template <class Bindings, class... S>
+auto compute_precision(Bindings const&, type_list<S...>) {
+  using common = std::common_type_t<
+      float, std::remove_const_t<typename std::remove_cvref_t<decltype(std::declval<Bindings>().template get<S>())>::value_type>...>;
+  return common{};
+}
+
+template <class V>
+std::string view_label(V const& v) {
+  return "'" + std::string(v.label()) + "'";
+}
+
+// Kernel data for the expressions of one kernel (or of the host-finished outputs when Keys is empty).
+template <class T, class Keys, class Cached, class Globals, class Exprs, class Bindings>
+auto make_data(Bindings const& b, std::array<double, at_least_one(Globals::size)> const& global) {
+  using symbols = symbols_of_t<Exprs>;
+  using tensors = filter_t<symbols, is_tensor_symbol_t>;
+  using scalars = filter_t<symbols, is_scalar_symbol>;
+  auto accessors = [&]<class... S>(type_list<S...>) {
+    return lossforge::detail::make_tuple(make_accessor(b.template get<S>())...);
+  }(tensors{});
+  kernel_data<T, tensors, decltype(accessors), scalars, Keys, Globals, Cached> data{accessors};
+  [&]<class... S>(type_list<S...>) {
+    std::size_t k = 0;
+    ((data.scalar[k++] = T(b.template get<S>())), ...);
+  }(scalars{});
+  for (std::size_t k = 0; k < Globals::size; ++k) data.global[k] = global[k];
+  return data;
+}
+
+template <class Outputs>
+struct root_of;
+template <class... E>
+struct root_of<std::tuple<E...>> {
+  using type = node<plan_root, E...>;  // the outputs as one expression, as make_plan sees them
+};
+template <class I>
+inline constexpr bool is_row_index_v = false;
+template <int P, int G, bool F>
+inline constexpr bool is_row_index_v<plan::row_index<P, G, F>> = true;
+
+template <class Data>
+[[noreturn]] void throw_kernel_error(error_record const& e, auto const& shapes) {
+  if (e.code == max_of_nothing) throw std::invalid_argument("lossforge: max over an empty index has no value");
+  std::string name, shape;
+  [&]<class... S>(type_list<S...>) {
+    int k = 0;
+    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shape_string(shapes.template of<S>())) : name),
+     ...);
+  }(typename Data::tensors{});
+  throw std::out_of_range("lossforge: index " + print::number(e.value) + " is out of range for dimension " +
+                          std::to_string(e.dimension) + " of '" + name + "' with shape " + shape);
+}
+
+}  // namespace detail
+
+// A compiled loss: the plan of its outputs, and how to run it. Names lists each output's name tag.
+template <class Plan, class Names, bool ReturnsLoss>
+class compiled {
+ public:
+  Plan plan;
+
+  // Runs on execution space instance exec.
+  template <class Exec, class Bindings, class... Out>
+  requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
+                                                                   Out const&... out) const {
+    static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == std::tuple_size_v<decltype(plan.outputs)>,
+                  "lossforge: pass one output View per output: the per-element loss when the loss has free "
+                  "indices, then one per symbol in wrt(...)");
+    return run(exec, b, std::tie(out...));
+  }
+  // Runs on the default instance of the bound Views' execution space.
+  template <class Bindings, class... Out>
+  requires(!Kokkos::is_execution_space<Bindings>::value) auto operator()(Bindings const& b, Out const&... out) const {
+    using space = typename std::remove_cvref_t<decltype(std::get<0>(b.items).value)>::execution_space;
+    return (*this)(space{}, b, out...);
+  }
+
+ private:
+  using outputs_t = decltype(Plan{}.outputs);
+  using root = typename detail::root_of<outputs_t>::type;
+  static constexpr std::size_t output_count = std::tuple_size_v<outputs_t>;
+  static constexpr std::size_t first_view_output = ReturnsLoss ? 1 : 0;
+  using globals = typename Plan::globals;
+
+  template <class Exec, class Bindings, class Views>
+  auto run(Exec const& exec, Bindings const& b, Views const& views) const {
+    using namespace lossforge::detail;
+    using all_symbols = symbols_of_t<root>;
+    using T = decltype(detail::compute_precision(b, filter_t<all_symbols, detail::is_float_tensor>{}));
+    detail::view_shapes<Bindings> const shapes{b};
+    check_outputs(b, shapes, views);
+
+    std::array<double, detail::at_least_one(globals::size)> global{};
+    std::apply([&](auto const&... pass) { (run_pass<T>(exec, b, shapes, views, pass, global), ...); }, plan.passes);
+
+    if constexpr (ReturnsLoss) {
+      return finish_on_host(std::get<0>(plan.outputs), b, global);
+    } else {
+      finish_scalar_outputs(b, views, global);
+    }
+  }
+
+  // Every View output must have its output's shape and may not overlap an input.
+  template <class Bindings, class Shapes, class Views>
+  void check_outputs(Bindings const& b, Shapes const& shapes, Views const& views) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (check_output<K + first_view_output>(b, shapes, std::get<K>(views)), ...);
+    }(std::make_index_sequence<std::tuple_size_v<Views>>{});
+  }
+  template <std::size_t K, class Bindings, class Shapes, class View>
+  void check_output(Bindings const& b, Shapes const& shapes, View const& view) const {
+    using namespace lossforge::detail;
+    using E = std::tuple_element_t<K, outputs_t>;
+    using name = std::tuple_element_t<K, Names>;
+    shape_t want;
+    [&]<class... I>(type_list<I...>) {
+      ((void)[&] {
+        shape_t s = backend::resolve_extent<I, E, root>(shapes);
+        want.insert(want.end(), s.begin(), s.end());
+      }(), ...);
+    }(output_indices_t<E>{});
+    shape_t got(std::size_t(View::rank));
+    for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
+    if (got != want)
+      throw std::invalid_argument("lossforge: the View for " + detail::output_name<name>() + " has shape " +
+                                  shape_string(got) + " but must have shape " + shape_string(want));
+    char const* first = reinterpret_cast<char const*>(view.data());
+    char const* last = first + view.span() * sizeof(typename View::value_type);
+    [&]<class... S>(type_list<S...>) {
+      (
+          [&] {
+            if constexpr (TensorSymbol<S>) {
+              auto const& in = b.template get<S>();
+              char const* a = reinterpret_cast<char const*>(in.data());
+              char const* z = a + in.span() * sizeof(typename std::remove_cvref_t<decltype(in)>::value_type);
+              if (view.span() != 0 && in.span() != 0 && first < z && a < last)
+                throw std::invalid_argument("lossforge: the View for " + detail::output_name<name>() +
+                                            " overlaps the input '" + backend::symbol_name<S>() +
+                                            "'; inputs are never written, pass a separate View");
+            }
+          }(),
+          ...);
+    }(symbols_of_t<root>{});
+  }
+
+  template <class T, class Exec, class Bindings, class Shapes, class Views, class... Kernels>
+  void run_pass(Exec const& exec, Bindings const& b, Shapes const& shapes, Views const& views,
+                std::tuple<Kernels...> const& kernels, std::array<double, detail::at_least_one(globals::size)>& global) const {
+    // Every kernel of a pass reads only globals of earlier passes: take them all before any is overwritten.
+    auto const before = global;
+    std::apply([&](auto const&... k) { (run_kernel<T>(exec, b, shapes, views, k, before, global), ...); }, kernels);
+  }
+
+  template <class T, class Exec, class Bindings, class Shapes, class Views, class Row, class... Steps>
+  void run_kernel(Exec const& exec, Bindings const& b, Shapes const& shapes, Views const& views,
+                  plan::kernel<Row, Steps...> const& k, std::array<double, detail::at_least_one(globals::size)> const& before,
+                  std::array<double, detail::at_least_one(globals::size)>& global) const {
+    using namespace lossforge::detail;
+    using namespace detail;
+    using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
+    using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
+    using row_set = type_list<Row>;
+    using cached = decltype([]<class... R>(type_list<R...>) {
+      return (type_list<>{} + ... + std::conditional_t<std::is_same_v<free_indices_t<R>, row_set>, type_list<R>,
+                                                         type_list<>>{});
+    }(reductions_in_t<exprs>{}));
+    auto data = make_data<T, keys, cached, globals, exprs>(b, before);
+    std::ptrdiff_t rows = 0;
+    [&]<class... I>(type_list<I...>) {
+      std::size_t slot = 0;
+      ((data.extent[slot++] = key_extent<I, Steps...>(shapes)), ...);
+    }(keys{});
+    rows = data.extent[position_v<keys, Row>];
+
+    auto outputs = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return lossforge::detail::make_tuple(output_accessor<K>(views)...);
+    }(std::make_index_sequence<output_count>{});
+    kernel_functor<decltype(data), Row, decltype(outputs), Steps...> functor{data, k.steps, outputs};
+    typename decltype(functor)::value_type result;
+    std::string const label = "lossforge::pass" + std::to_string(Row_pass<Row>) + "::kernel" +
+                              std::to_string(Row_group<Row>);
+    Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(exec, 0, rows),
+                            functor, result);
+    if (result.error.code != no_error) throw_kernel_error<decltype(data)>(result.error, shapes);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            using S = std::tuple_element_t<K, std::tuple<Steps...>>;
+            if constexpr (is_reduce_step_v<S>) {
+              constexpr std::size_t s = decltype(functor)::slot[K];
+              global[std::size_t(position_v<globals, typename reduce_of<S>::type>)] =
+                  finish<typename step_traits<S>::op>(result.acc[2 * s], result.acc[2 * s + 1], rows);
+            }
+          }(),
+          ...);
+    }(std::index_sequence_for<Steps...>{});
+  }
+
+  template <class Row>
+  static constexpr int Row_pass = []<int P, int G, bool F>(std::type_identity<plan::row_index<P, G, F>>) {
+    return P;
+  }(std::type_identity<Row>{});
+  template <class Row>
+  static constexpr int Row_group = []<int P, int G, bool F>(std::type_identity<plan::row_index<P, G, F>>) {
+    return G;
+  }(std::type_identity<Row>{});
+
+  template <class Step>
+  struct reduce_of;
+  template <class R, class B>
+  struct reduce_of<plan::reduce_step<R, B>> {
+    using type = R;
+  };
+
+  // The extent of one key of a kernel: the row's from the outer index of the kernel's first step (every step of
+  // the kernel runs over the same tensor dimension), any other index's from the tensors it indexes.
+  template <class I, class First, class... Rest, class Shapes>
+  static std::ptrdiff_t key_extent(Shapes const& shapes) {
+    using namespace lossforge::detail;
+    if constexpr (detail::is_row_index_v<I>) {
+      if constexpr (detail::is_reduce_step_v<First>) {
+        return [&]<class Op, class J, class B>(std::type_identity<reduce<Op, J, B>>) {
+          return element_count(backend::resolve_extent<J, B, root>(shapes));
+        }(std::type_identity<typename reduce_of<First>::type>{});
+      } else {
+        return [&]<int Out, class E, class... Inner>(std::type_identity<plan::write_step<Out, E, Inner...>>) {
+          using original = std::tuple_element_t<std::size_t(Out), outputs_t>;
+          using outer = typename first_type<output_indices_t<original>>::type;
+          return element_count(backend::resolve_extent<outer, original, root>(shapes));
+        }(std::type_identity<First>{});
+      }
+    } else {
+      return element_count(backend::resolve_extent<I, root, root>(shapes));
+    }
+  }
+
+  template <std::size_t K, class Views>
+  static auto output_accessor(Views const& views) {
+    using E = std::tuple_element_t<K, outputs_t>;
+    if constexpr (K < first_view_output || lossforge::detail::free_indices_t<E>::size == 0)
+      return detail::no_output{};
+    else
+      return make_accessor(std::get<K - first_view_output>(views));
+  }
+
+  template <class E, class Bindings>
+  static double finish_on_host(E const& e, Bindings const& b,
+                               std::array<double, detail::at_least_one(globals::size)> const& global) {
+    using namespace lossforge::detail;
+    auto data = detail::make_data<double, type_list<>, type_list<>, globals, E>(b, global);
+    detail::error_record error;
+    detail::work_item<decltype(data)> item{data, error};
+    return detail::value_at<double>(e, item);
+  }
+  template <class Bindings, class Views>
+  void finish_scalar_outputs(Bindings const& b, Views const& views,
+                             std::array<double, detail::at_least_one(globals::size)> const& global) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            using E = std::tuple_element_t<K + first_view_output, outputs_t>;
+            if constexpr (lossforge::detail::free_indices_t<E>::size == 0) {
+              auto const& view = std::get<K>(views);
+              Kokkos::deep_copy(view, typename std::remove_cvref_t<decltype(view)>::value_type(
+                                          finish_on_host(std::get<K + first_view_output>(plan.outputs), b, global)));
+            }
+          }(),
+          ...);
+    }(std::make_index_sequence<std::tuple_size_v<Views>>{});
+  }
+};
+
+namespace detail {
+template <class Names, bool ReturnsLoss, class... E>
+constexpr auto compile_outputs(E const&... outputs) {
+  auto p = make_plan(outputs...);
+  return compiled<decltype(p), Names, ReturnsLoss>{p};
+}
+}  // namespace detail
+
+// The loss and its gradients with respect to X...; returns the loss when it is a number.
+template <Operand Loss, class... X>
+constexpr auto compile(Loss const& loss, wrt_t<X...> = {}) {
+  auto const l = simplify(as_expression(loss));
+  constexpr bool scalar_loss = lossforge::detail::free_indices_t<decltype(l)>::size == 0;
+  return detail::compile_outputs<std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss>(
+      l, grad(l, X{})...);
+}
+// Only the gradients with respect to X...: the loss itself is not finished.
+template <Operand Loss, class... X>
+constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
+  static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
+  auto const l = simplify(as_expression(loss));
+  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(grad(l, X{})...);
+}
+
+}  // namespace kokkos
+}  // namespace lossforge

@@ -1,0 +1,181 @@
+#pragma once
+// Running one planned kernel: the Kokkos functor (a parallel_reduce over the rows that accumulates the kernel's
+// globals and the first error, and writes its outputs), and the host code that builds its data from the bindings.
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <lossforge/backends/extents.hpp>
+#include <lossforge/backends/kokkos/work_item.hpp>
+#include <lossforge/plan/plan.hpp>
+
+namespace lossforge::kokkos::detail {
+
+// The per-row accumulators of a kernel's reduce steps (two doubles each, see accumulate) and its first error.
+template <std::size_t Slots>
+struct pass_values {
+  double acc[2 * at_least_one(Slots)];
+  error_record error;
+};
+
+template <class Op>
+LOSSFORGE_FUNCTION void initial(double& a, double& b) {
+  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+    a = 0;  // sum
+  else
+    a = -std::numeric_limits<double>::infinity();  // running max
+  b = 0;  // max: NaN seen; logsumexp: sum of exp(x - max)
+}
+// Adds the pair (xa, xb) into (a, b); a single value x is the pair (x, 1) for logsumexp, (x, isnan(x)) for max.
+template <class Op, class A>
+LOSSFORGE_FUNCTION void combine(A& a, A& b, double xa, double xb) {
+  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
+    a = a + xa;
+  } else if constexpr (std::is_same_v<Op, reductions::max>) {
+    b = (b != 0 || xb != 0) ? 1.0 : 0.0;
+    a = xa > a ? xa : double(a);
+  } else {  // online log-sum-exp; equal maxima (both infinite included) add their sums unscaled
+    double const m = xa > a ? xa : double(a);
+    double const left = a == m ? double(b) : double(b) * math::exp(double(a) - m);
+    double const right = xa == m ? xb : xb * math::exp(xa - m);
+    a = m;
+    b = left + right;
+  }
+}
+template <class Op>
+LOSSFORGE_FUNCTION void accumulate(double& a, double& b, double x) {
+  if constexpr (std::is_same_v<Op, reductions::max>)
+    combine<Op>(a, b, math::isnan(x) ? -std::numeric_limits<double>::infinity() : x, math::isnan(x) ? 1.0 : 0.0);
+  else if constexpr (std::is_same_v<Op, reductions::logsumexp>)
+    combine<Op>(a, b, x, 1.0);  // a NaN x makes the sum NaN
+  else
+    combine<Op>(a, b, x, 0.0);
+}
+template <class Op>
+double finish(double a, double b, std::ptrdiff_t n) {
+  if constexpr (std::is_same_v<Op, reductions::sum>) return a;
+  if constexpr (std::is_same_v<Op, reductions::mean>) return a / double(n);
+  if constexpr (std::is_same_v<Op, reductions::max>) {
+    if (n == 0) throw std::invalid_argument("lossforge: max over an empty index has no value");
+    return b != 0 ? std::numeric_limits<double>::quiet_NaN() : a;
+  }
+  if constexpr (std::is_same_v<Op, reductions::logsumexp>) {
+    if (a != a || b != b) return std::numeric_limits<double>::quiet_NaN();
+    if (!(a > -std::numeric_limits<double>::infinity() && a < std::numeric_limits<double>::infinity())) return a;
+    return a + std::log(b);
+  }
+}
+
+template <class Step>
+inline constexpr bool is_reduce_step_v = false;
+template <class R, class B>
+inline constexpr bool is_reduce_step_v<plan::reduce_step<R, B>> = true;
+
+template <class Step>
+struct step_traits;
+template <class Op, class I, class B, class Body>
+struct step_traits<plan::reduce_step<reduce<Op, I, B>, Body>> {
+  using op = Op;
+  using expression = Body;
+  using inner = type_list<>;
+};
+template <int Out, class E, class... Inner>
+struct step_traits<plan::write_step<Out, E, Inner...>> {
+  using expression = E;
+  using inner = type_list<Inner...>;
+};
+
+// For each step, its accumulator slot among the kernel's reduce steps.
+template <class... Steps>
+constexpr auto slots_of_steps() {
+  std::array<std::size_t, at_least_one(sizeof...(Steps))> slot{};
+  constexpr bool reduces[] = {is_reduce_step_v<Steps>..., false};
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < sizeof...(Steps); ++k) slot[k] = reduces[k] ? next++ : 0;
+  return slot;
+}
+
+struct no_output {};
+
+template <class Data, class Row, class Outputs, class... Steps>
+struct kernel_functor {
+  using T = typename Data::value_type;
+  static constexpr std::size_t reduce_count = (std::size_t(is_reduce_step_v<Steps>) + ... + 0);
+  static constexpr auto slot = slots_of_steps<Steps...>();
+  using value_type = pass_values<reduce_count>;
+
+  Data data;
+  lossforge::detail::tuple<Steps...> steps;
+  Outputs outputs;
+
+  LOSSFORGE_FUNCTION void init(value_type& v) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            if constexpr (is_reduce_step_v<Steps>)
+              initial<typename step_traits<Steps>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1]);
+          }(),
+          ...);
+    }(std::index_sequence_for<Steps...>{});
+    v.error = error_record{};
+  }
+
+  LOSSFORGE_FUNCTION void join(LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type& dst,
+                               LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type const& src) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            if constexpr (is_reduce_step_v<Steps>)
+              combine<typename step_traits<Steps>::op>(dst.acc[2 * slot[K]], dst.acc[2 * slot[K] + 1],
+                                                       src.acc[2 * slot[K]], src.acc[2 * slot[K] + 1]);
+          }(),
+          ...);
+    }(std::index_sequence_for<Steps...>{});
+    if (dst.error.code == no_error && src.error.code != no_error) {
+      dst.error.code = src.error.code;
+      dst.error.symbol = src.error.symbol;
+      dst.error.dimension = src.error.dimension;
+      dst.error.value = src.error.value;
+    }
+  }
+
+  template <int Out, class E, class... Inner>
+  LOSSFORGE_FUNCTION void write(plan::write_step<Out, E, Inner...> const& step, work_item<Data>& item,
+                                std::ptrdiff_t row) const {
+    auto const& out = get<std::size_t(Out)>(outputs);
+    std::ptrdiff_t const extent[] = {item.template extent<Inner>()..., 1};
+    std::ptrdiff_t count = 1;
+    for (std::size_t d = 0; d < sizeof...(Inner); ++d) count *= extent[d];
+    for (std::ptrdiff_t j = 0; j < count; ++j) {
+      std::ptrdiff_t position[sizeof...(Inner) + 1] = {};
+      std::ptrdiff_t rest = j;
+      for (std::size_t d = sizeof...(Inner); d-- > 0;) {  // row-major: the last inner index varies fastest
+        position[d] = rest % extent[d];
+        rest /= extent[d];
+      }
+      [[maybe_unused]] std::size_t k = 0;
+      ((item.template at<Inner>() = position[k++]), ...);
+      out.data[out.offset_of_flat(row * count + j)] = value_at<T>(step.expression, item);
+    }
+  }
+
+  LOSSFORGE_FUNCTION void operator()(std::int64_t row, value_type& v) const {
+    work_item<Data> item{data, v.error};
+    item.template at<Row>() = std::ptrdiff_t(row);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&](auto const& step) {
+            using S = std::remove_cvref_t<decltype(step)>;
+            if constexpr (is_reduce_step_v<S>)
+              accumulate<typename step_traits<S>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1],
+                                                      double(value_at<T>(step.body, item)));
+            else
+              write(step, item, std::ptrdiff_t(row));
+          }(get<K>(steps)),
+          ...);
+    }(std::index_sequence_for<Steps...>{});
+  }
+};
+
+}  // namespace lossforge::kokkos::detail

@@ -1,0 +1,193 @@
+#pragma once
+// The body of every kernel: the value of a planned expression at one work item, as a device function.
+//
+// A kernel's constant data (tensor accessors, scalar values, index extents, the globals of earlier passes) is a
+// kernel_data; the mutable state of one work item (index positions, its row-local reduction cache, its error
+// record) is a work_item. Closed reductions read their global; reductions local to the row are computed on first
+// use and cached for the rest of the work item; other local reductions loop where they stand. Sums accumulate in
+// double whatever T is. A gather whose index is out of range reads nothing: it records the error (reported by the
+// host after the pass) and yields NaN.
+#include <cstddef>
+#include <limits>
+
+#include <lossforge/backends/kokkos/accessor.hpp>
+#include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/tuple.hpp>
+#include <lossforge/plan/reductions.hpp>
+
+namespace lossforge::kokkos::detail {
+using namespace lossforge::detail;
+
+template <class List, class T>
+inline constexpr int position_v = -1;
+template <class... Ts, class T>
+inline constexpr int position_v<type_list<Ts...>, T> = [] {
+  constexpr bool match[] = {std::is_same_v<Ts, T>..., true};
+  int k = 0;
+  while (!match[k]) ++k;
+  return k == int(sizeof...(Ts)) ? -1 : k;
+}();
+
+constexpr std::size_t at_least_one(std::size_t n) { return n == 0 ? 1 : n; }
+
+enum error_code : int { no_error = 0, index_out_of_range = 1, max_of_nothing = 2 };
+// The first error a pass met: which tensor (position in the kernel's tensor list), which dimension, which value.
+struct error_record {
+  int code = no_error;
+  int symbol = 0;
+  int dimension = 0;
+  double value = 0;
+};
+
+// Tensors: a type_list of tensor symbols, Accessors the tuple of their accessors; Scalars: scalar symbols; Keys:
+// the indices with an extent (positions of work items live at the same places); Globals: closed reductions;
+// Cached: reductions local to the row.
+template <class T, class Tensors, class Accessors, class Scalars, class Keys, class Globals, class Cached>
+struct kernel_data {
+  using value_type = T;
+  using tensors = Tensors;
+  using scalars_list = Scalars;
+  using keys = Keys;
+  using globals_list = Globals;
+  using cached = Cached;
+  Accessors tensor;
+  T scalar[at_least_one(Scalars::size)] = {};
+  std::ptrdiff_t extent[at_least_one(Keys::size)] = {};
+  double global[at_least_one(Globals::size)] = {};
+};
+
+template <class Data>
+struct work_item {
+  Data const& data;
+  error_record& error;
+  std::ptrdiff_t position[at_least_one(Data::keys::size)] = {};
+  double cache[at_least_one(Data::cached::size)] = {};
+  bool done[at_least_one(Data::cached::size)] = {};
+
+  template <class I>
+  LOSSFORGE_FUNCTION std::ptrdiff_t& at() {
+    static_assert(position_v<typename Data::keys, I> >= 0, "lossforge: internal: an index without a planned extent");
+    return position[position_v<typename Data::keys, I>];
+  }
+  template <class I>
+  LOSSFORGE_FUNCTION std::ptrdiff_t extent() const {
+    return data.extent[position_v<typename Data::keys, I>];
+  }
+};
+
+template <class T, class E, class Data>
+LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item);
+
+template <class T, class S, class... Slots, class Data>
+LOSSFORGE_FUNCTION T access_at(access<S, Slots...> const& a, work_item<Data>& item) {
+  constexpr int symbol = position_v<typename Data::tensors, S>;
+  auto const& t = get<std::size_t(symbol)>(item.data.tensor);
+  if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
+    return T(t.data[t.offset_of_flat(item.template at<Slots...>())]);
+  } else {
+    std::ptrdiff_t position[sizeof...(Slots)] = {};
+    bool in_range = true;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&]<class Slot>(Slot const& slot) {
+            if constexpr (Index<Slot>) {
+              position[K] = item.template at<Slot>();
+            } else {
+              double const v = value_at<double>(slot, item);
+              if (in_range && !(v >= 0 && v < double(t.extent[K]))) {
+                in_range = false;
+                if (item.error.code == no_error) item.error = {index_out_of_range, symbol, int(K), v};
+              }
+              position[K] = in_range ? std::ptrdiff_t(v) : 0;
+            }
+          }(get<K>(a.slots)),
+          ...);
+    }(std::index_sequence_for<Slots...>{});
+    return in_range ? T(t.data[t.offset_of(position)]) : std::numeric_limits<T>::quiet_NaN();
+  }
+}
+
+// A local reduction: loops over its index (saving the position, which an enclosing reduction over the same index
+// still needs).
+template <class T, class Op, class I, class B, class Data>
+LOSSFORGE_FUNCTION T reduce_at(reduce<Op, I, B> const& r, work_item<Data>& item) {
+  static_assert(!std::is_same_v<I, flat_index>,
+                "lossforge: a reduction over all elements of a bare tensor may not depend on an index of an "
+                "enclosing expression; index the tensor instead");
+  std::ptrdiff_t const n = item.template extent<I>();
+  std::ptrdiff_t& k = item.template at<I>();
+  std::ptrdiff_t const saved = k;
+  T result;
+  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
+    double total = 0;
+    for (k = 0; k < n; ++k) total += double(value_at<T>(r.body, item));
+    result = std::is_same_v<Op, reductions::mean> ? T(total / double(n)) : T(total);
+  } else {
+    T m = -std::numeric_limits<T>::infinity();
+    bool nan = false;
+    for (k = 0; k < n; ++k) {
+      T const v = value_at<T>(r.body, item);
+      nan = nan || math::isnan(v);
+      m = v > m ? v : m;
+    }
+    if constexpr (std::is_same_v<Op, reductions::max>) {
+      if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
+      result = nan || n == 0 ? std::numeric_limits<T>::quiet_NaN() : m;
+    } else if (nan || !(m > -std::numeric_limits<T>::infinity() && m < std::numeric_limits<T>::infinity())) {
+      result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+    } else {
+      double total = 0;
+      for (k = 0; k < n; ++k) total += math::exp(double(value_at<T>(r.body, item)) - double(m));
+      result = T(double(m) + math::log(total));
+    }
+  }
+  k = saved;
+  return result;
+}
+
+template <class T, class Op, class... A, class Data>
+LOSSFORGE_FUNCTION T node_at(node<Op, A...> const& n, work_item<Data>& item) {
+  if constexpr (Op::lazy)  // only the chosen branch runs
+    return value_at<T>(get<0>(n.args), item) != T(0) ? value_at<T>(get<1>(n.args), item)
+                                                     : value_at<T>(get<2>(n.args), item);
+  else
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return Op::apply(value_at<T>(get<K>(n.args), item)...);
+    }(std::index_sequence_for<A...>{});
+}
+
+template <class T, class E, class Data>
+LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item) {
+  if constexpr (Constant<E>) {
+    return []<std::intmax_t N, std::intmax_t D>(constant<N, D>) { return T(N) / T(D); }(e);
+  } else if constexpr (std::is_same_v<E, literal>) {
+    return T(e.value);
+  } else if constexpr (Index<E>) {
+    return T(item.template at<E>());
+  } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
+    return [&]<class I>(extent<I>) { return T(item.template extent<I>()); }(e);
+  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+    return T(1);
+  } else if constexpr (is_access_v<E>) {
+    return access_at<T>(e, item);
+  } else if constexpr (is_reduce_v<E>) {
+    if constexpr (is_closed_v<E>) {
+      return T(item.data.global[position_v<typename Data::globals_list, E>]);
+    } else if constexpr (position_v<typename Data::cached, E> >= 0) {
+      constexpr int slot = position_v<typename Data::cached, E>;
+      if (!item.done[slot]) {
+        item.cache[slot] = double(reduce_at<T>(e, item));
+        item.done[slot] = true;
+      }
+      return T(item.cache[slot]);
+    } else {
+      return reduce_at<T>(e, item);
+    }
+  } else if constexpr (is_node_v<E>) {
+    return node_at<T>(e, item);
+  } else {
+    return item.data.scalar[position_v<typename Data::scalars_list, E>];  // scalar symbol
+  }
+}
+
+}  // namespace lossforge::kokkos::detail

@@ -1,0 +1,150 @@
+#pragma once
+// Cross entropy and negative log-likelihood over classes, as torch.nn.functional.cross_entropy / nll_loss.
+//
+// Logits x are [N, C] (x declared tensor<"x", 2>) with class-index targets t [N] (int_tensor<"t", 1>), or
+// [N, C, d] with targets [N, d] (the spatial form, chosen by the targets' rank 2). With lp = log_softmax over C:
+//
+//   cross_entropy    l = (1 - eps) w[t] (-lp[t]) + (eps / C) sum_c w[c] (-lp[c]),  0 where t == ignore_index
+//   nll_loss         l = -w[t] x[t] (x already log-probabilities),                   0 where t == ignore_index
+//   mean             sum l / sum over kept positions of w[t] (the count of kept positions without weights)
+//   cross_entropy_probabilities(x, y)  with probability targets y [N, C]:
+//                    l = -sum_c w[c] ((1 - eps) y[c] + eps / C) lp[c];  mean divides by N
+//
+// Options: .weight(w) class weights [C]; .ignore_index(k) a number or scalar symbol; .label_smoothing(eps) a
+// number in [0, 1] or a scalar symbol. Without weights and ignore_index the mean divides by N, which the planner
+// knows without a pass; with them the denominator is a sum over the targets (a small extra kernel).
+#include <stdexcept>
+
+#include <lossforge/dsl/symbols.hpp>
+#include <lossforge/losses/reduction.hpp>
+
+namespace lossforge::losses {
+
+template <class Weight = unset, class IgnoreIndex = unset, class Smoothing = unset>
+struct cross_entropy_options {
+  IgnoreIndex ignore_index_value{};
+  Smoothing smoothing_value{};
+
+  template <TensorSymbol W>
+  constexpr cross_entropy_options<W, IgnoreIndex, Smoothing> weight(W) const {
+    return {ignore_index_value, smoothing_value};
+  }
+  template <Operand K>
+  constexpr cross_entropy_options<Weight, K, Smoothing> ignore_index(K k) const {
+    return {k, smoothing_value};
+  }
+  template <Operand E>
+  constexpr cross_entropy_options<Weight, IgnoreIndex, E> label_smoothing(E eps) const {
+    if constexpr (std::is_arithmetic_v<E>)
+      if (!(eps >= 0 && eps <= 1))
+        throw std::invalid_argument("lossforge::losses::cross_entropy: label_smoothing must be in [0, 1]");
+    return {ignore_index_value, eps};
+  }
+};
+
+namespace detail {
+inline constexpr index<"i"> sample;
+inline constexpr index<"c"> klass;
+inline constexpr index<"k"> spot;  // the spatial position
+
+// x at (i, class[, k]) and t at (i[, k]): the two layouts in one place.
+template <class X, class Class, bool Spatial>
+constexpr auto logit(X const& x, Class const& cls) {
+  if constexpr (Spatial)
+    return x(sample, cls, spot);
+  else
+    return x(sample, cls);
+}
+template <class T, bool Spatial>
+constexpr auto target(T const& t) {
+  if constexpr (Spatial)
+    return t(sample, spot);
+  else
+    return t(sample);
+}
+template <class W, class Class>
+constexpr auto class_weight(Class const& cls) {
+  if constexpr (std::is_same_v<W, unset>)
+    return lossforge::c<1>;
+  else
+    return W{}(cls);
+}
+
+template <class Options>
+inline constexpr bool has_ignore_index = false;
+template <class W, class K, class E>
+inline constexpr bool has_ignore_index<cross_entropy_options<W, K, E>> = !std::is_same_v<K, unset>;
+
+// Keeps the loss of kept positions only; the ignored ones are never evaluated (their gathers would be out of range).
+template <class Options, class T, class L>
+constexpr auto kept(Options const& o, T const& t, L const& loss) {
+  if constexpr (has_ignore_index<Options>)
+    return where(t != o.ignore_index_value, loss, lossforge::c<0>);
+  else
+    return loss;
+}
+
+template <class W, class K, class E, class T, class PerPosition, Reduction R>
+constexpr auto reduce_positions(cross_entropy_options<W, K, E> const& o, T const& t, PerPosition const& l, R r) {
+  if constexpr (std::is_same_v<R, mean_t> && !(std::is_same_v<W, unset> && std::is_same_v<K, unset>))
+    return lossforge::sum(l) / lossforge::sum(kept(o, t, class_weight<W>(t)));
+  else
+    return reduce_elements(l, r);
+}
+}  // namespace detail
+
+template <TensorSymbol X, TensorSymbol T, Reduction R, class W = unset, class K = unset, class E = unset>
+constexpr auto cross_entropy(X const& x, T const& t, cross_entropy_options<W, K, E> const& o, R reduction) {
+  static_assert(T::rank == 1 || T::rank == 2,
+                "lossforge: cross_entropy takes class-index targets of declared rank 1 ([N], logits [N, C]) or 2 "
+                "([N, d], logits [N, C, d])");
+  constexpr bool spatial = T::rank == 2;
+  using namespace detail;
+  auto const target_class = detail::target<T, spatial>(t);
+  auto const lse = logsumexp(klass, logit<X, index<"c">, spatial>(x, klass));
+  auto const picked = class_weight<W>(target_class) * (lse - logit<X, decltype(target_class), spatial>(x, target_class));
+  auto const per_position = [&] {
+    if constexpr (std::is_same_v<E, unset>) {
+      return picked;
+    } else {
+      // (eps / C) sum_c is eps times the mean over the classes
+      auto const smooth = lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
+      return (lossforge::c<1> - o.smoothing_value) * picked + o.smoothing_value * smooth;
+    }
+  }();
+  return reduce_positions(o, target_class, kept(o, target_class, per_position), reduction);
+}
+template <TensorSymbol X, TensorSymbol T, Reduction R>
+constexpr auto cross_entropy(X const& x, T const& t, R reduction) {
+  return cross_entropy(x, t, cross_entropy_options<>{}, reduction);
+}
+
+template <TensorSymbol X, TensorSymbol T, Reduction R, class W = unset, class K = unset>
+constexpr auto nll_loss(X const& x, T const& t, cross_entropy_options<W, K, unset> const& o, R reduction) {
+  static_assert(T::rank == 1, "lossforge: nll_loss takes log-probabilities [N, C] and class indices [N]");
+  using namespace detail;
+  auto const per_row = -(class_weight<W>(t(sample)) * x(sample, t(sample)));
+  return reduce_positions(o, t(sample), kept(o, t(sample), per_row), reduction);
+}
+template <TensorSymbol X, TensorSymbol T, Reduction R>
+constexpr auto nll_loss(X const& x, T const& t, R reduction) {
+  return nll_loss(x, t, cross_entropy_options<>{}, reduction);
+}
+
+template <TensorSymbol X, TensorSymbol Y, Reduction R, class W = unset, class E = unset>
+constexpr auto cross_entropy_probabilities(X const& x, Y const& y, cross_entropy_options<W, unset, E> const& o,
+                                           R reduction) {
+  using namespace detail;
+  auto const log_p = log_softmax(klass, x(sample, klass));
+  auto const per_row = [&] {
+    auto const target_term = -lossforge::sum(klass, class_weight<W>(klass) * y(sample, klass) * log_p);
+    if constexpr (std::is_same_v<E, unset>)
+      return target_term;
+    else  // the uniform part eps / C of the smoothed target, as a mean over the classes
+      return (lossforge::c<1> - o.smoothing_value) * target_term -
+             o.smoothing_value * lossforge::mean(klass, class_weight<W>(klass) * log_p);
+  }();
+  return reduce_elements(per_row, reduction);
+}
+
+}  // namespace lossforge::losses

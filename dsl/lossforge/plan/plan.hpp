@@ -1,0 +1,248 @@
+#pragma once
+// The planner: a loss and its gradients (the *outputs*) become the fewest passes over memory the data dependencies
+// allow. Everything here happens at compile time, on types.
+//
+//  * Every closed reduction the outputs read (sum(p * g), the batch mean of a cross entropy) is a *global*. Its
+//    level is 1 + the deepest level of the globals its body reads; pass L accumulates the globals of level L.
+//  * An output with free indices (a gradient, a per-element loss) is *written* in the pass after the deepest
+//    global it reads, which is pass 1 when it reads none: elementwise-then-mean losses write their gradient in
+//    the same kernel that accumulates the loss. Outputs without free indices (a scalar loss, the gradient of a
+//    scalar) are finished on the host from the globals.
+//  * Within a pass, units whose outer index runs over the same tensor dimension are fused into one kernel, whose
+//    work items are the positions of that index: the *row*. Each unit's outer index is renamed to the kernel's
+//    row_index, so identical row-local subexpressions (the log-sum-exp of row i in both the loss and its gradient)
+//    become identical types and are computed once per work item.
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include <lossforge/dsl/substitute.hpp>
+#include <lossforge/plan/reductions.hpp>
+
+namespace lossforge {
+namespace plan {
+
+// The index a kernel's work items run over. Flat when it stands for all elements of bare tensors.
+template <int Pass, int Group, bool Flat>
+struct row_index {};
+
+// Accumulates the closed reduction R over the rows: Body is R's body with R's index renamed to the row.
+template <class R, class Body>
+struct reduce_step {
+  Body body;
+};
+// Writes output number Output: Expression is the output with its first output index renamed to the row; Inner are
+// the remaining output indices, looped inside the work item.
+template <int Output, class Expression, class... Inner>
+struct write_step {
+  Expression expression;
+};
+
+template <class Row, class... Steps>
+struct kernel {
+  detail::tuple<Steps...> steps;
+};
+
+// What the host needs to run a plan: the outputs (to finish the scalar ones), the globals in level order, and the
+// passes, each a std::tuple of kernels.
+template <class Outputs, class Globals, class Passes>
+struct plan {
+  Outputs outputs;
+  Passes passes;
+  using globals = Globals;
+  static constexpr std::size_t pass_count = std::tuple_size_v<Passes>;
+};
+
+}  // namespace plan
+
+namespace detail {
+template <int P, int G, bool F>
+struct is_index<plan::row_index<P, G, F>> : std::true_type {};
+template <int P, int G, bool F>
+struct is_expression<plan::row_index<P, G, F>> : std::true_type {};
+template <int P, int G>
+inline constexpr bool is_flat_slot_v<plan::row_index<P, G, true>> = true;
+
+struct plan_root {};  // groups the outputs into one expression for type-level queries
+
+template <class List>
+struct first_type;
+template <class T, class... Ts>
+struct first_type<type_list<T, Ts...>> {
+  using type = T;
+};
+template <class List>
+struct rest_types;
+template <class T, class... Ts>
+struct rest_types<type_list<T, Ts...>> {
+  using type = type_list<Ts...>;
+};
+
+// A unit of work: accumulating global R, or writing output number Output (expression E).
+template <class R>
+struct reduce_unit {};
+template <int Output, class E>
+struct write_unit {};
+
+template <class U>
+struct unit_traits;
+template <class Op, class I, class B>
+struct unit_traits<reduce_unit<reduce<Op, I, B>>> {
+  using outer = I;
+  static constexpr int pass = reduction_level(std::type_identity<reduce<Op, I, B>>{});
+  template <class Root>
+  using sources = std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>,
+                                     any_extent_sources_t<I, Root>>;
+};
+template <int Output, class E>
+struct unit_traits<write_unit<Output, E>> {
+  using outer = typename first_type<output_indices_t<E>>::type;
+  static constexpr int pass = closed_depth<E>() + 1;
+  template <class Root>
+  using sources = decltype([] {
+    if constexpr (is_gradient_index<outer>::value)
+      return []<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
+        return type_list<extent_source<X, P>>{};
+      }(std::type_identity<outer>{});
+    else if constexpr (std::is_same_v<outer, flat_index>)
+      return extent_sources_t<outer, E>{};
+    else
+      return any_extent_sources_t<outer, Root>{};
+  }());
+};
+
+template <class A, class B>
+inline constexpr bool intersects_v = []<class... T>(type_list<T...>) { return (contains_v<B, T> || ...); }(A{});
+
+template <class List, int Pass>
+struct units_of_pass;
+template <class... U, int Pass>
+struct units_of_pass<type_list<U...>, Pass> {
+  using type = decltype((type_list<>{} + ... +
+                         std::conditional_t<unit_traits<U>::pass == Pass, type_list<U>, type_list<>>{}));
+};
+
+// Units of one pass grouped by shared outer dimension: group[k] is the first unit whose sources meet unit k's
+// (directly or through an earlier unit).
+template <class Root, class... U>
+constexpr auto group_of(type_list<U...>) {
+  constexpr std::size_t n = sizeof...(U);
+  using sources = std::tuple<typename unit_traits<U>::template sources<Root>...>;
+  constexpr auto meets = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<bool, n * n>{
+        intersects_v<std::tuple_element_t<K / n, sources>, std::tuple_element_t<K % n, sources>>...};
+  }(std::make_index_sequence<n * n>{});
+  std::array<std::size_t, n> group{};
+  for (std::size_t k = 0; k < n; ++k) {
+    group[k] = k;
+    for (std::size_t j = 0; j < k; ++j)
+      if (meets[j * n + k]) {
+        group[k] = group[j];
+        break;
+      }
+  }
+  return group;
+}
+
+template <class Op, class I, class B, class Row, class Outputs>
+constexpr auto make_step(reduce_unit<reduce<Op, I, B>>, Row, Outputs const& outputs) {
+  using R = reduce<Op, I, B>;
+  R const r = std::apply(
+      [](auto const&... e) {
+        constexpr std::size_t k = [] {
+          constexpr bool here[] = {occurs_in_v<R, std::remove_cvref_t<decltype(e)>>...};
+          std::size_t m = 0;
+          while (!here[m]) ++m;
+          return m;
+        }();
+        return find_reduction<R>(std::get<k>(std::tie(e...)));
+      },
+      outputs);
+  auto body = substitute<I, Row>(r.body);
+  return plan::reduce_step<R, decltype(body)>{body};
+}
+template <int Output, class E, class Row, class Outputs>
+constexpr auto make_step(write_unit<Output, E>, Row, Outputs const& outputs) {
+  using indices = output_indices_t<E>;
+  auto expression = substitute<typename first_type<indices>::type, Row>(std::get<Output>(outputs));
+  return [&]<class... Inner>(type_list<Inner...>) {
+    return plan::write_step<Output, decltype(expression), Inner...>{expression};
+  }(typename rest_types<indices>::type{});
+}
+
+template <int Pass, class Root, class Units, class Outputs>
+constexpr auto make_pass(Outputs const& outputs) {
+  return [&]<class... U>(type_list<U...>) {
+    using units = std::tuple<U...>;
+    constexpr std::size_t n = sizeof...(U);
+    constexpr auto group = group_of<Root>(type_list<U...>{});
+    auto make_kernel = [&]<std::size_t G>(std::integral_constant<std::size_t, G>) {
+      using row = plan::row_index<Pass, int(G), is_flat_slot_v<typename unit_traits<std::tuple_element_t<G, units>>::outer>>;
+      auto steps = [&]<std::size_t... K>(std::index_sequence<K...>) {
+        return std::tuple_cat([&] {
+          if constexpr (group[K] == G)
+            return std::make_tuple(make_step(std::tuple_element_t<K, units>{}, row{}, outputs));
+          else
+            return std::tuple<>{};
+        }()...);
+      }(std::make_index_sequence<n>{});
+      return std::apply([](auto const&... s) { return plan::kernel<row, std::remove_cvref_t<decltype(s)>...>{{s...}}; },
+                        steps);
+    };
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return std::tuple_cat([&] {
+        if constexpr (group[K] == K)
+          return std::make_tuple(make_kernel(std::integral_constant<std::size_t, K>{}));
+        else
+          return std::tuple<>{};
+      }()...);
+    }(std::make_index_sequence<n>{});
+  }(typename units_of_pass<Units, Pass>::type{});
+}
+
+template <class... R>
+constexpr int deepest_level(type_list<R...>) {
+  int level = 0;
+  ((level = std::max(level, reduction_level(std::type_identity<R>{}))), ...);
+  return level;
+}
+template <class List, int Level>
+struct globals_of_level;
+template <class... R, int Level>
+struct globals_of_level<type_list<R...>, Level> {
+  using type = decltype((type_list<>{} + ... +
+                         std::conditional_t<reduction_level(std::type_identity<R>{}) == Level, type_list<R>,
+                                            type_list<>>{}));
+};
+}  // namespace detail
+
+// The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
+template <class... E>
+constexpr auto make_plan(E const&... outputs) {
+  using namespace detail;
+  using root = node<plan_root, E...>;
+  using all_globals = closed_reductions_t<root>;
+  constexpr int levels = deepest_level(all_globals{});
+  using globals = decltype([]<int... L>(std::integer_sequence<int, L...>) {
+    return (type_list<>{} + ... + typename globals_of_level<all_globals, L + 1>::type{});
+  }(std::make_integer_sequence<int, levels>{}));
+  using writes = decltype([]<std::size_t... K>(std::index_sequence<K...>) {
+    return (type_list<>{} + ... +
+            std::conditional_t<free_indices_t<E>::size != 0, type_list<write_unit<int(K), E>>, type_list<>>{});
+  }(std::index_sequence_for<E...>{}));
+  using units = decltype([]<class... R>(type_list<R...>) { return type_list<reduce_unit<R>...>{}; }(globals{}) +
+                         writes{});
+  constexpr int passes = [] {
+    int p = 0;
+    [&]<class... U>(type_list<U...>) { ((p = std::max(p, unit_traits<U>::pass)), ...); }(units{});
+    return p;
+  }();
+  auto const outputs_tuple = std::make_tuple(outputs...);
+  auto pass_tuple = [&]<int... P>(std::integer_sequence<int, P...>) {
+    return std::make_tuple(make_pass<P + 1, root, units>(outputs_tuple)...);
+  }(std::make_integer_sequence<int, passes>{});
+  return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple)>{outputs_tuple, pass_tuple};
+}
+
+}  // namespace lossforge

@@ -1,0 +1,113 @@
+#pragma once
+// The reductions of an expression and the order they can be computed in. A reduction is *closed* when it leaves
+// no index free (sum(p * g), mean over the batch): it is one number for the whole call and must be finished
+// before anything that reads it, so it sets the pass structure. A reduction with free indices (logsumexp over the
+// classes of row i) is *local*: computed inside the work item that needs it.
+#include <algorithm>
+
+#include <lossforge/dsl/extent_sources.hpp>
+#include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
+
+namespace lossforge::detail {
+
+// Every reduction node of E, inner ones before the reductions that contain them; identical subtrees once.
+template <class E>
+struct reductions_in {
+  using type = type_list<>;
+};
+template <class E>
+using reductions_in_t = typename reductions_in<E>::type;
+template <class S, class... Sl>
+struct reductions_in<access<S, Sl...>> {
+  using type = set_union_t<reductions_in_t<Sl>...>;
+};
+template <class Op, class... A>
+struct reductions_in<node<Op, A...>> {
+  using type = set_union_t<reductions_in_t<A>...>;
+};
+template <class Op, class I, class B>
+struct reductions_in<reduce<Op, I, B>> {
+  using type = set_union_t<reductions_in_t<B>, type_list<reduce<Op, I, B>>>;
+};
+
+template <class E>
+inline constexpr bool is_closed_v = free_indices_t<E>::size == 0;
+template <class R>
+struct is_closed_reduction : std::bool_constant<is_closed_v<R>> {};
+template <class E>
+using closed_reductions_t = filter_t<reductions_in_t<E>, is_closed_reduction>;
+
+// The level of a closed reduction: 1 + the deepest level of the closed reductions its body reads. Reductions of
+// one level can share a pass; level L needs the results of level L - 1.
+template <class E>
+constexpr int closed_depth();
+template <class Op, class I, class B>
+constexpr int reduction_level(std::type_identity<reduce<Op, I, B>>) {
+  return 1 + closed_depth<B>();
+}
+template <class E>
+constexpr int closed_depth() {
+  return []<class... R>(type_list<R...>) {
+    int depth = 0;
+    ((depth = std::max(depth, reduction_level(std::type_identity<R>{}))), ...);
+    return depth;
+  }(closed_reductions_t<E>{});
+}
+
+// Every index type E mentions (free or bound), except the flat index that reductions over bare tensors bind.
+template <class E>
+struct indices_in {
+  using type = type_list<>;
+};
+template <class E>
+using indices_in_t = typename indices_in<E>::type;
+template <Index I>
+struct indices_in<I> {
+  using type = std::conditional_t<std::is_same_v<I, flat_index>, type_list<>, type_list<I>>;
+};
+template <class I>
+struct indices_in<extent<I>> : indices_in<I> {};
+template <class I>
+struct indices_in<ones<I>> : indices_in<I> {};
+template <class S, class... Sl>
+struct indices_in<access<S, Sl...>> {
+  using type = set_union_t<indices_in_t<Sl>...>;
+};
+template <class Op, class... A>
+struct indices_in<node<Op, A...>> {
+  using type = set_union_t<indices_in_t<A>...>;
+};
+template <class Op, class I, class B>
+struct indices_in<reduce<Op, I, B>> {
+  using type = set_union_t<indices_in_t<I>, indices_in_t<B>>;
+};
+
+// The first subexpression of type R inside e (R must occur): how a plan takes the value of a reduction, literals
+// included, out of the expression that holds it.
+template <class R, class E>
+inline constexpr bool occurs_in_v = std::is_same_v<R, E> || contains_v<reductions_in_t<E>, R>;
+template <class R, class E>
+constexpr R find_reduction(E const& e) {
+  if constexpr (std::is_same_v<R, E>) {
+    return e;
+  } else if constexpr (is_reduce_v<E>) {
+    return find_reduction<R>(e.body);
+  } else {
+    static_assert(is_node_v<E> || is_access_v<E>);
+    auto const& children = [&]() -> auto const& {
+      if constexpr (is_node_v<E>) return e.args; else return e.slots;
+    }();
+    return [&]<template <class...> class Tuple, class... C>(Tuple<C...> const& t) {
+      constexpr std::size_t k = [] {
+        constexpr bool here[] = {occurs_in_v<R, C>...};
+        std::size_t n = 0;
+        while (!here[n]) ++n;
+        return n;
+      }();
+      return find_reduction<R>(get<k>(t));
+    }(children);
+  }
+}
+
+}  // namespace lossforge::detail
