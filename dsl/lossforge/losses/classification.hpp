@@ -101,14 +101,18 @@ constexpr auto cross_entropy(X const& x, T const& t, cross_entropy_options<W, K,
   constexpr bool spatial = T::rank == 2;
   using namespace detail;
   auto const target_class = detail::target<T, spatial>(t);
-  auto const lse = logsumexp(klass, logit<X, index<"c">, spatial>(x, klass));
-  auto const picked = class_weight<W>(target_class) * (lse - logit<X, decltype(target_class), spatial>(x, target_class));
+  auto const target_logit = logit<X, decltype(target_class), spatial>(x, target_class);
+  // -log_softmax at the target, as the log-sum-exp of the logits shifted by the target's: no cancellation between
+  // two large numbers (equal logits of 1e8 still give ln C).
+  auto const nll = logsumexp(klass, logit<X, index<"c">, spatial>(x, klass) - target_logit);
+  auto const picked = class_weight<W>(target_class) * nll;
   auto const per_position = [&] {
     if constexpr (std::is_same_v<E, unset>) {
       return picked;
     } else {
-      // (eps / C) sum_c is eps times the mean over the classes
-      auto const smooth = lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
+      // (eps / C) sum_c w[c] (-lp[c]) = eps mean_c w[c] (nll + x[t] - x[c]), in the same shifted form
+      auto const smooth = lossforge::mean(
+          klass, class_weight<W>(klass) * (nll + (target_logit - logit<X, index<"c">, spatial>(x, klass))));
       return (lossforge::c<1> - o.smoothing_value) * picked + o.smoothing_value * smooth;
     }
   }();

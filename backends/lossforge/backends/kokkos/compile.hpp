@@ -64,26 +64,12 @@ struct view_shapes {
 };
 
 template <class S>
-struct is_float_tensor : std::bool_constant<TensorSymbol<S> && !is_int_tensor<S>::value> {};
-template <class S>
 struct is_scalar_symbol : std::false_type {};
 template <fixed_string N>
 struct is_scalar_symbol<scalar<N>> : std::true_type {};
 template <class S>
 struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
 
-// The precision kernels compute in: double if any bound float tensor is double, else float.
-template <class Bindings, class... S>
-auto compute_precision(Bindings const&, type_list<S...>) {
-  using common = std::common_type_t<
-      float, std::remove_const_t<typename std::remove_cvref_t<decltype(std::declval<Bindings>().template get<S>())>::value_type>...>;
-  return common{};
-}
-
-template <class V>
-std::string view_label(V const& v) {
-  return "'" + std::string(v.label()) + "'";
-}
 
 // Kernel data for the expressions of one kernel (or of the host-finished outputs when Keys is empty).
 template <class T, class Keys, class Cached, class Globals, class Exprs, class Bindings>
@@ -134,6 +120,7 @@ template <class Plan, class Names, bool ReturnsLoss>
 class compiled {
  public:
   Plan plan;
+  static constexpr bool returns_loss = ReturnsLoss;
 
   // Runs on execution space instance exec.
   template <class Exec, class Bindings, class... Out>
@@ -161,8 +148,9 @@ class compiled {
   template <class Exec, class Bindings, class Views>
   auto run(Exec const& exec, Bindings const& b, Views const& views) const {
     using namespace lossforge::detail;
-    using all_symbols = symbols_of_t<root>;
-    using T = decltype(detail::compute_precision(b, filter_t<all_symbols, detail::is_float_tensor>{}));
+    // Kernels compute in double whatever the Views hold (float Views are read and written as float): the float
+    // conformance tolerance then holds even where a float softmax would lose digits (logit gaps of 1e4).
+    using T = double;
     detail::view_shapes<Bindings> const shapes{b};
     check_outputs(b, shapes, views);
 
@@ -354,20 +342,32 @@ constexpr auto compile_outputs(E const&... outputs) {
 }
 }  // namespace detail
 
+namespace detail {
+// What a gradient differentiates: the loss, or for a per-element loss (free indices, reduction "none") the sum of
+// its elements, as PyTorch's backward with grad_output = ones.
+template <class L>
+constexpr auto summed(L const& l) {
+  if constexpr (lossforge::detail::free_indices_t<L>::size == 0)
+    return l;
+  else
+    return lossforge::sum(l);
+}
+}  // namespace detail
+
 // The loss and its gradients with respect to X...; returns the loss when it is a number.
 template <Operand Loss, class... X>
 constexpr auto compile(Loss const& loss, wrt_t<X...> = {}) {
   auto const l = simplify(as_expression(loss));
-  constexpr bool scalar_loss = lossforge::detail::free_indices_t<decltype(l)>::size == 0;
+  constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
   return detail::compile_outputs<std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss>(
-      l, grad(l, X{})...);
+      l, grad(detail::summed(l), X{})...);
 }
 // Only the gradients with respect to X...: the loss itself is not finished.
 template <Operand Loss, class... X>
 constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
   static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
   auto const l = simplify(as_expression(loss));
-  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(grad(l, X{})...);
+  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(grad(detail::summed(l), X{})...);
 }
 
 }  // namespace kokkos

@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Writes lossforge's conformance cases (../shared/conformance/SPEC.md format) with PyTorch as the oracle.
+
+Run with Debian's python3-torch (apt-get install python3-torch):  /usr/bin/python3 scripts/generate_conformance_cases.py
+Everything is computed in float64 with autograd, using PyTorch's own function where PyTorch has the loss and the
+SPEC formula otherwise. Inputs are rounded to 6 significant digits first, so the JSON numbers are exactly the doubles
+the computation used. Output: tests/conformance/cases/<loss>.jsonl, one file per loss, deterministic (fixed seeds).
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "conformance", "cases")
+
+
+def r6(t):
+    return torch.tensor([float(f"{v:.6g}") for v in t.flatten().tolist()]).reshape(t.shape)
+
+
+def tensor_obj(t):
+    if t.dtype == torch.int64:
+        return {"shape": list(t.shape), "dtype": "int64", "data": t.flatten().tolist()}
+    return {"shape": list(t.shape), "dtype": "float64", "data": [float(v) for v in t.detach().flatten().tolist()]}
+
+
+class Writer:
+    def __init__(self):
+        self.files = {}
+
+    def case(self, loss, reference, params, inputs, fn, flags=(), note=None):
+        """inputs: list of (name, tensor, requires_grad); fn(*tensors) -> loss tensor."""
+        leaves = []
+        for name, t, rg in inputs:
+            leaf = t.clone().detach()
+            if rg:
+                leaf.requires_grad_(True)
+            leaves.append(leaf)
+        value = fn(*leaves)
+        grads = {}
+        wanted = [(n, l) for (n, _, rg), l in zip(inputs, leaves) if rg]
+        if wanted:
+            gs = torch.autograd.grad(value.sum(), [l for _, l in wanted], allow_unused=True)
+            for (n, l), g in zip(wanted, gs):
+                grads[n] = tensor_obj(g if g is not None else torch.zeros_like(l))
+        cases = self.files.setdefault(loss, [])
+        record = {
+            "id": f"{loss}_{len(cases):02d}",
+            "loss": loss,
+            "reference": reference,
+            "params": {k: (tensor_obj(v) if isinstance(v, torch.Tensor) else v) for k, v in params.items()},
+            "inputs": [dict(name=n, requires_grad=rg, **tensor_obj(t)) for n, t, rg in inputs],
+            "expected_loss": tensor_obj(value),
+            "expected_grads": grads,
+            "flags": list(flags),
+        }
+        if note:
+            record["note"] = note
+        text = json.dumps(record, allow_nan=False)
+        cases.append(text)
+
+    def write(self):
+        os.makedirs(OUT, exist_ok=True)
+        for loss, lines in self.files.items():
+            with open(os.path.join(OUT, f"{loss}.jsonl"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+
+
+def main():
+    g = torch.Generator().manual_seed(20261128)
+
+    def randn(*shape, scale=1.0):
+        return r6(torch.randn(*shape, generator=g) * scale)
+
+    def rand(*shape, lo=0.0, hi=1.0):
+        return r6(lo + (hi - lo) * torch.rand(*shape, generator=g))
+
+    def mask(*shape):
+        return (torch.rand(*shape, generator=g) > 0.5).double()
+
+    w = Writer()
+    reductions = ["mean", "sum", "none"]
+
+    # ---- regression ----------------------------------------------------------------------------------------------
+    for shape in [(7,), (3, 5), (2, 3, 4)]:
+        for red in reductions:
+            x, y = randn(*shape), randn(*shape)
+            w.case("mse", "torch.nn.functional.mse_loss", {"reduction": red},
+                   [("input", x, True), ("target", y, False)], lambda a, b: F.mse_loss(a, b, reduction=red))
+    for shape in [(3, 4), (2, 3, 4)]:
+        x, y = randn(*shape), randn(*shape)
+        w.case("rmse", "formula", {"reduction": "mean"}, [("input", x, True), ("target", y, False)],
+               lambda a, b: torch.sqrt(((a - b) ** 2).mean()))
+    for shape in [(9,), (3, 4)]:
+        for red in reductions:
+            x, y = randn(*shape), randn(*shape)
+            w.case("l1", "torch.nn.functional.l1_loss", {"reduction": red},
+                   [("input", x, True), ("target", y, False)], lambda a, b: F.l1_loss(a, b, reduction=red))
+    x = torch.tensor([0.5, -1.25, 2.0, 3.0]); y = torch.tensor([0.5, 1.0, 2.0, -1.0])
+    w.case("l1", "torch.nn.functional.l1_loss", {"reduction": "mean"}, [("input", x, True), ("target", y, False)],
+           lambda a, b: F.l1_loss(a, b), flags=["kink"], note="residual exactly 0 at two elements: gradient sign(0) = 0")
+    for delta in [1.0, 0.5, 2.5]:
+        for red in reductions:
+            x, y = randn(3, 4, scale=2), randn(3, 4, scale=2)
+            w.case("huber", "torch.nn.functional.huber_loss", {"delta": delta, "reduction": red},
+                   [("input", x, True), ("target", y, False)],
+                   lambda a, b: F.huber_loss(a, b, reduction=red, delta=delta))
+    x = torch.tensor([1.5, -0.5, 0.0, 3.0]); y = torch.tensor([0.5, 0.5, 0.0, 0.0])
+    w.case("huber", "torch.nn.functional.huber_loss", {"delta": 1.0, "reduction": "sum"},
+           [("input", x, True), ("target", y, False)], lambda a, b: F.huber_loss(a, b, reduction="sum", delta=1.0),
+           flags=["kink"], note="|d| exactly delta (both sides agree there) and d exactly 0")
+    for beta in [1.0, 0.25, 0.0]:
+        for red in reductions:
+            x, y = randn(11, scale=2), randn(11, scale=2)
+            w.case("smooth_l1", "torch.nn.functional.smooth_l1_loss", {"beta": beta, "reduction": red},
+                   [("input", x, True), ("target", y, False)],
+                   lambda a, b: F.smooth_l1_loss(a, b, reduction=red, beta=beta))
+
+    # ---- binary cross entropy ------------------------------------------------------------------------------------
+    for shape in [(10,), (4, 3)]:
+        for red in reductions:
+            for weighted in [False, True]:
+                p, y = rand(*shape, lo=0.02, hi=0.98), rand(*shape)
+                wt = rand(*shape, lo=0.5, hi=2.0) if weighted else None
+                w.case("binary_cross_entropy", "torch.nn.functional.binary_cross_entropy",
+                       {"reduction": red, "weight": wt}, [("input", p, True), ("target", y, False)],
+                       lambda a, b: F.binary_cross_entropy(a, b, weight=wt, reduction=red))
+    p = torch.tensor([0.0, 0.0, 1.0, 1.0, 1e-45, 1 - 1e-7, 0.0, 1.0, 1e-7])
+    y = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.0])
+    w.case("binary_cross_entropy", "torch.nn.functional.binary_cross_entropy", {"reduction": "none", "weight": None},
+           [("input", p, True), ("target", y, False)], lambda a, b: F.binary_cross_entropy(a, b, reduction="none"),
+           flags=["torch_grad_convention"],
+           note="probabilities exactly 0 and 1: log clamped at -100, PyTorch's gradient (p-y)/max(p(1-p),1e-12)")
+    for shape in [(10,), (4, 3)]:
+        for red in reductions:
+            for weighted in [False, True]:
+                for pos in ([False, True] if len(shape) == 2 else [False]):
+                    x, y = randn(*shape, scale=3), mask(*shape)
+                    wt = rand(*shape, lo=0.5, hi=2.0) if weighted else None
+                    pw = rand(shape[-1], lo=0.5, hi=3.0) if pos else None
+                    w.case("binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy_with_logits",
+                           {"pos_weight": pw, "reduction": red, "weight": wt},
+                           [("input", x, True), ("target", y, False)],
+                           lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight=wt, pos_weight=pw,
+                                                                           reduction=red))
+    x = torch.tensor([-120.0, -1e4, 0.0, 1e4, 120.0, 0.0, 50.0, -50.0])
+    y = torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+    w.case("binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy_with_logits",
+           {"pos_weight": None, "reduction": "none", "weight": None}, [("input", x, True), ("target", y, False)],
+           lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
+           note="extreme logits: finite loss and gradient; gradient at x=0, y=0 is 0.5")
+
+    # ---- cross entropy family ------------------------------------------------------------------------------------
+    def ce_case(loss, x, t, weight, ignore, eps, red, note=None):
+        w.case(loss, "torch.nn.functional.cross_entropy",
+               {"ignore_index": ignore, "label_smoothing": eps, "reduction": red, "weight": weight},
+               [("input", x, True), ("target", t, False)],
+               lambda a, b: F.cross_entropy(a, b, weight=weight, ignore_index=ignore, reduction=red,
+                                            label_smoothing=eps), note=note)
+
+    for red in reductions:
+        for weighted in [False, True]:
+            x = randn(6, 5, scale=2); t = torch.randint(0, 5, (6,), generator=g)
+            ce_case("cross_entropy", x, t, rand(5, lo=0.2, hi=2.0) if weighted else None, -100, 0.0, red)
+    x = randn(8, 4); t = torch.tensor([0, -100, 2, 2, 3, -100, 1, 2])
+    ce_case("cross_entropy", x, t, None, -100, 0.0, "mean", note="ignore_index -100 on two rows")
+    ce_case("cross_entropy", x.clone(), torch.tensor([0, 1, 2, 2, 3, 0, 1, 2]), rand(4, lo=0.2, hi=2.0), 2, 0.0,
+            "mean", note="ignore_index is a real class id (2), with weights")
+    ce_case("cross_entropy", torch.full((3, 2), 1e8), torch.tensor([0, 1, 1]), None, -100, 0.0, "mean",
+            note="equal huge logits: loss ln 2, gradient 1/C - onehot")
+    x = torch.zeros(2, 3); x[0, 0] = 1e4; x[1, 2] = -1e4
+    ce_case("cross_entropy", x, torch.tensor([1, 2]), None, -100, 0.0, "sum", note="logit gap 1e4 to the wrong class")
+    x = randn(4, 3)
+    for shift in [-1e3, 1e3]:
+        ce_case("cross_entropy", x + shift, torch.tensor([0, 2, 1, 1]), None, -100, 0.0, "mean",
+                note=f"shift invariance: logits + {shift:g}")
+    for eps in [0.05, 0.1, 0.15, 1.0]:
+        for weighted, ignore in [(False, -100), (True, -100), (True, 1), (False, 3)]:
+            x = randn(7, 4, scale=2); t = torch.randint(0, 4, (7,), generator=g); t[1] = ignore if ignore < 0 else t[1]
+            loss = "cross_entropy_label_smoothing" if eps == 0.1 else "cross_entropy"
+            ce_case(loss, x, t, rand(4, lo=0.2, hi=2.0) if weighted else None, ignore, eps,
+                    reductions[(len(w.files.get(loss, [])) % 3)])
+    for red in reductions:
+        x = randn(3, 4, 5); t = torch.randint(0, 4, (3, 5), generator=g); t[0, 1] = -100
+        ce_case("cross_entropy_spatial", x, t, rand(4, lo=0.2, hi=2.0) if red == "sum" else None, -100,
+                0.1 if red == "mean" else 0.0, red)
+    for red in reductions:
+        for weighted, eps in [(False, 0.0), (True, 0.2)]:
+            x = randn(5, 4, scale=2); y = torch.softmax(randn(5, 4, scale=2), 1)
+            wt = rand(4, lo=0.2, hi=2.0) if weighted else None
+            w.case("cross_entropy_prob_targets", "torch.nn.functional.cross_entropy",
+                   {"ignore_index": -100, "label_smoothing": eps, "reduction": red, "weight": wt},
+                   [("input", x, True), ("target", y, False)],
+                   lambda a, b: F.cross_entropy(a, b, weight=wt, reduction=red, label_smoothing=eps))
+    x = randn(4, 3); t = torch.tensor([2, 0, 1, 1])
+    w.case("cross_entropy_prob_targets", "torch.nn.functional.cross_entropy",
+           {"ignore_index": -100, "label_smoothing": 0.0, "reduction": "sum", "weight": None},
+           [("input", x, True), ("target", F.one_hot(t, 3).double(), False)],
+           lambda a, b: F.cross_entropy(a, b, reduction="sum"), note="one-hot probability targets equal index targets")
+    for red in reductions:
+        for weighted, ignore in [(False, -100), (True, 1)]:
+            lp = torch.log_softmax(randn(6, 4, scale=2), 1); t = torch.randint(0, 4, (6,), generator=g)
+            wt = rand(4, lo=0.2, hi=2.0) if weighted else None
+            w.case("nll_loss", "torch.nn.functional.nll_loss",
+                   {"ignore_index": ignore, "reduction": red, "weight": wt}, [("input", lp, True), ("target", t, False)],
+                   lambda a, b: F.nll_loss(a, b, weight=wt, ignore_index=ignore, reduction=red))
+    for a in [0.1, 0.3]:
+        x = randn(5, 6, scale=2); t = torch.randint(0, 6, (5,), generator=g)
+        w.case("label_smoothing_ce_seed", "formula", {"reduction": "mean", "smoothing": a},
+               [("input", x, True), ("target", t, False)],
+               lambda xx, tt: -(((1 - a) * F.one_hot(tt, 6) + a / 6) * torch.log_softmax(xx, 1)).sum(1).mean())
+
+    # ---- overlap ---------------------------------------------------------------------------------------------------
+    def dice_formula(s):
+        return lambda p, gg: 1 - (2 * (p * gg).sum() + s) / ((p * p).sum() + (gg * gg).sum() + s)
+
+    for shape in [(4, 5), (2, 1, 4, 4)]:
+        p, m = rand(*shape), mask(*shape)
+        w.case("dice", "formula", {"smooth": 0.0}, [("input", p, True), ("target", m, False)], dice_formula(0.0))
+    for s in [1.0, 0.5]:
+        p, m = rand(2, 1, 3, 3), mask(2, 1, 3, 3)
+        w.case("dice_smooth", "formula", {"smooth": s}, [("input", p, True), ("target", m, False)], dice_formula(s))
+    z = torch.zeros(1, 1, 2, 2)
+    w.case("dice_smooth", "formula", {"smooth": 1.0}, [("input", z, True), ("target", z.clone(), False)],
+           dice_formula(1.0), note="empty prediction and mask: loss 0")
+    w.case("dice_smooth", "formula", {"smooth": 1.0}, [("input", z.clone(), True), ("target", torch.ones(1, 1, 2, 2), False)],
+           dice_formula(1.0), note="empty prediction, full mask: loss 4/5")
+    w.case("dice", "formula", {"smooth": 0.0}, [("input", rand(2, 3), True), ("target", torch.zeros(2, 3), False)],
+           dice_formula(0.0), note="all-zero mask: loss 1, zero gradient")
+    for shape, s in [((12,), 0.0), ((2, 1, 3, 3), 1.0)]:
+        p, m = rand(*shape, lo=0.02, hi=0.98), mask(*shape)
+        w.case("combo", "formula", {"bce_weight": 0.5, "smooth": s}, [("input", p, True), ("target", m, False)],
+               lambda pp, gg: dice_formula(s)(pp, gg) + 0.5 * F.binary_cross_entropy(pp, gg))
+
+    # ---- regularizers ----------------------------------------------------------------------------------------------
+    for shape in [(8,), (3, 4)]:
+        wts = randn(*shape)
+        w.case("l1_reg", "formula", {"lambda": 0.01}, [("weights", wts, True)], lambda v: 0.01 * v.abs().sum())
+        w.case("l2_reg", "formula", {"lambda": 0.02}, [("weights", wts, True)], lambda v: 0.02 * (v * v).sum())
+        w.case("elastic_net_reg", "formula", {"lambda1": 0.01, "lambda2": 0.001}, [("weights", wts, True)],
+               lambda v: 0.01 * v.abs().sum() + 0.001 * (v * v).sum())
+    wts = torch.tensor([0.0, 1.5, -2.0, 0.0])
+    w.case("l1_reg", "formula", {"lambda": 0.5}, [("weights", wts, True)], lambda v: 0.5 * v.abs().sum(),
+           flags=["kink"], note="weights exactly 0: gradient lambda sign(0) = 0")
+    for n in range(2):
+        x = randn(5, 4, scale=2); t = torch.randint(0, 4, (5,), generator=g); wts = randn(3, 6)
+        w.case("ce_l1_l2", "formula", {"lambda1": 0.01, "lambda2": 0.001},
+               [("logits", x, True), ("target", t, False), ("weights", wts, True)],
+               lambda a, b, v: F.cross_entropy(a, b) + 0.01 * v.abs().sum() + 0.001 * (v * v).sum())
+    w.write()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#pragma once
+// The conformance runner's common parts: a parsed case, the Views it binds, and the comparison of what the Kokkos
+// backend computed with the case's expected values. Each loss family registers its handlers in its own source
+// file (they are the expensive part to compile).
+#include <Kokkos_Core.hpp>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
+#include <lossforge/lossforge.hpp>
+
+namespace lossforge::conformance {
+
+struct tensor_data {
+  std::vector<std::ptrdiff_t> shape;
+  std::vector<double> values;  // integer tensors too (exact up to 2^53)
+  bool integer = false;
+  std::ptrdiff_t size() const { return std::ptrdiff_t(values.size()); }
+};
+
+struct case_data {
+  std::string id, loss;
+  nlohmann::json params;
+  std::map<std::string, tensor_data> inputs;
+  std::vector<std::string> differentiable;
+  tensor_data expected_loss;
+  std::map<std::string, tensor_data> expected_grads;
+  std::vector<std::string> flags;
+};
+
+tensor_data parse_tensor(nlohmann::json const& j);
+case_data parse_case(nlohmann::json const& j);
+
+// A case the library does not implement (loss name or parameter value), with the reason.
+struct unsupported : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What the library computed, flattened row-major.
+struct computed {
+  std::vector<double> loss;
+  std::map<std::string, std::vector<double>> grads;
+  bool float64_path = false;  // a float case that needed double (see SPEC: probabilities at 1e-7 of 0 or 1)
+};
+
+enum class precision { float32, float64 };
+using handler = std::function<computed(case_data const&, precision)>;
+std::map<std::string, handler>& registry();
+struct registration {
+  registration(std::string const& loss, handler h) { registry()[loss] = std::move(h); }
+};
+
+template <class T, int Rank>
+struct view_type {
+  using type = typename view_type<T*, Rank - 1>::type;
+};
+template <class T>
+struct view_type<T, 0> {
+  using type = Kokkos::View<T, Kokkos::HostSpace>;
+};
+template <class T, int Rank>
+using view_t = typename view_type<T, Rank>::type;
+
+// A View of rank Rank holding the tensor's values (rank 1 flattens any shape: for losses over bare tensors).
+template <class T, int Rank>
+view_t<T, Rank> make_view(tensor_data const& t, std::string const& label) {
+  if (Rank != 1 && int(t.shape.size()) != Rank)
+    throw unsupported("input '" + label + "' has rank " + std::to_string(t.shape.size()) + ", expected " +
+                      std::to_string(Rank));
+  std::array<std::size_t, 8> e{};
+  e.fill(KOKKOS_INVALID_INDEX);
+  if (Rank == 1)
+    e[0] = std::size_t(t.size());
+  else
+    for (int d = 0; d < Rank; ++d) e[std::size_t(d)] = std::size_t(t.shape[std::size_t(d)]);
+  view_t<T, Rank> v(label, e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
+  T* data = v.data();  // LayoutRight: row-major, like the case data
+  for (std::ptrdiff_t k = 0; k < t.size(); ++k) data[k] = T(t.values[std::size_t(k)]);
+  return v;
+}
+template <class V>
+std::vector<double> flatten(V const& v) {
+  std::vector<double> out(v.span());
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = double(v.data()[k]);
+  return out;
+}
+
+// Runs a compiled kernel: the loss is returned (scalar) or written to loss_view (reduction none, shaped like the
+// per-element loss); each differentiated input gets a gradient View shaped like its input View.
+template <class Kernel, class Bindings, class LossView, class... GradViews>
+computed run(Kernel const& kernel, Bindings const& b, LossView const& loss_view,
+             std::pair<std::string, GradViews> const&... grads) {
+  computed out;
+  if constexpr (Kernel::returns_loss) {
+    out.loss = {kernel(b, grads.second...)};
+  } else {
+    kernel(b, loss_view, grads.second...);
+    out.loss = flatten(loss_view);
+  }
+  Kokkos::fence();
+  ((out.grads[grads.first] = flatten(grads.second)), ...);
+  return out;
+}
+
+template <class T, int Rank>
+std::pair<std::string, view_t<T, Rank>> gradient_for(case_data const& c, std::string const& name) {
+  tensor_data const& in = c.inputs.at(name);
+  tensor_data zero = in;
+  return {name, make_view<T, Rank>(zero, "d_" + name)};
+}
+
+std::string reduction_of(case_data const& c);
+double number(case_data const& c, std::string const& name);
+bool has_tensor_param(case_data const& c, std::string const& name);
+tensor_data tensor_param(case_data const& c, std::string const& name);
+// True when a float evaluation of the input cannot represent the case (probabilities within 1e-6 of 0 or 1).
+bool needs_float64(case_data const& c, std::string const& input);
+
+// Calls body.template operator()<T>() in the precision asked for (double for cases that need it).
+template <class Body>
+computed in_precision(precision p, bool needs_double, Body const& body) {
+  if (p == precision::float64) return body.template operator()<double>();
+  if (needs_double) {
+    computed c = body.template operator()<double>();
+    c.float64_path = true;
+    return c;
+  }
+  return body.template operator()<float>();
+}
+
+// The symbols of the SPEC's input names.
+inline constexpr tensor<"input"> input;
+inline constexpr tensor<"target"> target;
+
+// A loss of (input, target) over bare tensors: both bound flattened, the gradient taken with respect to input.
+template <auto const& Loss, class T, class... Scalars>
+computed input_target_case(case_data const& c, Scalars const&... scalars) {
+  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
+  auto const x = make_view<T, 1>(c.inputs.at("input"), "input");
+  auto const y = make_view<T, 1>(c.inputs.at("target"), "target");
+  return run(kernel, bind(input = x, target = y, scalars...), view_t<T, 1>("loss", x.size()),
+             gradient_for<T, 1>(c, "input"));
+}
+
+// Picks the loss compiled for the case's reduction.
+template <auto const& None, auto const& Mean, auto const& Sum, class T, class... Scalars>
+computed by_reduction(case_data const& c, Scalars const&... scalars) {
+  std::string const r = reduction_of(c);
+  if (r == "none") return input_target_case<None, T>(c, scalars...);
+  if (r == "sum") return input_target_case<Sum, T>(c, scalars...);
+  return input_target_case<Mean, T>(c, scalars...);
+}
+
+}  // namespace lossforge::conformance
