@@ -59,13 +59,13 @@ computed class_case(case_data const& c, X const& x_symbol, Target const& t_symbo
     static constexpr auto k = kokkos::compile(Mean, wrt(X{}));
     return go(k, target_view, loss_view);
   };
-  if constexpr (Rank == 2) {
-    if (target_data.integer) return with_target(make_view<std::int64_t, 1>(target_data, "target"),
-                                                view_t<T, 1>("loss", x.extent(0)));
-    return with_target(make_view<T, 2>(target_data, "target"), view_t<T, 1>("loss", x.extent(0)));
-  } else {
+  if constexpr (Rank == 3) {
     return with_target(make_view<std::int64_t, 2>(target_data, "target"),
                        view_t<T, 2>("loss", x.extent(0), x.extent(2)));
+  } else if constexpr (lossforge::detail::is_int_tensor<std::remove_cvref_t<Target>>::value) {
+    return with_target(make_view<std::int64_t, 1>(target_data, "target"), view_t<T, 1>("loss", x.extent(0)));
+  } else {
+    return with_target(make_view<T, 2>(target_data, "target"), view_t<T, 1>("loss", x.extent(0)));
   }
 }
 

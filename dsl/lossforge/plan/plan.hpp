@@ -123,8 +123,8 @@ struct units_of_pass<type_list<U...>, Pass> {
                          std::conditional_t<unit_traits<U>::pass == Pass, type_list<U>, type_list<>>{}));
 };
 
-// Units of one pass grouped by shared outer dimension: group[k] is the first unit whose sources meet unit k's
-// (directly or through an earlier unit).
+// Units of one pass grouped by shared outer dimension: group[k] is the first unit of the group of units whose
+// sources meet unit k's, directly or through other units.
 template <class Root, class... U>
 constexpr auto group_of(type_list<U...>) {
   constexpr std::size_t n = sizeof...(U);
@@ -134,13 +134,19 @@ constexpr auto group_of(type_list<U...>) {
         intersects_v<std::tuple_element_t<K / n, sources>, std::tuple_element_t<K % n, sources>>...};
   }(std::make_index_sequence<n * n>{});
   std::array<std::size_t, n> group{};
-  for (std::size_t k = 0; k < n; ++k) {
-    group[k] = k;
-    for (std::size_t j = 0; j < k; ++j)
-      if (meets[j * n + k]) {
-        group[k] = group[j];
-        break;
-      }
+  for (std::size_t k = 0; k < n; ++k) group[k] = k;
+  // Transitive: sum(g * g) and sum(p * p) share a kernel when sum(p * g) links them. Each group is named by its
+  // first unit.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t k = 0; k < n; ++k)
+        if (meets[j * n + k] && group[j] != group[k]) {
+          std::size_t const from = std::max(group[j], group[k]), to = std::min(group[j], group[k]);
+          for (auto& g : group)
+            if (g == from) g = to;
+          changed = true;
+        }
   }
   return group;
 }

@@ -12,6 +12,7 @@ namespace lossforge::kokkos {
 
 template <class Value, int Rank>
 struct accessor {
+  static constexpr int rank = Rank;
   Value* data = nullptr;
   std::ptrdiff_t extent[Rank > 0 ? Rank : 1] = {};
   std::ptrdiff_t stride[Rank > 0 ? Rank : 1] = {};

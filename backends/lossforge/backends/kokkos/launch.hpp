@@ -148,7 +148,7 @@ struct kernel_functor {
     std::ptrdiff_t count = 1;
     for (std::size_t d = 0; d < sizeof...(Inner); ++d) count *= extent[d];
     for (std::ptrdiff_t j = 0; j < count; ++j) {
-      std::ptrdiff_t position[sizeof...(Inner) + 1] = {};
+      [[maybe_unused]] std::ptrdiff_t position[sizeof...(Inner) + 1] = {};
       std::ptrdiff_t rest = j;
       for (std::size_t d = sizeof...(Inner); d-- > 0;) {  // row-major: the last inner index varies fastest
         position[d] = rest % extent[d];

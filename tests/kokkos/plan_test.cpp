@@ -1,0 +1,154 @@
+// The planner's promise, pinned by counting kernel launches through Kokkos' profiling callbacks: elementwise-then-
+// mean losses take one kernel for the value and the gradient together, global non-decomposable losses two, cross
+// entropy from logits one (two when its mean divides by a sum of class weights or of kept rows). Each fused result
+// equals the reference evaluator.
+#include <Kokkos_Core.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cmath>
+#include <lossforge/backends/kokkos.hpp>
+#include <lossforge/backends/reference/evaluate.hpp>
+#include <lossforge/losses.hpp>
+#include <lossforge/lossforge.hpp>
+#include <tests/support/tolerance.hpp>
+#include <vector>
+
+namespace lf = lossforge;
+namespace L = lf::losses;
+
+namespace {
+int launches = 0;
+void count_launch(char const*, std::uint32_t, std::uint64_t*) { ++launches; }
+
+// Kernels launched by f (parallel_for and parallel_reduce).
+template <class F>
+int kernels_launched(F const& f) {
+  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(count_launch);
+  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(count_launch);
+  launches = 0;
+  f();
+  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
+  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
+  return launches;
+}
+
+constexpr lf::tensor<"p"> p;
+constexpr lf::tensor<"g"> g;
+constexpr lf::scalar<"delta"> delta;
+constexpr lf::tensor<"x", 2> x;
+constexpr lf::int_tensor<"t", 1> t;
+constexpr lf::tensor<"w", 1> w;
+constexpr lf::scalar<"eps"> eps;
+constexpr lf::scalar<"ignore"> ignore;
+
+std::vector<double> values(int n, double lo, double hi, int seed) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) v[std::size_t(k)] = lo + (hi - lo) * (0.5 + 0.5 * std::sin(1.7 * k + seed));
+  return v;
+}
+template <class T>
+Kokkos::View<T*, Kokkos::HostSpace> view_of(std::vector<double> const& v) {
+  Kokkos::View<T*, Kokkos::HostSpace> out("lossforge::test::input", v.size());
+  for (std::size_t k = 0; k < v.size(); ++k) out(k) = T(v[k]);
+  return out;
+}
+
+// Compiles loss for the gradient with respect to p, runs it on n elements, checks the launch count and that loss
+// and gradient equal the reference evaluator's.
+template <class T, auto const& Loss>
+void check_elementwise(int expected_kernels, double p_lo = 0.05, double p_hi = 0.95) {
+  static constexpr auto kernel = lf::kokkos::compile(Loss, lf::wrt(p));
+  int const n = 1000;
+  auto const pv = values(n, p_lo, p_hi, 1), gv = values(n, 0, 1, 2);
+  auto const pk = view_of<T>(pv), gk = view_of<T>(gv);
+  Kokkos::View<T*, Kokkos::HostSpace> dp("lossforge::test::dp", std::size_t(n));
+  double loss = 0;
+  CHECK(kernels_launched([&] { loss = kernel(lf::bind(p = pk, g = gk, delta = 0.3), dp); }) == expected_kernels);
+  std::vector<T> pt(pv.begin(), pv.end()), gt(gv.begin(), gv.end());
+  auto const host = lf::bind(p = lf::host_view(pt, {n}), g = lf::host_view(gt, {n}), delta = 0.3);
+  double const tol = lf::test::tolerance<T>::finite_difference;
+  CHECK(lf::test::close(loss, lf::reference::evaluate(Loss, host), tol));
+  auto const want = lf::reference::evaluate(lf::grad(Loss, p), host);
+  for (int k = 0; k < n; ++k) CHECK(lf::test::close(double(dp(k)), want.values[std::size_t(k)], tol));
+}
+
+constexpr auto mse = L::mse(p, g, L::mean);
+constexpr auto mae = L::l1(p, g, L::mean);
+constexpr auto huber = L::huber(p, g, delta, L::mean);
+constexpr auto bce = L::binary_cross_entropy(p, g, L::mean);
+constexpr auto bce_logits = L::binary_cross_entropy_with_logits(p, g, L::mean);
+constexpr auto dice = L::dice(p, g);
+constexpr auto combo = L::combo(p, g, delta, 0.5);
+constexpr auto rmse = L::rmse(p, g);
+}  // namespace
+
+TEST_CASE("elementwise-then-mean losses: one kernel for value and gradient", "[kokkos][plan]") {
+  check_elementwise<double, mse>(1);
+  check_elementwise<double, mae>(1);
+  check_elementwise<double, huber>(1);
+  check_elementwise<double, bce>(1);
+  check_elementwise<double, bce_logits>(1, -6, 6);
+  check_elementwise<float, mse>(1);
+  check_elementwise<float, bce>(1);
+}
+
+TEST_CASE("global non-decomposable losses: two kernels", "[kokkos][plan]") {
+  check_elementwise<double, dice>(2);
+  check_elementwise<double, combo>(2);
+  check_elementwise<double, rmse>(2);
+  check_elementwise<float, combo>(2);
+}
+
+namespace {
+constexpr auto ce_smoothed = L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(eps), L::mean);
+constexpr auto ce_weighted = L::cross_entropy(
+    x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::mean);
+constexpr auto ce_weighted_sum = L::cross_entropy(
+    x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::sum);
+
+template <auto const& Loss>
+void check_cross_entropy(int expected_kernels, bool has_ignore_index) {
+  static constexpr auto kernel = lf::kokkos::compile(Loss, lf::wrt(x));
+  int const n = 40, classes = 7;
+  auto const xv = values(n * classes, -3, 3, 3), wv = values(classes, 0.5, 2, 4);
+  std::vector<long> tv(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) tv[std::size_t(i)] = i % 5 == 0 ? -100 : (i * 3) % classes;
+  Kokkos::View<double**, Kokkos::HostSpace> xk("lossforge::test::x", n, classes), dx("lossforge::test::dx", n, classes);
+  Kokkos::View<long*, Kokkos::HostSpace> tk("lossforge::test::t", n);
+  auto const wk = view_of<double>(wv);
+  for (int i = 0; i < n; ++i) {
+    tk(i) = tv[std::size_t(i)];
+    for (int c = 0; c < classes; ++c) xk(i, c) = xv[std::size_t(i * classes + c)];
+  }
+  // ignore_index only in the weighted forms; the plain one sees class 0 instead of -100.
+  if (!has_ignore_index)
+    for (int i = 0; i < n; ++i) tk(i) = tv[std::size_t(i)] = tv[std::size_t(i)] < 0 ? 0 : tv[std::size_t(i)];
+  double loss = 0;
+  auto const bound = lf::bind(x = xk, t = tk, w = wk, eps = 0.1, ignore = -100);
+  CHECK(kernels_launched([&] { loss = kernel(bound, dx); }) == expected_kernels);
+  auto const host = lf::bind(x = lf::host_view(xv, {n, classes}), t = lf::host_view(tv, {n}),
+                             w = lf::host_view(wv, {classes}), eps = 0.1, ignore = -100);
+  CHECK(lf::test::close(loss, lf::reference::evaluate(Loss, host), 1e-12));
+  auto const want = lf::reference::evaluate(lf::grad(Loss, x), host);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < classes; ++c) CHECK(lf::test::close(dx(i, c), want.values[std::size_t(i * classes + c)], 1e-12));
+}
+}  // namespace
+
+TEST_CASE("cross entropy from logits over [N, C]: one kernel", "[kokkos][plan]") {
+  check_cross_entropy<ce_smoothed>(1, false);
+  check_cross_entropy<ce_weighted_sum>(1, true);
+  // The mean's denominator (sum of the kept rows' class weights) is a global: one more kernel, over the targets.
+  check_cross_entropy<ce_weighted>(2, true);
+}
+
+TEST_CASE("loss-only and gradient-only modes", "[kokkos][plan]") {
+  static constexpr auto value = lf::kokkos::compile(dice);
+  static constexpr auto gradient = lf::kokkos::compile(dice, lf::wrt(p), lf::kokkos::gradient_only);
+  auto const pk = view_of<double>(values(50, 0.1, 0.9, 5)), gk = view_of<double>(values(50, 0, 1, 6));
+  Kokkos::View<double*, Kokkos::HostSpace> dp("lossforge::test::dp", 50), dp_full("lossforge::test::dp_full", 50);
+  static constexpr auto both = lf::kokkos::compile(dice, lf::wrt(p));
+  double const loss = both(lf::bind(p = pk, g = gk), dp_full);
+  CHECK(kernels_launched([&] { CHECK(value(lf::bind(p = pk, g = gk)) == loss); }) == 1);
+  CHECK(kernels_launched([&] { gradient(lf::bind(p = pk, g = gk), dp); }) == 2);
+  for (int k = 0; k < 50; ++k) CHECK(dp(k) == dp_full(k));
+}
