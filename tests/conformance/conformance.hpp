@@ -112,9 +112,8 @@ computed run(Kernel const& kernel, Bindings const& b, LossView const& loss_view,
 
 template <class T, int Rank>
 std::pair<std::string, view_t<T, Rank>> gradient_for(case_data const& c, std::string const& name) {
-  tensor_data const& in = c.inputs.at(name);
-  tensor_data zero = in;
-  return {name, make_view<T, Rank>(zero, "d_" + name)};
+  // Shaped like the input (the kernel overwrites every element).
+  return {name, make_view<T, Rank>(c.inputs.at(name), "d_" + name)};
 }
 
 std::string reduction_of(case_data const& c);

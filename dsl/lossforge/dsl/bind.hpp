@@ -26,13 +26,7 @@ struct bindings {
   template <class Symbol>
   constexpr auto const& get() const {
     static_assert(has<Symbol>, LOSSFORGE_MSG_MISSING_BINDING);
-    constexpr std::size_t position = [] {
-      constexpr bool matches[] = {detail::binds_v<Symbol, Bindings>..., true};
-      std::size_t k = 0;
-      while (!matches[k]) ++k;
-      return k;
-    }();
-    return std::get<position>(items).value;
+    return std::get<detail::first_true<detail::binds_v<Symbol, Bindings>...>()>(items).value;
   }
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 // Small type-level sets used by the passes (free indices, symbols). Folds over packs, no linear recursion.
+#include <cstddef>
 #include <type_traits>
 
 namespace lossforge::detail {
@@ -67,6 +68,15 @@ struct remove_type<type_list<Ts...>, T> {
 };
 template <class List, class T>
 using remove_type_t = typename remove_type<List, T>::type;
+
+// The position of the first true flag; the number of flags when none is.
+template <bool... Flags>
+constexpr std::size_t first_true() {
+  constexpr bool flags[] = {Flags..., true};
+  std::size_t k = 0;
+  while (!flags[k]) ++k;
+  return k;
+}
 
 template <class... Ts>
 struct first_non_void_type {

@@ -25,7 +25,10 @@ namespace plan {
 
 // The index a kernel's work items run over. Flat when it stands for all elements of bare tensors.
 template <int Pass, int Group, bool Flat>
-struct row_index {};
+struct row_index {
+  static constexpr int pass = Pass;
+  static constexpr int group = Group;
+};
 
 // Accumulates the closed reduction R over the rows: Body is R's body with R's index renamed to the row.
 template <class R, class Body>
@@ -92,8 +95,8 @@ struct unit_traits<reduce_unit<reduce<Op, I, B>>> {
   using outer = I;
   static constexpr int pass = reduction_level(std::type_identity<reduce<Op, I, B>>{});
   template <class Root>
-  using sources = std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>,
-                                     any_extent_sources_t<I, Root>>;
+  using sources =
+      std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>, any_extent_sources_t<I, Root>>;
 };
 template <int Output, class E>
 struct unit_traits<write_unit<Output, E>> {
@@ -119,8 +122,8 @@ template <class List, int Pass>
 struct units_of_pass;
 template <class... U, int Pass>
 struct units_of_pass<type_list<U...>, Pass> {
-  using type = decltype((type_list<>{} + ... +
-                         std::conditional_t<unit_traits<U>::pass == Pass, type_list<U>, type_list<>>{}));
+  using type =
+      decltype((type_list<>{} + ... + std::conditional_t<unit_traits<U>::pass == Pass, type_list<U>, type_list<>>{}));
 };
 
 // Units of one pass grouped by shared outer dimension: group[k] is the first unit of the group of units whose
@@ -132,7 +135,8 @@ constexpr auto group_of(type_list<U...>) {
   constexpr auto meets = []<std::size_t... K>(std::index_sequence<K...>) {
     return std::array<bool, n * n>{
         intersects_v<std::tuple_element_t<K / n, sources>, std::tuple_element_t<K % n, sources>>...};
-  }(std::make_index_sequence<n * n>{});
+  }
+  (std::make_index_sequence<n * n>{});
   std::array<std::size_t, n> group{};
   for (std::size_t k = 0; k < n; ++k) group[k] = k;
   // Transitive: sum(g * g) and sum(p * p) share a kernel when sum(p * g) links them. Each group is named by its
@@ -154,15 +158,10 @@ constexpr auto group_of(type_list<U...>) {
 template <class Op, class I, class B, class Row, class Outputs>
 constexpr auto make_step(reduce_unit<reduce<Op, I, B>>, Row, Outputs const& outputs) {
   using R = reduce<Op, I, B>;
+  // R sits in one of the outputs: search them as the one root expression they form.
   R const r = std::apply(
       [](auto const&... e) {
-        constexpr std::size_t k = [] {
-          constexpr bool here[] = {occurs_in_v<R, std::remove_cvref_t<decltype(e)>>...};
-          std::size_t m = 0;
-          while (!here[m]) ++m;
-          return m;
-        }();
-        return find_reduction<R>(std::get<k>(std::tie(e...)));
+        return find_reduction<R>(node<plan_root, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)});
       },
       outputs);
   auto body = substitute<I, Row>(r.body);
@@ -184,7 +183,8 @@ constexpr auto make_pass(Outputs const& outputs) {
     constexpr std::size_t n = sizeof...(U);
     constexpr auto group = group_of<Root>(type_list<U...>{});
     auto make_kernel = [&]<std::size_t G>(std::integral_constant<std::size_t, G>) {
-      using row = plan::row_index<Pass, int(G), is_flat_slot_v<typename unit_traits<std::tuple_element_t<G, units>>::outer>>;
+      using row =
+          plan::row_index<Pass, int(G), is_flat_slot_v<typename unit_traits<std::tuple_element_t<G, units>>::outer>>;
       auto steps = [&]<std::size_t... K>(std::index_sequence<K...>) {
         return std::tuple_cat([&] {
           if constexpr (group[K] == G)
@@ -192,7 +192,8 @@ constexpr auto make_pass(Outputs const& outputs) {
           else
             return std::tuple<>{};
         }()...);
-      }(std::make_index_sequence<n>{});
+      }
+      (std::make_index_sequence<n>{});
       return std::apply([](auto const&... s) { return plan::kernel<row, std::remove_cvref_t<decltype(s)>...>{{s...}}; },
                         steps);
     };
@@ -203,7 +204,8 @@ constexpr auto make_pass(Outputs const& outputs) {
         else
           return std::tuple<>{};
       }()...);
-    }(std::make_index_sequence<n>{});
+    }
+    (std::make_index_sequence<n>{});
   }(typename units_of_pass<Units, Pass>::type{});
 }
 
@@ -217,9 +219,9 @@ template <class List, int Level>
 struct globals_of_level;
 template <class... R, int Level>
 struct globals_of_level<type_list<R...>, Level> {
-  using type = decltype((type_list<>{} + ... +
-                         std::conditional_t<reduction_level(std::type_identity<R>{}) == Level, type_list<R>,
-                                            type_list<>>{}));
+  using type =
+      decltype((type_list<>{} + ... +
+                std::conditional_t<reduction_level(std::type_identity<R>{}) == Level, type_list<R>, type_list<>>{}));
 };
 }  // namespace detail
 
@@ -237,8 +239,8 @@ constexpr auto make_plan(E const&... outputs) {
     return (type_list<>{} + ... +
             std::conditional_t<free_indices_t<E>::size != 0, type_list<write_unit<int(K), E>>, type_list<>>{});
   }(std::index_sequence_for<E...>{}));
-  using units = decltype([]<class... R>(type_list<R...>) { return type_list<reduce_unit<R>...>{}; }(globals{}) +
-                         writes{});
+  using units =
+      decltype([]<class... R>(type_list<R...>) { return type_list<reduce_unit<R>...>{}; }(globals{}) + writes{});
   constexpr int passes = [] {
     int p = 0;
     [&]<class... U>(type_list<U...>) { ((p = std::max(p, unit_traits<U>::pass)), ...); }(units{});
@@ -247,7 +249,8 @@ constexpr auto make_plan(E const&... outputs) {
   auto const outputs_tuple = std::make_tuple(outputs...);
   auto pass_tuple = [&]<int... P>(std::integer_sequence<int, P...>) {
     return std::make_tuple(make_pass<P + 1, root, units>(outputs_tuple)...);
-  }(std::make_integer_sequence<int, passes>{});
+  }
+  (std::make_integer_sequence<int, passes>{});
   return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple)>{outputs_tuple, pass_tuple};
 }
 

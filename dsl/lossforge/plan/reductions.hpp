@@ -99,13 +99,7 @@ constexpr R find_reduction(E const& e) {
       if constexpr (is_node_v<E>) return e.args; else return e.slots;
     }();
     return [&]<template <class...> class Tuple, class... C>(Tuple<C...> const& t) {
-      constexpr std::size_t k = [] {
-        constexpr bool here[] = {occurs_in_v<R, C>...};
-        std::size_t n = 0;
-        while (!here[n]) ++n;
-        return n;
-      }();
-      return find_reduction<R>(get<k>(t));
+      return find_reduction<R>(get<first_true<occurs_in_v<R, C>...>()>(t));
     }(children);
   }
 }

@@ -308,10 +308,7 @@ constexpr auto rebuild(C coefficient, R const& rest) {
 
 template <class T, class... Ts>
 constexpr std::size_t first_index_of(std::tuple<Ts...>) {
-  constexpr bool same[] = {std::is_same_v<Ts, T>..., true};
-  std::size_t k = 0;
-  while (!same[k]) ++k;
-  return k;
+  return first_true<std::is_same_v<Ts, T>...>();
 }
 template <class Rest, class C, class R>
 constexpr auto coefficient_if_rest(split_term<C, R> const& s) {

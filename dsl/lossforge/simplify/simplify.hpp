@@ -11,19 +11,11 @@ namespace detail {
 template <class E, class... Rules>
 constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
   constexpr std::size_t count = sizeof...(Rules);
-  constexpr std::size_t first =
-                            [] { constexpr bool matches[] = {requires {Rules::rewrite(std::declval<E const&>()); }...,
-                        true
-};
-std::size_t k = 0;
-while (!matches[k]) ++k;
-return k;
-}
-();
-if constexpr (first == count)
-  return e;
-else
-  return std::tuple_element_t<first, std::tuple<Rules...>>::rewrite(e);
+  constexpr std::size_t first = first_true<requires { Rules::rewrite(std::declval<E const&>()); }...>();
+  if constexpr (first == count)
+    return e;
+  else
+    return std::tuple_element_t<first, std::tuple<Rules...>>::rewrite(e);
 }
 
 template <class E>

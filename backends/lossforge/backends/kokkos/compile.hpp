@@ -70,7 +70,6 @@ struct is_scalar_symbol<scalar<N>> : std::true_type {};
 template <class S>
 struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
 
-
 // Kernel data for the expressions of one kernel (or of the host-finished outputs when Keys is empty).
 template <class T, class Keys, class Cached, class Globals, class Exprs, class Bindings>
 auto make_data(Bindings const& b, std::array<double, at_least_one(Globals::size)> const& global) {
@@ -106,8 +105,7 @@ template <class Data>
   std::string name, shape;
   [&]<class... S>(type_list<S...>) {
     int k = 0;
-    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shape_string(shapes.template of<S>())) : name),
-     ...);
+    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shape_string(shapes.template of<S>())) : name), ...);
   }(typename Data::tensors{});
   throw std::out_of_range("lossforge: index " + print::number(e.value) + " is out of range for dimension " +
                           std::to_string(e.dimension) + " of '" + name + "' with shape " + shape);
@@ -169,7 +167,8 @@ class compiled {
   void check_outputs(Bindings const& b, Shapes const& shapes, Views const& views) const {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (check_output<K + first_view_output>(b, shapes, std::get<K>(views)), ...);
-    }(std::make_index_sequence<std::tuple_size_v<Views>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<Views>>{});
   }
   template <std::size_t K, class Bindings, class Shapes, class View>
   void check_output(Bindings const& b, Shapes const& shapes, View const& view) const {
@@ -178,10 +177,12 @@ class compiled {
     using name = std::tuple_element_t<K, Names>;
     shape_t want;
     [&]<class... I>(type_list<I...>) {
-      ((void)[&] {
-        shape_t s = backend::resolve_extent<I, E, root>(shapes);
-        want.insert(want.end(), s.begin(), s.end());
-      }(), ...);
+      (
+          (void)[&] {
+            shape_t s = backend::resolve_extent<I, E, root>(shapes);
+            want.insert(want.end(), s.begin(), s.end());
+          }(),
+          ...);
     }(output_indices_t<E>{});
     shape_t got(std::size_t(View::rank));
     for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
@@ -209,7 +210,8 @@ class compiled {
 
   template <class T, class Exec, class Bindings, class Shapes, class Views, class... Kernels>
   void run_pass(Exec const& exec, Bindings const& b, Shapes const& shapes, Views const& views,
-                std::tuple<Kernels...> const& kernels, std::array<double, detail::at_least_one(globals::size)>& global) const {
+                std::tuple<Kernels...> const& kernels,
+                std::array<double, detail::at_least_one(globals::size)>& global) const {
     // Every kernel of a pass reads only globals of earlier passes: take them all before any is overwritten.
     auto const before = global;
     std::apply([&](auto const&... k) { (run_kernel<T>(exec, b, shapes, views, k, before, global), ...); }, kernels);
@@ -217,7 +219,8 @@ class compiled {
 
   template <class T, class Exec, class Bindings, class Shapes, class Views, class Row, class... Steps>
   void run_kernel(Exec const& exec, Bindings const& b, Shapes const& shapes, Views const& views,
-                  plan::kernel<Row, Steps...> const& k, std::array<double, detail::at_least_one(globals::size)> const& before,
+                  plan::kernel<Row, Steps...> const& k,
+                  std::array<double, detail::at_least_one(globals::size)> const& before,
                   std::array<double, detail::at_least_one(globals::size)>& global) const {
     using namespace lossforge::detail;
     using namespace detail;
@@ -225,26 +228,25 @@ class compiled {
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
     using row_set = type_list<Row>;
     using cached = decltype([]<class... R>(type_list<R...>) {
-      return (type_list<>{} + ... + std::conditional_t<std::is_same_v<free_indices_t<R>, row_set>, type_list<R>,
-                                                         type_list<>>{});
+      return (type_list<>{} + ... +
+              std::conditional_t<std::is_same_v<free_indices_t<R>, row_set>, type_list<R>, type_list<>>{});
     }(reductions_in_t<exprs>{}));
     auto data = make_data<T, keys, cached, globals, exprs>(b, before);
-    std::ptrdiff_t rows = 0;
     [&]<class... I>(type_list<I...>) {
       std::size_t slot = 0;
       ((data.extent[slot++] = key_extent<I, Steps...>(shapes)), ...);
     }(keys{});
-    rows = data.extent[position_v<keys, Row>];
+    std::ptrdiff_t const rows = data.extent[position_v<keys, Row>];
 
     auto outputs = [&]<std::size_t... K>(std::index_sequence<K...>) {
       return lossforge::detail::make_tuple(output_accessor<K>(views)...);
-    }(std::make_index_sequence<output_count>{});
+    }
+    (std::make_index_sequence<output_count>{});
     kernel_functor<decltype(data), Row, decltype(outputs), Steps...> functor{data, k.steps, outputs};
     typename decltype(functor)::value_type result;
-    std::string const label = "lossforge::pass" + std::to_string(Row_pass<Row>) + "::kernel" +
-                              std::to_string(Row_group<Row>);
-    Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(exec, 0, rows),
-                            functor, result);
+    std::string const label = "lossforge::pass" + std::to_string(Row::pass) + "::kernel" + std::to_string(Row::group);
+    Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(exec, 0, rows), functor,
+                            result);
     if (result.error.code != no_error) throw_kernel_error<decltype(data)>(result.error, shapes);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
@@ -257,17 +259,9 @@ class compiled {
             }
           }(),
           ...);
-    }(std::index_sequence_for<Steps...>{});
+    }
+    (std::index_sequence_for<Steps...>{});
   }
-
-  template <class Row>
-  static constexpr int Row_pass = []<int P, int G, bool F>(std::type_identity<plan::row_index<P, G, F>>) {
-    return P;
-  }(std::type_identity<Row>{});
-  template <class Row>
-  static constexpr int Row_group = []<int P, int G, bool F>(std::type_identity<plan::row_index<P, G, F>>) {
-    return G;
-  }(std::type_identity<Row>{});
 
   template <class Step>
   struct reduce_of;
@@ -291,7 +285,8 @@ class compiled {
           using original = std::tuple_element_t<std::size_t(Out), outputs_t>;
           using outer = typename first_type<output_indices_t<original>>::type;
           return element_count(backend::resolve_extent<outer, original, root>(shapes));
-        }(std::type_identity<First>{});
+        }
+        (std::type_identity<First>{});
       }
     } else {
       return element_count(backend::resolve_extent<I, root, root>(shapes));
@@ -330,7 +325,8 @@ class compiled {
             }
           }(),
           ...);
-    }(std::make_index_sequence<std::tuple_size_v<Views>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<Views>>{});
   }
 };
 

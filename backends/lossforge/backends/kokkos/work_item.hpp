@@ -21,12 +21,8 @@ using namespace lossforge::detail;
 template <class List, class T>
 inline constexpr int position_v = -1;
 template <class... Ts, class T>
-inline constexpr int position_v<type_list<Ts...>, T> = [] {
-  constexpr bool match[] = {std::is_same_v<Ts, T>..., true};
-  int k = 0;
-  while (!match[k]) ++k;
-  return k == int(sizeof...(Ts)) ? -1 : k;
-}();
+inline constexpr int position_v<type_list<Ts...>, T> =
+    contains_v<type_list<Ts...>, T> ? int(first_true<std::is_same_v<Ts, T>...>()) : -1;
 
 constexpr std::size_t at_least_one(std::size_t n) { return n == 0 ? 1 : n; }
 
