@@ -89,8 +89,8 @@ TEST_CASE("inputs are not written; strided and column-major Views give the conti
   }
   double const want = ce_kernel(lf::bind(x = dense, t = targets, ignore = -100), dx_dense);
   CHECK(ce_kernel(lf::bind(x = left, t = targets, ignore = -100), dx_left) == want);
-  Kokkos::View<double**, Kokkos::LayoutStride, Kokkos::HostSpace> dx_strided = Kokkos::subview(
-      Kokkos::View<double***, Kokkos::HostSpace>("dx_padded", n, c, 2), Kokkos::ALL, Kokkos::ALL, 0);
+  Kokkos::View<double**, Kokkos::LayoutStride, Kokkos::HostSpace> dx_strided =
+      Kokkos::subview(Kokkos::View<double***, Kokkos::HostSpace>("dx_padded", n, c, 2), Kokkos::ALL, Kokkos::ALL, 0);
   CHECK(ce_kernel(lf::bind(x = strided, t = targets, ignore = -100), dx_strided) == want);
   for (int i = 0; i < n; ++i)
     for (int k = 0; k < c; ++k) {

@@ -100,10 +100,10 @@ TEST_CASE("global non-decomposable losses: two kernels", "[kokkos][plan]") {
 
 namespace {
 constexpr auto ce_smoothed = L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(eps), L::mean);
-constexpr auto ce_weighted = L::cross_entropy(
-    x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::mean);
-constexpr auto ce_weighted_sum = L::cross_entropy(
-    x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::sum);
+constexpr auto ce_weighted =
+    L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::mean);
+constexpr auto ce_weighted_sum =
+    L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(w).ignore_index(ignore).label_smoothing(eps), L::sum);
 
 template <auto const& Loss>
 void check_cross_entropy(int expected_kernels, bool has_ignore_index) {
@@ -130,7 +130,8 @@ void check_cross_entropy(int expected_kernels, bool has_ignore_index) {
   CHECK(lf::test::close(loss, lf::reference::evaluate(Loss, host), 1e-12));
   auto const want = lf::reference::evaluate(lf::grad(Loss, x), host);
   for (int i = 0; i < n; ++i)
-    for (int c = 0; c < classes; ++c) CHECK(lf::test::close(dx(i, c), want.values[std::size_t(i * classes + c)], 1e-12));
+    for (int c = 0; c < classes; ++c)
+      CHECK(lf::test::close(dx(i, c), want.values[std::size_t(i * classes + c)], 1e-12));
 }
 }  // namespace
 
@@ -151,4 +152,49 @@ TEST_CASE("loss-only and gradient-only modes", "[kokkos][plan]") {
   CHECK(kernels_launched([&] { CHECK(value(lf::bind(p = pk, g = gk)) == loss); }) == 1);
   CHECK(kernels_launched([&] { gradient(lf::bind(p = pk, g = gk), dp); }) == 2);
   for (int k = 0; k < 50; ++k) CHECK(dp(k) == dp_full(k));
+}
+
+TEST_CASE("a scalar symbol's gradient is written to a rank-0 View next to the returned loss", "[kokkos][plan]") {
+  // d/ddelta of mean(huber(p - g, delta)): per element 0 inside the quadratic zone, |r| - delta... here every
+  // residual is beyond delta, where huber = delta (|r| - delta / 2) has derivative |r| - delta.
+  static constexpr auto kernel = lf::kokkos::compile(huber, lf::wrt(p, delta));
+  auto const pk = view_of<double>(values(40, 2, 3, 7)), gk = view_of<double>(values(40, 0, 1, 8));
+  Kokkos::View<double*, Kokkos::HostSpace> dp("lossforge::test::dp", 40);
+  Kokkos::View<double, Kokkos::HostSpace> ddelta("lossforge::test::ddelta");
+  double const loss = kernel(lf::bind(p = pk, g = gk, delta = 0.3), dp, ddelta);
+  double want_loss = 0, want_ddelta = 0;
+  for (int k = 0; k < 40; ++k) {
+    double const r = std::abs(pk(k) - gk(k));
+    want_loss += 0.3 * (r - 0.15) / 40, want_ddelta += (r - 0.3) / 40;
+  }
+  CHECK(std::abs(loss - want_loss) < 1e-14);
+  CHECK(std::abs(ddelta() - want_ddelta) < 1e-14);
+}
+
+TEST_CASE("the plan prints its passes, what each computes and the bytes it moves", "[kokkos][plan]") {
+  static constexpr auto mse_kernel = lf::kokkos::compile(mse, lf::wrt(p));
+  std::string const text = mse_kernel.describe();
+  CHECK(text.find("pass 1\n") == 0);
+  CHECK(text.find("pass 2") == std::string::npos);
+  CHECK(text.find("accumulate  mean((p - g)^2)") != std::string::npos);
+  CHECK(text.find("write       dloss/dp = ") != std::string::npos);
+  CHECK(text.find("on the host     loss = mean((p - g)^2)") != std::string::npos);
+  // float p and g read and float dp written, 4 bytes each per element.
+  Kokkos::View<float*, Kokkos::HostSpace> pf("p", 10), gf("g", 10), dpf("dp", 10);
+  std::string const sized = mse_kernel.describe(lf::bind(p = pf, g = gf), dpf);
+  CHECK(sized.find("10 rows; per row reads p 4 B, g 4 B; writes dloss/dp 4 B (12 B per row") != std::string::npos);
+
+  // Cross entropy over [N, C] = [6, 5] double with int targets: a row reads C logits and one target and writes C
+  // gradient entries; the class weight is gathered, one value per row.
+  static constexpr auto ce =
+      lf::kokkos::compile(L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(w), L::sum), lf::wrt(x));
+  Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> xv("x", 6, 5), dx("dx", 6, 5);
+  Kokkos::View<int*, Kokkos::HostSpace> tv("t", 6);
+  Kokkos::View<double*, Kokkos::HostSpace> wv("w", 5);
+  std::string const rows = ce.describe(lf::bind(x = xv, t = tv, w = wv), dx);
+  CHECK(rows.find("kernel 0 over index i") != std::string::npos);
+  CHECK(rows.find("x 40 B") != std::string::npos);
+  CHECK(rows.find("t 4 B") != std::string::npos);
+  CHECK(rows.find("writes dloss/dx 40 B") != std::string::npos);
+  CHECK(rows.find("pass 2") == std::string::npos);
 }

@@ -67,7 +67,7 @@ constexpr int output_rank() {
 template <class... I>
 constexpr auto output_order(type_list<I...>) {
   return []<std::size_t... K>(std::index_sequence<K...>) {
-    constexpr auto order = [] {
+    [[maybe_unused]] constexpr auto order = [] {  // unused for a scalar
       constexpr std::array<int, sizeof...(I)> rank{output_rank<I>()...};
       std::array<std::size_t, sizeof...(I)> o{};
       for (std::size_t a = 0; a < o.size(); ++a) {

@@ -8,6 +8,9 @@
 //    global it reads, which is pass 1 when it reads none: elementwise-then-mean losses write their gradient in
 //    the same kernel that accumulates the loss. Outputs without free indices (a scalar loss, the gradient of a
 //    scalar) are finished on the host from the globals.
+//  * A closed reduction that only gradients (or other per-element outputs) read, over a dimension each of them
+//    loops over inside its row anyway (sum_c w[c] over the classes of a cross entropy), is cheaper recomputed in
+//    each row, where it costs one more inner loop, than given a pass of its own: it is *row-local*, not a global.
 //  * Within a pass, units whose outer index runs over the same tensor dimension are fused into one kernel, whose
 //    work items are the positions of that index: the *row*. Each unit's outer index is renamed to the kernel's
 //    row_index, so identical row-local subexpressions (the log-sum-exp of row i in both the loss and its gradient)
@@ -28,6 +31,7 @@ template <int Pass, int Group, bool Flat>
 struct row_index {
   static constexpr int pass = Pass;
   static constexpr int group = Group;
+  static constexpr char const* display_name = "row";
 };
 
 // Accumulates the closed reduction R over the rows: Body is R's body with R's index renamed to the row.
@@ -40,6 +44,28 @@ struct reduce_step {
 template <int Output, class Expression, class... Inner>
 struct write_step {
   Expression expression;
+};
+
+template <class Step>
+inline constexpr bool is_reduce_step_v = false;
+template <class R, class B>
+inline constexpr bool is_reduce_step_v<reduce_step<R, B>> = true;
+
+// What a step computes: its expression, the reduction it accumulates (reduce steps), its inner output indices.
+template <class Step>
+struct step_traits;
+template <class Op, class I, class B, class Body>
+struct step_traits<reduce_step<reduce<Op, I, B>, Body>> {
+  using op = Op;
+  using reduction = reduce<Op, I, B>;
+  using expression = Body;
+  using inner = lossforge::detail::type_list<>;
+};
+template <int Out, class E, class... Inner>
+struct step_traits<write_step<Out, E, Inner...>> {
+  static constexpr int output = Out;
+  using expression = E;
+  using inner = lossforge::detail::type_list<Inner...>;
 };
 
 template <class Row, class... Steps>
@@ -85,7 +111,7 @@ struct rest_types<type_list<T, Ts...>> {
 // A unit of work: accumulating global R, or writing output number Output (expression E).
 template <class R>
 struct reduce_unit {};
-template <int Output, class E>
+template <int Output, class E, class Globals>
 struct write_unit {};
 
 template <class U>
@@ -98,10 +124,16 @@ struct unit_traits<reduce_unit<reduce<Op, I, B>>> {
   using sources =
       std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>, any_extent_sources_t<I, Root>>;
 };
-template <int Output, class E>
-struct unit_traits<write_unit<Output, E>> {
+template <class Globals, class... R>
+constexpr int deepest_global_level(type_list<R...>) {
+  int level = 0;
+  ((level = contains_v<Globals, R> ? std::max(level, reduction_level(std::type_identity<R>{})) : level), ...);
+  return level;
+}
+template <int Output, class E, class Globals>
+struct unit_traits<write_unit<Output, E, Globals>> {
   using outer = typename first_type<output_indices_t<E>>::type;
-  static constexpr int pass = closed_depth<E>() + 1;
+  static constexpr int pass = deepest_global_level<Globals>(closed_reductions_t<E>{}) + 1;
   template <class Root>
   using sources = decltype([] {
     if constexpr (is_gradient_index<outer>::value)
@@ -155,20 +187,23 @@ constexpr auto group_of(type_list<U...>) {
   return group;
 }
 
-template <class Op, class I, class B, class Row, class Outputs>
-constexpr auto make_step(reduce_unit<reduce<Op, I, B>>, Row, Outputs const& outputs) {
-  using R = reduce<Op, I, B>;
-  // R sits in one of the outputs: search them as the one root expression they form.
-  R const r = std::apply(
+// Global R with its runtime literals: it sits in one of the outputs, searched as the one root they form.
+template <class R, class Outputs>
+constexpr R find_global(Outputs const& outputs) {
+  return std::apply(
       [](auto const&... e) {
         return find_reduction<R>(node<plan_root, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)});
       },
       outputs);
-  auto body = substitute<I, Row>(r.body);
-  return plan::reduce_step<R, decltype(body)>{body};
 }
-template <int Output, class E, class Row, class Outputs>
-constexpr auto make_step(write_unit<Output, E>, Row, Outputs const& outputs) {
+
+template <class Op, class I, class B, class Row, class Outputs>
+constexpr auto make_step(reduce_unit<reduce<Op, I, B>>, Row, Outputs const& outputs) {
+  auto body = substitute<I, Row>(find_global<reduce<Op, I, B>>(outputs).body);
+  return plan::reduce_step<reduce<Op, I, B>, decltype(body)>{body};
+}
+template <int Output, class E, class Globals, class Row, class Outputs>
+constexpr auto make_step(write_unit<Output, E, Globals>, Row, Outputs const& outputs) {
   using indices = output_indices_t<E>;
   auto expression = substitute<typename first_type<indices>::type, Row>(std::get<Output>(outputs));
   return [&]<class... Inner>(type_list<Inner...>) {
@@ -223,6 +258,77 @@ struct globals_of_level<type_list<R...>, Level> {
       decltype((type_list<>{} + ... +
                 std::conditional_t<reduction_level(std::type_identity<R>{}) == Level, type_list<R>, type_list<>>{}));
 };
+// Where the extent of an index comes from; a gradient index's from its tensor's dimension.
+template <class Root, class I>
+struct index_sources {
+  using type = any_extent_sources_t<I, Root>;
+};
+template <class Root, class X, int P, int D, fixed_string N>
+struct index_sources<Root, gradient_index<X, P, D, N>> {
+  using type = type_list<extent_source<X, P>>;
+};
+template <class Root, class List>
+struct sources_of_indices;
+template <class Root, class... I>
+struct sources_of_indices<Root, type_list<I...>> {
+  using type = decltype((type_list<>{} + ... + typename index_sources<Root, I>::type{}));
+};
+
+template <class R>
+struct reduction_parts;
+template <class Op, class I, class B>
+struct reduction_parts<reduce<Op, I, B>> {
+  using index = I;
+  using body = B;
+};
+template <class R, class E>
+inline constexpr bool reads_v = contains_v<closed_reductions_t<E>, R>;
+template <class R, class... G>
+constexpr bool read_by_a_reduction(type_list<G...>) {
+  return (reads_v<R, typename reduction_parts<G>::body> || ...);
+}
+// Whether output E leaves R row-local: it does not read R, or loops inside its rows over R's dimension (all its
+// indices but the first); an output finished on the host never does.
+template <class R, class Root, class E>
+constexpr bool leaves_row_local() {
+  if constexpr (!reads_v<R, E>)
+    return true;
+  else if constexpr (free_indices_t<E>::size == 0)
+    return false;
+  else
+    return intersects_v<any_extent_sources_t<typename reduction_parts<R>::index, Root>,
+                        typename sources_of_indices<Root, typename rest_types<output_indices_t<E>>::type>::type>;
+}
+// Whether closed reduction R is row-local (see the top of this file): over a named index, reading no global, read
+// by no other closed reduction, and every output leaves it so.
+template <class R, class Root, class... E>
+constexpr bool is_row_local() {
+  if constexpr (std::is_same_v<typename reduction_parts<R>::index, flat_index> ||
+                closed_depth<typename reduction_parts<R>::body>() != 0)
+    return false;
+  else
+    return !read_by_a_reduction<R>(closed_reductions_t<Root>{}) && (leaves_row_local<R, Root, E>() && ...);
+}
+
+// The closed reductions in List that are not row-local.
+template <class List, class Root, class... E>
+struct globals_among;
+template <class... R, class Root, class... E>
+struct globals_among<type_list<R...>, Root, E...> {
+  using type =
+      decltype((type_list<>{} + ... + std::conditional_t<is_row_local<R, Root, E...>(), type_list<>, type_list<R>>{}));
+};
+
+// A write unit for every output with free indices.
+template <class Globals, class Positions, class... E>
+struct write_units;
+template <class Globals, std::size_t... K, class... E>
+struct write_units<Globals, std::index_sequence<K...>, E...> {
+  using type = decltype((
+      type_list<>{} + ... +
+      std::conditional_t<free_indices_t<E>::size != 0, type_list<write_unit<int(K), E, Globals>>, type_list<>>{}));
+};
+
 }  // namespace detail
 
 // The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
@@ -230,15 +336,12 @@ template <class... E>
 constexpr auto make_plan(E const&... outputs) {
   using namespace detail;
   using root = node<plan_root, E...>;
-  using all_globals = closed_reductions_t<root>;
+  using all_globals = typename globals_among<closed_reductions_t<root>, root, E...>::type;
   constexpr int levels = deepest_level(all_globals{});
   using globals = decltype([]<int... L>(std::integer_sequence<int, L...>) {
     return (type_list<>{} + ... + typename globals_of_level<all_globals, L + 1>::type{});
   }(std::make_integer_sequence<int, levels>{}));
-  using writes = decltype([]<std::size_t... K>(std::index_sequence<K...>) {
-    return (type_list<>{} + ... +
-            std::conditional_t<free_indices_t<E>::size != 0, type_list<write_unit<int(K), E>>, type_list<>>{});
-  }(std::index_sequence_for<E...>{}));
+  using writes = typename write_units<globals, std::index_sequence_for<E...>, E...>::type;
   using units =
       decltype([]<class... R>(type_list<R...>) { return type_list<reduce_unit<R>...>{}; }(globals{}) + writes{});
   constexpr int passes = [] {

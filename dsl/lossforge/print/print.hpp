@@ -92,6 +92,8 @@ std::string index_name() {
     return "";
   else if constexpr (requires { detail::index_name<I>::value; })
     return std::string(detail::index_name<I>::value.str());
+  else if constexpr (requires { I::display_name; })  // an index the planner made (a kernel's row)
+    return std::string(I::display_name);
   else
     return [&]<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
       std::string name = P == flat_position ? "k" : std::string(N.str());

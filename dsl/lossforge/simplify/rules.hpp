@@ -174,12 +174,73 @@ struct reduce_zero {
     return c<0>;
   }
 };
-// sum_i (n * x) -> n * sum_i x for a number n (linearity; lets like terms meet outside the sum).
+// Whether E depends on index I: uses it in an access, as a value, or through its extent. A reduction over I inside
+// E binds its own I.
+template <class I, class E>
+inline constexpr bool mentions_v = std::is_same_v<E, I> || std::is_same_v<E, extent<I>> || std::is_same_v<E, ones<I>>;
+template <class I, class S, class... Sl>
+inline constexpr bool mentions_v<I, access<S, Sl...>> = (mentions_v<I, Sl> || ...);
+template <class I, class Op, class... A>
+inline constexpr bool mentions_v<I, node<Op, A...>> = (mentions_v<I, A> || ...);
+template <class I, class Op, class J, class B>
+inline constexpr bool mentions_v<I, reduce<Op, J, B>> = !std::is_same_v<I, J> && mentions_v<I, B>;
+template <class I, class A>
+inline constexpr bool mentions_v<I, witness<A>> = mentions_v<I, A>;
+
+// sum_i (a * x_i) -> a * sum_i x_i (linearity, also for mean) for the factors a of the body that do not depend on
+// i: numbers, which lets like terms meet outside the sum, and factors such as (t[k] == c) in a gradient, which
+// would otherwise make a row's sum depend on c and be recomputed for every c. When no factor depends on i, only
+// the numbers move, so the index keeps whatever gives it its extent.
 struct reduce_of_scaled {
-  template <class Op, class I, class N, class X>
-  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&Numeric<
-           N>) static constexpr auto rewrite(reduce<Op, I, node<ops::mul, N, X>> const& e) {
-    return detail::make_product(std::make_tuple(arg<0>(e.body), reduce<Op, I, X>{arg<1>(e.body)}));
+  template <class I>
+  struct depends {
+    template <class F>
+    struct on : std::bool_constant<mentions_v<I, F>> {};
+    template <class F>
+    struct not_on : std::bool_constant<!mentions_v<I, F>> {};
+  };
+  template <class I, class B>
+  static constexpr auto split(B const& body) {
+    auto const fs = detail::factors(body);
+    auto const above =
+        std::apply([](auto const&... f) { return std::tuple_cat(detail::fraction_side<true>(f)...); }, fs);
+    auto const below =
+        std::apply([](auto const&... f) { return std::tuple_cat(detail::fraction_side<false>(f)...); }, fs);
+    constexpr bool any_dependent =
+        std::tuple_size_v<decltype(detail::keep_if<depends<I>::template on>(above))> + std::tuple_size_v <
+        decltype(detail::keep_if<depends<I>::template on>(below)) >> 0;
+    auto const outside = [](auto const& side) {
+      if constexpr (any_dependent)
+        return detail::keep_if<depends<I>::template not_on>(side);
+      else
+        return detail::keep_if<detail::is_numeric>(side);
+    };
+    auto const inside = [](auto const& side) {
+      if constexpr (any_dependent)
+        return detail::keep_if<depends<I>::template on>(side);
+      else
+        return detail::keep_if<detail::is_not_numeric>(side);
+    };
+    auto const reciprocals = [](auto const& side) {
+      return std::apply(
+          [](auto const&... f) {
+            return std::make_tuple(
+                node<ops::div, constant<1>, std::remove_cvref_t<decltype(f)>>{detail::make_tuple(c<1>, f)}...);
+          },
+          side);
+    };
+    return std::make_pair(std::tuple_cat(outside(above), reciprocals(outside(below))),
+                          std::tuple_cat(inside(above), reciprocals(inside(below))));
+  }
+  template <class Op, class I, class B>
+  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&(
+               detail::is_mul_v<B> ||
+               detail::is_div_v<B>)&&std::tuple_size_v<decltype(split<I>(std::declval<B const&>()).first)> !=
+           0) static constexpr auto rewrite(reduce<Op, I, B> const& e) {
+    auto const [outside, inside] = split<I>(e.body);
+    auto const body = detail::make_product(inside);
+    return detail::make_product(
+        std::tuple_cat(outside, std::make_tuple(reduce<Op, I, std::remove_const_t<decltype(body)>>{body})));
   }
 };
 

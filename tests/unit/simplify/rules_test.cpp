@@ -5,6 +5,7 @@
 #include <cmath>
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/lossforge.hpp>
+#include <lossforge/plan/reductions.hpp>
 #include <tests/support/tolerance.hpp>
 #include <type_traits>
 #include <vector>
@@ -110,4 +111,32 @@ TEST_CASE("reductions and extents survive simplification", "[simplify][rules]") 
   // A sum of zero over an index with no tensor in it is zero.
   constexpr lf::index<"k"> k;
   STATIC_REQUIRE(std::is_same_v<decltype(lf::simplify(lf::sum(k, k * 0_c))), lf::constant<0>>);
+}
+
+TEST_CASE("factors that do not depend on a sum's index move outside it", "[simplify][rules]") {
+  constexpr lf::tensor<"e", 2> e;
+  constexpr lf::int_tensor<"t", 1> t;
+  constexpr lf::index<"i"> i;
+  constexpr lf::index<"c"> c;
+  constexpr lf::index<"k"> k;
+  // (t[i] == k) does not depend on c: the sum over c no longer depends on k, so it is one number per row i.
+  constexpr auto row_sum = lf::sum(c, (t(i) == k) * e(i, c) * x);
+  auto const simplified = lf::simplify(row_sum);
+  using sum_t =
+      lf::reduce<lf::reductions::sum, lf::index<"c">, lf::access<lf::tensor<"e", 2>, lf::index<"i">, lf::index<"c">>>;
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(simplified)>>::size == 1);
+  STATIC_REQUIRE(lf::detail::contains_v<lf::detail::reductions_in_t<std::remove_cvref_t<decltype(simplified)>>, sum_t>);
+  // Values agree (the law), over a [2, 3] tensor with the mean as well.
+  std::vector<double> ev{1, 2, 3, 4, 5, 6};
+  std::vector<long> tv{2, 0};
+  auto const b = lf::bind(e = lf::host_view(ev, {2, 3}), t = lf::host_view(tv, {2}), x = 0.5);
+  constexpr auto total = lf::sum(i, lf::sum(k, e(i, k) * row_sum));  // e(i, k) gives k its extent
+  CHECK(lf::reference::evaluate(total, b) == lf::reference::evaluate(lf::simplify(total), b));
+  constexpr auto row_mean = lf::mean(c, x * e(i, c) / (1_c + lf::square(t(i))));
+  CHECK(lf::reference::evaluate(lf::sum(i, row_mean), b) ==
+        lf::reference::evaluate(lf::simplify(lf::sum(i, row_mean)), b));
+  // Nothing moves out when nothing in the body depends on the index but numbers stay: sum(p - p + x) keeps p's size.
+  std::vector<double> data{1.0, 2.0, 4.0};
+  CHECK(lf::reference::evaluate(lf::simplify(lf::sum(2_c * x * (p - p + 1_c))),
+                                lf::bind(p = lf::host_view(data), x = 2.0)) == 12.0);
 }

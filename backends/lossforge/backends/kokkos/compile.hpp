@@ -12,9 +12,11 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <lossforge/backends/kokkos/launch.hpp>
 #include <lossforge/diff/grad.hpp>
+#include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
 #include <lossforge/simplify/simplify.hpp>
 
@@ -50,6 +52,23 @@ std::string output_name() {
       return "the gradient with respect to '" + backend::symbol_name<X>() + "'";
     }(std::type_identity<Name>{});
 }
+
+// The short name of an output in plan listings.
+template <class Name>
+std::string short_name() {
+  if constexpr (std::is_same_v<Name, the_loss>)
+    return "loss";
+  else
+    return [&]<class X>(std::type_identity<gradient_of<X>>) {
+      return "dloss/d" + backend::symbol_name<X>();
+    }(std::type_identity<Name>{});
+}
+
+// Whether access A reads its tensor along the kernel's row (else it gathers a few values per row).
+template <class Row, class A>
+inline constexpr bool reads_along_row = []<class S, class... Slots>(std::type_identity<access<S, Slots...>>) {
+  return (std::is_same_v<Slots, Row> || ...);
+}(std::type_identity<A>{});
 
 template <class Bindings>
 struct view_shapes {
@@ -129,6 +148,57 @@ class compiled {
                   "indices, then one per symbol in wrt(...)");
     return run(exec, b, std::tie(out...));
   }
+  // The plan as text: passes, kernels, what each step accumulates or writes, and what is finished on the host.
+  std::string describe() const {
+    return plan::to_text(plan, output_names(), [](auto) { return std::string(); });
+  }
+  // The same, with each kernel's row count and the bytes it reads and writes per row for the arguments of a call:
+  // a tensor read along the row counts its whole size, a gathered one (class weights) one value per access.
+  template <class Bindings, class... Out>
+  std::string describe(Bindings const& b, Out const&... out) const {
+    detail::view_shapes<Bindings> const shapes{b};
+    auto const views = std::tie(out...);
+    return plan::to_text(
+        plan, output_names(), [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
+          using namespace lossforge::detail;
+          using exprs = node<plan_root, typename plan::step_traits<Steps>::expression...>;
+          double const rows = double(std::max<std::ptrdiff_t>(1, key_extent<Row, Steps...>(shapes)));
+          double read = 0, written = 0;
+          std::string reads, writes;
+          auto const bytes = [](double v) { return print::number(v) + " B"; };
+          [&]<class... S>(type_list<S...>) {
+            (
+                [&] {
+                  auto const& v = b.template get<S>();
+                  double const size = sizeof(typename std::remove_cvref_t<decltype(v)>::value_type);
+                  constexpr bool along_row = []<class... A>(type_list<A...>) {
+                    return (detail::reads_along_row<Row, A> || ...);
+                  }(accesses_of_t<S, exprs>{});
+                  double const per_row =
+                      along_row ? double(v.size()) * size / rows : accesses_of_t<S, exprs>::size * size;
+                  read += per_row;
+                  reads += (reads.empty() ? "" : ", ") + backend::symbol_name<S>() + " " + bytes(per_row);
+                }(),
+                ...);
+          }(filter_t<symbols_of_t<exprs>, detail::is_tensor_symbol_t>{});
+          (
+              [&] {
+                if constexpr (!plan::is_reduce_step_v<Steps>) {
+                  constexpr int k = plan::step_traits<Steps>::output;
+                  auto const& v = std::get<std::size_t(k) - first_view_output>(views);
+                  double const per_row =
+                      double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) / rows;
+                  written += per_row;
+                  writes += (writes.empty() ? "" : ", ") + output_names()[std::size_t(k)] + " " + bytes(per_row);
+                }
+              }(),
+              ...);
+          return "    " + print::number(rows) + " rows; per row reads " + (reads.empty() ? "nothing" : reads) +
+                 (writes.empty() ? "" : "; writes " + writes) + " (" + bytes(read + written) + " per row, " +
+                 print::number((read + written) * rows / 1e6) + " MB in all)\n";
+        });
+  }
+
   // Runs on the default instance of the bound Views' execution space.
   template <class Bindings, class... Out>
   requires(!Kokkos::is_execution_space<Bindings>::value) auto operator()(Bindings const& b, Out const&... out) const {
@@ -143,6 +213,12 @@ class compiled {
   static constexpr std::size_t first_view_output = ReturnsLoss ? 1 : 0;
   using globals = typename Plan::globals;
 
+  static std::vector<std::string> output_names() {
+    return []<class... Name>(std::type_identity<std::tuple<Name...>>) {
+      return std::vector<std::string>{detail::short_name<Name>()...};
+    }(std::type_identity<Names>{});
+  }
+
   template <class Exec, class Bindings, class Views>
   auto run(Exec const& exec, Bindings const& b, Views const& views) const {
     using namespace lossforge::detail;
@@ -155,11 +231,8 @@ class compiled {
     std::array<double, detail::at_least_one(globals::size)> global{};
     std::apply([&](auto const&... pass) { (run_pass<T>(exec, b, shapes, views, pass, global), ...); }, plan.passes);
 
-    if constexpr (ReturnsLoss) {
-      return finish_on_host(std::get<0>(plan.outputs), b, global);
-    } else {
-      finish_scalar_outputs(b, views, global);
-    }
+    finish_scalar_outputs(b, views, global);
+    if constexpr (ReturnsLoss) return finish_on_host(std::get<0>(plan.outputs), b, global);
   }
 
   // Every View output must have its output's shape and may not overlap an input.
@@ -228,8 +301,9 @@ class compiled {
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
     using row_set = type_list<Row>;
     using cached = decltype([]<class... R>(type_list<R...>) {
-      return (type_list<>{} + ... +
-              std::conditional_t<std::is_same_v<free_indices_t<R>, row_set>, type_list<R>, type_list<>>{});
+      return (type_list<>{} + ... + std::conditional_t < std::is_same_v<free_indices_t<R>, row_set> ||
+                  (is_closed_v<R> && position_v<globals, R> < 0),  // row-local
+              type_list<R>, type_list < >> {});
     }(reductions_in_t<exprs>{}));
     auto data = make_data<T, keys, cached, globals, exprs>(b, before);
     [&]<class... I>(type_list<I...>) {
@@ -254,7 +328,7 @@ class compiled {
             using S = std::tuple_element_t<K, std::tuple<Steps...>>;
             if constexpr (is_reduce_step_v<S>) {
               constexpr std::size_t s = decltype(functor)::slot[K];
-              global[std::size_t(position_v<globals, typename reduce_of<S>::type>)] =
+              global[std::size_t(position_v<globals, typename step_traits<S>::reduction>)] =
                   finish<typename step_traits<S>::op>(result.acc[2 * s], result.acc[2 * s + 1], rows);
             }
           }(),
@@ -262,13 +336,6 @@ class compiled {
     }
     (std::index_sequence_for<Steps...>{});
   }
-
-  template <class Step>
-  struct reduce_of;
-  template <class R, class B>
-  struct reduce_of<plan::reduce_step<R, B>> {
-    using type = R;
-  };
 
   // The extent of one key of a kernel: the row's from the outer index of the kernel's first step (every step of
   // the kernel runs over the same tensor dimension), any other index's from the tensors it indexes.
@@ -279,7 +346,7 @@ class compiled {
       if constexpr (detail::is_reduce_step_v<First>) {
         return [&]<class Op, class J, class B>(std::type_identity<reduce<Op, J, B>>) {
           return element_count(backend::resolve_extent<J, B, root>(shapes));
-        }(std::type_identity<typename reduce_of<First>::type>{});
+        }(std::type_identity<typename plan::step_traits<First>::reduction>{});
       } else {
         return [&]<int Out, class E, class... Inner>(std::type_identity<plan::write_step<Out, E, Inner...>>) {
           using original = std::tuple_element_t<std::size_t(Out), outputs_t>;

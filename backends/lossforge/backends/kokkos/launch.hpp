@@ -25,7 +25,7 @@ LOSSFORGE_FUNCTION void initial(double& a, double& b) {
     a = 0;  // sum
   else
     a = -std::numeric_limits<double>::infinity();  // running max
-  b = 0;  // max: NaN seen; logsumexp: sum of exp(x - max)
+  b = 0;                                           // max: NaN seen; logsumexp: sum of exp(x - max)
 }
 // Adds the pair (xa, xb) into (a, b); a single value x is the pair (x, 1) for logsumexp, (x, isnan(x)) for max.
 template <class Op, class A>
@@ -67,24 +67,8 @@ double finish(double a, double b, std::ptrdiff_t n) {
   }
 }
 
-template <class Step>
-inline constexpr bool is_reduce_step_v = false;
-template <class R, class B>
-inline constexpr bool is_reduce_step_v<plan::reduce_step<R, B>> = true;
-
-template <class Step>
-struct step_traits;
-template <class Op, class I, class B, class Body>
-struct step_traits<plan::reduce_step<reduce<Op, I, B>, Body>> {
-  using op = Op;
-  using expression = Body;
-  using inner = type_list<>;
-};
-template <int Out, class E, class... Inner>
-struct step_traits<plan::write_step<Out, E, Inner...>> {
-  using expression = E;
-  using inner = type_list<Inner...>;
-};
+using plan::is_reduce_step_v;
+using plan::step_traits;
 
 // For each step, its accumulator slot among the kernel's reduce steps.
 template <class... Steps>
@@ -117,7 +101,8 @@ struct kernel_functor {
               initial<typename step_traits<Steps>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1]);
           }(),
           ...);
-    }(std::index_sequence_for<Steps...>{});
+    }
+    (std::index_sequence_for<Steps...>{});
     v.error = error_record{};
   }
 
@@ -131,7 +116,8 @@ struct kernel_functor {
                                                        src.acc[2 * slot[K]], src.acc[2 * slot[K] + 1]);
           }(),
           ...);
-    }(std::index_sequence_for<Steps...>{});
+    }
+    (std::index_sequence_for<Steps...>{});
     if (dst.error.code == no_error && src.error.code != no_error) {
       dst.error.code = src.error.code;
       dst.error.symbol = src.error.symbol;
@@ -174,7 +160,8 @@ struct kernel_functor {
               write(step, item, std::ptrdiff_t(row));
           }(get<K>(steps)),
           ...);
-    }(std::index_sequence_for<Steps...>{});
+    }
+    (std::index_sequence_for<Steps...>{});
   }
 };
 

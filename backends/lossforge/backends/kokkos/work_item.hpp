@@ -3,8 +3,8 @@
 //
 // A kernel's constant data (tensor accessors, scalar values, index extents, the globals of earlier passes) is a
 // kernel_data; the mutable state of one work item (index positions, its row-local reduction cache, its error
-// record) is a work_item. Closed reductions read their global; reductions local to the row are computed on first
-// use and cached for the rest of the work item; other local reductions loop where they stand. Sums accumulate in
+// record) is a work_item. Globals read their value; reductions local to the row (row-local closed ones included) are
+// computed on first use and cached for the rest of the work item; others loop where they stand. Sums accumulate in
 // double whatever T is. A gather whose index is out of range reads nothing: it records the error (reported by the
 // host after the pass) and yields NaN.
 #include <cstddef>
@@ -21,8 +21,9 @@ using namespace lossforge::detail;
 template <class List, class T>
 inline constexpr int position_v = -1;
 template <class... Ts, class T>
-inline constexpr int position_v<type_list<Ts...>, T> =
-    contains_v<type_list<Ts...>, T> ? int(first_true<std::is_same_v<Ts, T>...>()) : -1;
+inline constexpr int position_v<type_list<Ts...>, T> = contains_v<type_list<Ts...>, T>
+                                                           ? int(first_true<std::is_same_v<Ts, T>...>())
+                                                           : -1;
 
 constexpr std::size_t at_least_one(std::size_t n) { return n == 0 ? 1 : n; }
 
@@ -102,7 +103,8 @@ LOSSFORGE_FUNCTION T access_at(access<S, Slots...> const& a, work_item<Data>& it
             }
           }(get<K>(a.slots)),
           ...);
-    }(std::index_sequence_for<Slots...>{});
+    }
+    (std::index_sequence_for<Slots...>{});
     return in_range ? T(t.data[t.offset_of(position)]) : std::numeric_limits<T>::quiet_NaN();
   }
 }
@@ -151,9 +153,8 @@ LOSSFORGE_FUNCTION T node_at(node<Op, A...> const& n, work_item<Data>& item) {
     return value_at<T>(get<0>(n.args), item) != T(0) ? value_at<T>(get<1>(n.args), item)
                                                      : value_at<T>(get<2>(n.args), item);
   else
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return Op::apply(value_at<T>(get<K>(n.args), item)...);
-    }(std::index_sequence_for<A...>{});
+    return [&]<std::size_t... K>(std::index_sequence<K...>) { return Op::apply(value_at<T>(get<K>(n.args), item)...); }
+  (std::index_sequence_for<A...>{});
 }
 
 template <class T, class E, class Data>
@@ -166,12 +167,13 @@ LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item) {
     return T(item.template at<E>());
   } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
     return [&]<class I>(extent<I>) { return T(item.template extent<I>()); }(e);
-  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+  } else if constexpr (
+      requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
     return T(1);
   } else if constexpr (is_access_v<E>) {
     return access_at<T>(e, item);
   } else if constexpr (is_reduce_v<E>) {
-    if constexpr (is_closed_v<E>) {
+    if constexpr (position_v<typename Data::globals_list, E> >= 0) {
       return T(item.data.global[position_v<typename Data::globals_list, E>]);
     } else if constexpr (position_v<typename Data::cached, E> >= 0) {
       constexpr int slot = position_v<typename Data::cached, E>;
