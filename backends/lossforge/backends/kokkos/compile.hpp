@@ -39,30 +39,16 @@ inline constexpr gradient_only_t gradient_only{};
 
 namespace detail {
 
-// The name of an output in error messages and plan listings.
+// The names of an output: in error messages (phrase) and in plan listings (brief).
+struct the_loss {
+  static std::string phrase() { return "the per-element loss"; }
+  static std::string brief() { return "loss"; }
+};
 template <class X>
-struct gradient_of {};
-struct the_loss {};
-template <class Name>
-std::string output_name() {
-  if constexpr (std::is_same_v<Name, the_loss>)
-    return "the per-element loss";
-  else
-    return [&]<class X>(std::type_identity<gradient_of<X>>) {
-      return "the gradient with respect to '" + backend::symbol_name<X>() + "'";
-    }(std::type_identity<Name>{});
-}
-
-// The short name of an output in plan listings.
-template <class Name>
-std::string short_name() {
-  if constexpr (std::is_same_v<Name, the_loss>)
-    return "loss";
-  else
-    return [&]<class X>(std::type_identity<gradient_of<X>>) {
-      return "dloss/d" + backend::symbol_name<X>();
-    }(std::type_identity<Name>{});
-}
+struct gradient_of {
+  static std::string phrase() { return "the gradient with respect to '" + backend::symbol_name<X>() + "'"; }
+  static std::string brief() { return "dloss/d" + backend::symbol_name<X>(); }
+};
 
 // Whether access A reads its tensor along the kernel's row (else it gathers a few values per row).
 template <class Row, class A>
@@ -215,7 +201,7 @@ class compiled {
 
   static std::vector<std::string> output_names() {
     return []<class... Name>(std::type_identity<std::tuple<Name...>>) {
-      return std::vector<std::string>{detail::short_name<Name>()...};
+      return std::vector<std::string>{Name::brief()...};
     }(std::type_identity<Names>{});
   }
 
@@ -260,7 +246,7 @@ class compiled {
     shape_t got(std::size_t(View::rank));
     for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
     if (got != want)
-      throw std::invalid_argument("lossforge: the View for " + detail::output_name<name>() + " has shape " +
+      throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " +
                                   shape_string(got) + " but must have shape " + shape_string(want));
     char const* first = reinterpret_cast<char const*>(view.data());
     char const* last = first + view.span() * sizeof(typename View::value_type);
@@ -272,7 +258,7 @@ class compiled {
               char const* a = reinterpret_cast<char const*>(in.data());
               char const* z = a + in.span() * sizeof(typename std::remove_cvref_t<decltype(in)>::value_type);
               if (view.span() != 0 && in.span() != 0 && first < z && a < last)
-                throw std::invalid_argument("lossforge: the View for " + detail::output_name<name>() +
+                throw std::invalid_argument("lossforge: the View for " + name::phrase() +
                                             " overlaps the input '" + backend::symbol_name<S>() +
                                             "'; inputs are never written, pass a separate View");
             }
