@@ -11,6 +11,10 @@
 //  * A closed reduction that only gradients (or other per-element outputs) read, over a dimension each of them
 //    loops over inside its row anyway (sum_c w[c] over the classes of a cross entropy), is cheaper recomputed in
 //    each row, where it costs one more inner loop, than given a pass of its own: it is *row-local*, not a global.
+//  * A sum or mean over the rows of a kernel whose body costs O(1) per row (the weighted mean's denominator
+//    sum_i w[t[i]]) does not hold back an output whose rows have inner entries (a gradient row of C classes): the
+//    kernel's work items become chunks of rows, each of which first recomputes that global over all rows (a
+//    *prelude*: chunks x rows x O(1), small next to rows x C), and the output is written in the global's own pass.
 //  * Within a pass, units whose outer index runs over the same tensor dimension are fused into one kernel, whose
 //    work items are the positions of that index: the *row*. Each unit's outer index is renamed to the kernel's
 //    row_index, so identical row-local subexpressions (the log-sum-exp of row i in both the loss and its gradient)
@@ -20,6 +24,7 @@
 #include <tuple>
 #include <utility>
 
+#include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/plan/reductions.hpp>
 
@@ -68,6 +73,20 @@ struct step_traits<write_step<Out, E, Inner...>> {
   using inner = lossforge::detail::type_list<Inner...>;
 };
 
+// Whether reduce step S of a kernel whose steps are Steps is a prelude: a write step of the same kernel reads its
+// global, so every chunk of rows recomputes it before writing.
+template <class S, class... Steps>
+constexpr bool is_prelude() {
+  if constexpr (!is_reduce_step_v<S>)
+    return false;
+  else
+    return (
+        (!is_reduce_step_v<Steps> &&
+         lossforge::detail::contains_v<lossforge::detail::closed_reductions_t<typename step_traits<Steps>::expression>,
+                                       typename step_traits<S>::reduction>) ||
+        ...);
+}
+
 template <class Row, class... Steps>
 struct kernel {
   detail::tuple<Steps...> steps;
@@ -111,8 +130,20 @@ struct rest_types<type_list<T, Ts...>> {
 // A unit of work: accumulating global R, or writing output number Output (expression E).
 template <class R>
 struct reduce_unit {};
-template <int Output, class E, class Globals>
+template <int Output, class E, class Globals, class Root>
 struct write_unit {};
+
+template <class A, class B>
+inline constexpr bool intersects_v = []<class... T>(type_list<T...>) { return (contains_v<B, T> || ...); }(A{});
+
+template <class R>
+struct reduction_parts;
+template <class Op, class I, class B>
+struct reduction_parts<reduce<Op, I, B>> {
+  using op = Op;
+  using index = I;
+  using body = B;
+};
 
 template <class U>
 struct unit_traits;
@@ -124,31 +155,48 @@ struct unit_traits<reduce_unit<reduce<Op, I, B>>> {
   using sources =
       std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>, any_extent_sources_t<I, Root>>;
 };
-template <class Globals, class... R>
-constexpr int deepest_global_level(type_list<R...>) {
-  int level = 0;
-  ((level = contains_v<Globals, R> ? std::max(level, reduction_level(std::type_identity<R>{})) : level), ...);
-  return level;
+// Whether global G can be a prelude of a kernel that writes E: a sum or mean with no reduction of its own in its
+// body (O(1) per row), over the rows E is written along (Sources, the write's), E having inner entries per row.
+template <class G, class Root, class E, class Sources>
+constexpr bool prelude_for() {
+  using parts = reduction_parts<G>;
+  using body_reductions = reductions_in_t<typename parts::body>;
+  return (std::is_same_v<typename parts::op, reductions::sum> ||
+          std::is_same_v<typename parts::op, reductions::mean>)&&filter_t<body_reductions, is_closed_reduction>::size ==
+             body_reductions::size &&
+         rest_types<output_indices_t<E>>::type::size != 0 &&
+         intersects_v<typename unit_traits<reduce_unit<G>>::template sources<Root>, Sources>;
 }
-template <int Output, class E, class Globals>
-struct unit_traits<write_unit<Output, E, Globals>> {
-  using outer = typename first_type<output_indices_t<E>>::type;
-  static constexpr int pass = deepest_global_level<Globals>(closed_reductions_t<E>{}) + 1;
-  template <class Root>
-  using sources = decltype([] {
-    if constexpr (is_gradient_index<outer>::value)
-      return []<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
-        return type_list<extent_source<X, P>>{};
-      }(std::type_identity<outer>{});
-    else if constexpr (std::is_same_v<outer, flat_index>)
-      return extent_sources_t<outer, E>{};
-    else
-      return any_extent_sources_t<outer, Root>{};
-  }());
+// The pass that writes E: after the deepest global it reads, or in that global's pass when it is a prelude.
+template <class Globals, class Root, class E, class Sources, class... R>
+constexpr int write_pass(type_list<R...>) {
+  int pass = 1;
+  ((pass = contains_v<Globals, R>
+               ? std::max(pass, reduction_level(std::type_identity<R>{}) + (prelude_for<R, Root, E, Sources>() ? 0 : 1))
+               : pass),
+   ...);
+  return pass;
+}
+// Where the rows of a write come from: its first output index's tensor dimension.
+template <class Outer, class E, class Root>
+struct write_sources {
+  using type = any_extent_sources_t<Outer, Root>;
 };
-
-template <class A, class B>
-inline constexpr bool intersects_v = []<class... T>(type_list<T...>) { return (contains_v<B, T> || ...); }(A{});
+template <class X, int P, int D, fixed_string N, class E, class Root>
+struct write_sources<gradient_index<X, P, D, N>, E, Root> {
+  using type = type_list<extent_source<X, P>>;
+};
+template <class E, class Root>
+struct write_sources<flat_index, E, Root> {
+  using type = extent_sources_t<flat_index, E>;
+};
+template <int Output, class E, class Globals, class Root>
+struct unit_traits<write_unit<Output, E, Globals, Root>> {
+  using outer = typename first_type<output_indices_t<E>>::type;
+  template <class R>
+  using sources = typename write_sources<outer, E, R>::type;
+  static constexpr int pass = write_pass<Globals, Root, E, sources<Root>>(closed_reductions_t<E>{});
+};
 
 template <class List, int Pass>
 struct units_of_pass;
@@ -202,8 +250,8 @@ constexpr auto make_step(reduce_unit<reduce<Op, I, B>>, Row, Outputs const& outp
   auto body = substitute<I, Row>(find_global<reduce<Op, I, B>>(outputs).body);
   return plan::reduce_step<reduce<Op, I, B>, decltype(body)>{body};
 }
-template <int Output, class E, class Globals, class Row, class Outputs>
-constexpr auto make_step(write_unit<Output, E, Globals>, Row, Outputs const& outputs) {
+template <int Output, class E, class Globals, class Root, class Row, class Outputs>
+constexpr auto make_step(write_unit<Output, E, Globals, Root>, Row, Outputs const& outputs) {
   using indices = output_indices_t<E>;
   auto expression = substitute<typename first_type<indices>::type, Row>(std::get<Output>(outputs));
   return [&]<class... Inner>(type_list<Inner...>) {
@@ -274,13 +322,6 @@ struct sources_of_indices<Root, type_list<I...>> {
   using type = decltype((type_list<>{} + ... + typename index_sources<Root, I>::type{}));
 };
 
-template <class R>
-struct reduction_parts;
-template <class Op, class I, class B>
-struct reduction_parts<reduce<Op, I, B>> {
-  using index = I;
-  using body = B;
-};
 template <class R, class E>
 inline constexpr bool reads_v = contains_v<closed_reductions_t<E>, R>;
 template <class R, class... G>
@@ -320,13 +361,13 @@ struct globals_among<type_list<R...>, Root, E...> {
 };
 
 // A write unit for every output with free indices.
-template <class Globals, class Positions, class... E>
+template <class Globals, class Root, class Positions, class... E>
 struct write_units;
-template <class Globals, std::size_t... K, class... E>
-struct write_units<Globals, std::index_sequence<K...>, E...> {
-  using type = decltype((
-      type_list<>{} + ... +
-      std::conditional_t<free_indices_t<E>::size != 0, type_list<write_unit<int(K), E, Globals>>, type_list<>>{}));
+template <class Globals, class Root, std::size_t... K, class... E>
+struct write_units<Globals, Root, std::index_sequence<K...>, E...> {
+  using type = decltype((type_list<>{} + ... +
+                         std::conditional_t<free_indices_t<E>::size != 0,
+                                            type_list<write_unit<int(K), E, Globals, Root>>, type_list<>>{}));
 };
 
 }  // namespace detail
@@ -341,7 +382,7 @@ constexpr auto make_plan(E const&... outputs) {
   using globals = decltype([]<int... L>(std::integer_sequence<int, L...>) {
     return (type_list<>{} + ... + typename globals_of_level<all_globals, L + 1>::type{});
   }(std::make_integer_sequence<int, levels>{}));
-  using writes = typename write_units<globals, std::index_sequence_for<E...>, E...>::type;
+  using writes = typename write_units<globals, root, std::index_sequence_for<E...>, E...>::type;
   using units =
       decltype([]<class... R>(type_list<R...>) { return type_list<reduce_unit<R>...>{}; }(globals{}) + writes{});
   constexpr int passes = [] {

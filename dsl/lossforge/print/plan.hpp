@@ -67,7 +67,9 @@ std::string to_text(plan<Outputs, Globals, Passes> const& p, std::vector<std::st
                                      lossforge::to_text(
                                          lossforge::detail::find_global<typename step_traits<Steps>::reduction>(
                                              p.outputs)) +
-                                     "\n";
+                                     (is_prelude<Steps, Steps...>() ? "   (also a prelude: each chunk of rows first "
+                                                                      "computes it over all rows)\n"
+                                                                    : "\n");
                             else
                               out += "    write       " + name(step_traits<Steps>::output) + " = " +
                                      lossforge::to_text(std::get<std::size_t(step_traits<Steps>::output)>(p.outputs)) +

@@ -8,6 +8,7 @@
 // free indices (reduction "none"), then one View per differentiated symbol (a rank-0 View for a scalar symbol).
 // A scalar loss is returned (the call has finished when it returns); otherwise the call returns nothing, and
 // Kokkos' usual rules say when the written Views are ready (fence the execution space).
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -246,8 +247,8 @@ class compiled {
     shape_t got(std::size_t(View::rank));
     for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
     if (got != want)
-      throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " +
-                                  shape_string(got) + " but must have shape " + shape_string(want));
+      throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " + shape_string(got) +
+                                  " but must have shape " + shape_string(want));
     char const* first = reinterpret_cast<char const*>(view.data());
     char const* last = first + view.span() * sizeof(typename View::value_type);
     [&]<class... S>(type_list<S...>) {
@@ -258,8 +259,8 @@ class compiled {
               char const* a = reinterpret_cast<char const*>(in.data());
               char const* z = a + in.span() * sizeof(typename std::remove_cvref_t<decltype(in)>::value_type);
               if (view.span() != 0 && in.span() != 0 && first < z && a < last)
-                throw std::invalid_argument("lossforge: the View for " + name::phrase() +
-                                            " overlaps the input '" + backend::symbol_name<S>() +
+                throw std::invalid_argument("lossforge: the View for " + name::phrase() + " overlaps the input '" +
+                                            backend::symbol_name<S>() +
                                             "'; inputs are never written, pass a separate View");
             }
           }(),
@@ -303,10 +304,28 @@ class compiled {
     }
     (std::make_index_sequence<output_count>{});
     kernel_functor<decltype(data), Row, decltype(outputs), Steps...> functor{data, k.steps, outputs};
+    std::int64_t work_items = rows;
+    if constexpr (decltype(functor)::has_prelude) {
+      // Chunks of rows: enough for every thread, and at most a quarter of a row's inner entries, so recomputing
+      // the prelude (chunks x rows terms of O(1)) stays small next to the rows' work (rows x inner entries).
+      std::ptrdiff_t inner = 1;
+      (
+          [&] {
+            [&]<class... Inner>(lossforge::detail::type_list<Inner...>) {
+              std::ptrdiff_t entries = 1;
+              ((entries *= data.extent[position_v<keys, Inner>]), ...);
+              inner = std::max(inner, entries);
+            }(typename step_traits<Steps>::inner{});
+          }(),
+          ...);
+      functor.rows = rows;
+      functor.chunks = work_items = std::clamp<std::int64_t>(
+          std::min<std::int64_t>(4 * std::int64_t(exec.concurrency()), inner / 4), 1, std::max<std::int64_t>(rows, 1));
+    }
     typename decltype(functor)::value_type result;
     std::string const label = "lossforge::pass" + std::to_string(Row::pass) + "::kernel" + std::to_string(Row::group);
-    Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(exec, 0, rows), functor,
-                            result);
+    Kokkos::parallel_reduce(label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(exec, 0, work_items),
+                            functor, result);
     if (result.error.code != no_error) throw_kernel_error<decltype(data)>(result.error, shapes);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (

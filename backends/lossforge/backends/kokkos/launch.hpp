@@ -67,6 +67,7 @@ double finish(double a, double b, std::ptrdiff_t n) {
   }
 }
 
+using plan::is_prelude;
 using plan::is_reduce_step_v;
 using plan::step_traits;
 
@@ -87,11 +88,14 @@ struct kernel_functor {
   using T = typename Data::value_type;
   static constexpr std::size_t reduce_count = (std::size_t(is_reduce_step_v<Steps>) + ... + 0);
   static constexpr auto slot = slots_of_steps<Steps...>();
+  static constexpr bool has_prelude = (is_prelude<Steps, Steps...>() || ...);
   using value_type = pass_values<reduce_count>;
 
   Data data;
   lossforge::detail::tuple<Steps...> steps;
   Outputs outputs;
+  // With a prelude, work items are chunks of rows (plan.hpp): chunk k runs rows [rows k / chunks, rows (k+1) / chunks).
+  std::int64_t rows = 0, chunks = 1;
 
   LOSSFORGE_FUNCTION void init(value_type& v) const {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -146,8 +150,42 @@ struct kernel_functor {
     }
   }
 
-  LOSSFORGE_FUNCTION void operator()(std::int64_t row, value_type& v) const {
-    work_item<Data> item{data, v.error};
+  LOSSFORGE_FUNCTION void operator()(std::int64_t index, value_type& v) const {
+    if constexpr (!has_prelude) {
+      run_row(data, index, v);
+    } else {
+      Data chunk = data;
+      compute_preludes(chunk, v.error);
+      for (std::int64_t row = rows * index / chunks, end = rows * (index + 1) / chunks; row < end; ++row)
+        run_row(chunk, row, v);
+    }
+  }
+
+  // The globals this kernel's writes read, recomputed over all rows into the chunk's copy of the data.
+  LOSSFORGE_FUNCTION void compute_preludes(Data& chunk, error_record& error) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&](auto const& step) {
+            using S = std::remove_cvref_t<decltype(step)>;
+            if constexpr (is_prelude<S, Steps...>()) {
+              double total = 0;
+              for (std::int64_t row = 0; row < rows; ++row) {
+                work_item<Data> item{chunk, error};
+                item.template at<Row>() = std::ptrdiff_t(row);
+                total += double(value_at<T>(step.body, item));
+              }
+              constexpr bool mean = std::is_same_v<typename step_traits<S>::op, reductions::mean>;
+              chunk.global[position_v<typename Data::globals_list, typename step_traits<S>::reduction>] =
+                  mean ? total / double(rows) : total;
+            }
+          }(get<K>(steps)),
+          ...);
+    }
+    (std::index_sequence_for<Steps...>{});
+  }
+
+  LOSSFORGE_FUNCTION void run_row(Data const& d, std::int64_t row, value_type& v) const {
+    work_item<Data> item{d, v.error};
     item.template at<Row>() = std::ptrdiff_t(row);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
