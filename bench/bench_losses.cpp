@@ -1,0 +1,395 @@
+// lossforge benchmark: each loss's fused kernel (value and gradient) against a hand-fused scalar loop and a
+// hand-fused loop with vectorized math (Eigen's packet log/exp, no -ffast-math), in the same run, at several sizes,
+// in float and double. Prints a table (median time, GB/s of the bytes that must move, lossforge / vector loop) and
+// writes a CSV. A STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses aim at.
+//
+//   lossforge_bench [--quick] [--csv FILE] [--repetitions R] [--pytorch FILE]
+//
+// --pytorch reads the CSV of scripts/bench_pytorch.py (PyTorch eager at the same sizes) and adds its times and
+// the ratio PyTorch / lossforge to the table and the CSV.
+//
+// Sizes are element counts: 2^16 to 2^26 (--quick: 2^16 and 2^20, float only, well under a minute). Cross entropy
+// has C = 1000 classes and label smoothing 0.1, so 2^20 elements are 1048 rows.
+#include <Eigen/Core>
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
+#include <lossforge/lossforge.hpp>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lf = lossforge;
+namespace L = lf::losses;
+using namespace lf::literals;
+
+namespace {
+constexpr lf::tensor<"p"> p;
+constexpr lf::tensor<"g"> g;
+constexpr lf::tensor<"x", 2> x;
+constexpr lf::int_tensor<"t", 1> t;
+
+constexpr auto mse_kernel = lf::kokkos::compile(L::mse(p, g, L::mean), lf::wrt(p));
+constexpr auto bce_kernel = lf::kokkos::compile(L::binary_cross_entropy(p, g, L::mean), lf::wrt(p));
+constexpr auto bce_logits_kernel = lf::kokkos::compile(L::binary_cross_entropy_with_logits(p, g, L::mean), lf::wrt(p));
+constexpr auto dice_kernel = lf::kokkos::compile(L::dice(p, g), lf::wrt(p));
+constexpr auto combo_kernel = lf::kokkos::compile(L::combo(p, g, 1_c, 0.5), lf::wrt(p));
+constexpr auto ce_kernel =
+    lf::kokkos::compile(L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(0.1), L::mean), lf::wrt(x));
+
+constexpr int classes = 1000;
+constexpr double smoothing = 0.1;
+constexpr std::ptrdiff_t chunk = 2048;  // elements per vector-loop block: fits L1 with its temporaries
+
+template <class T>
+using array = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using in_block = Eigen::Map<array<T> const>;
+template <class T>
+using out_block = Eigen::Map<array<T>>;
+template <class T>
+using view = Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+
+// The data of one run: two inputs (predictions or logits, and targets) and the gradient.
+template <class T>
+struct data {
+  std::ptrdiff_t n;
+  std::vector<T> a, b, grad;
+  std::vector<int> labels;  // cross entropy's targets
+};
+
+// A loss: its name, the bytes its value and gradient must move per element (in units of the element size), and
+// the three ways to compute them, each returning the loss and writing the gradient.
+template <class T>
+struct loss_case {
+  char const* name;
+  double values_moved;  // per element: inputs read (twice for two-pass losses) plus the gradient written
+  std::function<void(data<T>&, std::mt19937&)> fill;
+  std::function<double(data<T>&)> fused, scalar_loop, vector_loop;
+};
+
+template <class T>
+void fill_probabilities(data<T>& d, std::mt19937& random) {
+  std::uniform_real_distribution<T> unit(T(0.02), T(0.98));
+  for (std::ptrdiff_t i = 0; i < d.n; ++i) d.a[std::size_t(i)] = unit(random), d.b[std::size_t(i)] = unit(random) < 0.3;
+}
+template <class T>
+void fill_logits(data<T>& d, std::mt19937& random) {
+  std::normal_distribution<T> normal(T(0), T(3));
+  for (std::ptrdiff_t i = 0; i < d.n; ++i) d.a[std::size_t(i)] = normal(random), d.b[std::size_t(i)] = i % 3 == 0;
+  d.labels.resize(std::size_t(d.n / classes));
+  for (auto& l : d.labels) l = int(random() % classes);
+}
+
+// Runs body(offset, count) over blocks of the elements.
+template <class Body>
+void blocks(std::ptrdiff_t n, Body const& body) {
+  for (std::ptrdiff_t o = 0; o < n; o += chunk) body(o, std::min(chunk, n - o));
+}
+
+// Elementwise-then-mean losses. Scalar loop: term(a_i, b_i, grad_i) returns one element's loss and writes its
+// gradient. Vector loop: block(A, B, D) returns a block's loss sum and writes its gradient block.
+template <class T, class Term>
+double elementwise_mean(data<T>& d, Term const& term) {
+  double sum = 0;
+  for (std::ptrdiff_t i = 0; i < d.n; ++i)
+    sum += term(d.a[std::size_t(i)], d.b[std::size_t(i)], d.grad[std::size_t(i)]);
+  return sum / double(d.n);
+}
+template <class T, class Block>
+double blockwise_mean(data<T>& d, Block const& block) {
+  double sum = 0;
+  blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
+    out_block<T> D(d.grad.data() + o, k);
+    sum += block(in_block<T>(d.a.data() + o, k), in_block<T>(d.b.data() + o, k), D);
+  });
+  return sum / double(d.n);
+}
+
+template <class T>
+double dice_value_and_gradient(data<T>& d, double smooth, double bce_weight, bool vector) {
+  // Pass 1: the three sums (and the BCE sum for Combo); pass 2: the gradient.
+  double pg = 0, pp = 0, gg = 0, bce = 0;
+  T const n = T(d.n);
+  if (vector) {
+    blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
+      in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
+      pg += double((P * G).sum()), pp += double(P.square().sum()), gg += double(G.square().sum());
+      if (bce_weight != 0) bce -= double((G * P.log().max(T(-100)) + (T(1) - G) * (T(1) - P).log().max(T(-100))).sum());
+    });
+  } else {
+    for (std::ptrdiff_t i = 0; i < d.n; ++i) {
+      T const pi = d.a[std::size_t(i)], gi = d.b[std::size_t(i)];
+      pg += pi * gi, pp += pi * pi, gg += gi * gi;
+      if (bce_weight != 0) bce -= gi * std::max(std::log(pi), T(-100)) + (1 - gi) * std::max(std::log(1 - pi), T(-100));
+    }
+  }
+  double const den = pp + gg + smooth, num = 2 * pg + smooth;
+  T const a = T(-2 / den), b = T(2 * num / (den * den)), w = T(bce_weight / double(n));
+  if (vector) {
+    blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
+      in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
+      out_block<T> D(d.grad.data() + o, k);
+      if (bce_weight != 0)
+        D = a * G + b * P + w * (P - G) / (P * (T(1) - P)).max(T(1e-12f));
+      else
+        D = a * G + b * P;
+    });
+  } else {
+    for (std::ptrdiff_t i = 0; i < d.n; ++i) {
+      T const pi = d.a[std::size_t(i)], gi = d.b[std::size_t(i)];
+      T value = a * gi + b * pi;
+      if (bce_weight != 0) value += w * (pi - gi) / std::max(pi * (1 - pi), T(1e-12f));
+      d.grad[std::size_t(i)] = value;
+    }
+  }
+  return 1 - num / den + bce_weight * bce / double(n);
+}
+
+// Cross entropy with label smoothing over rows of C logits: per row the max, the log-sum-exp and the mean logit,
+// then the gradient row (softmax - (1 - eps) onehot - eps / C) / N.
+template <class T>
+double cross_entropy_loop(data<T>& d, bool vector) {
+  std::ptrdiff_t const rows = std::ptrdiff_t(d.labels.size());
+  T const inv_rows = T(1) / T(rows), eps = T(smoothing), floor = T(smoothing / classes);
+  double total = 0;
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    T const* row = d.a.data() + r * classes;
+    T* out = d.grad.data() + r * classes;
+    int const label = d.labels[std::size_t(r)];
+    double lse, mean;
+    if (vector) {
+      in_block<T> X(row, classes);
+      out_block<T> D(out, classes);
+      T const m = X.maxCoeff();
+      D = (X - m).exp();
+      T const s = D.sum();
+      lse = double(m) + std::log(double(s));
+      mean = double(X.template cast<double>().mean());
+      D = (D / s - floor) * inv_rows;
+    } else {
+      T m = row[0];
+      for (int c = 1; c < classes; ++c) m = std::max(m, row[c]);
+      T s = 0, sum = 0;
+      for (int c = 0; c < classes; ++c) s += (out[c] = std::exp(row[c] - m)), sum += row[c];
+      lse = double(m) + std::log(double(s));
+      mean = double(sum) / classes;
+      for (int c = 0; c < classes; ++c) out[c] = (out[c] / s - floor) * inv_rows;
+    }
+    out[label] -= (1 - eps) * inv_rows;
+    total += (1 - smoothing) * (lse - double(row[label])) + smoothing * (lse - mean);
+  }
+  return total / double(rows);
+}
+
+template <class T>
+std::vector<loss_case<T>> cases() {
+  auto bind_flat = [](data<T>& d) {
+    return lf::bind(p = view<T const>(d.a.data(), std::size_t(d.n)), g = view<T const>(d.b.data(), std::size_t(d.n)));
+  };
+  auto grad_view = [](data<T>& d) { return view<T>(d.grad.data(), std::size_t(d.n)); };
+  std::vector<loss_case<T>> all;
+  all.push_back({"mse", 3, fill_probabilities<T>, [=](data<T>& d) { return mse_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) {
+                   T const scale = T(2) / T(d.n);
+                   return elementwise_mean(d, [=](T p_i, T g_i, T& grad) {
+                     grad = scale * (p_i - g_i);
+                     return (p_i - g_i) * (p_i - g_i);
+                   });
+                 },
+                 [](data<T>& d) {
+                   T const scale = T(2) / T(d.n);
+                   return blockwise_mean(d, [=](auto const& P, auto const& G, auto& D) {
+                     D = scale * (P - G);
+                     return double((P - G).square().sum());
+                   });
+                 }});
+  all.push_back({"bce", 3, fill_probabilities<T>, [=](data<T>& d) { return bce_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return elementwise_mean(d, [=](T p_i, T g_i, T& grad) {
+                     grad = (p_i - g_i) / (n * std::max(p_i * (1 - p_i), T(1e-12f)));
+                     return -(g_i * std::max(std::log(p_i), T(-100)) +
+                              (1 - g_i) * std::max(std::log(1 - p_i), T(-100)));
+                   });
+                 },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return blockwise_mean(d, [=](auto const& P, auto const& G, auto& D) {
+                     D = (P - G) / (n * (P * (T(1) - P)).max(T(1e-12f)));
+                     return -double((G * P.log().max(T(-100)) + (T(1) - G) * (T(1) - P).log().max(T(-100))).sum());
+                   });
+                 }});
+  all.push_back({"bce_with_logits", 3, fill_logits<T>,
+                 [=](data<T>& d) { return bce_logits_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return elementwise_mean(d, [=](T x_i, T y_i, T& grad) {
+                     grad = (1 / (1 + std::exp(-x_i)) - y_i) / n;
+                     return std::max(x_i, T(0)) - x_i * y_i + std::log1p(std::exp(-std::abs(x_i)));
+                   });
+                 },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return blockwise_mean(d, [=](auto const& X, auto const& Y, auto& D) {
+                     D = (X.logistic() - Y) / n;
+                     return double((X.max(T(0)) - X * Y + (-X.abs()).exp().log1p()).sum());
+                   });
+                 }});
+  all.push_back({"dice", 5, fill_probabilities<T>, [=](data<T>& d) { return dice_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, false); },
+                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, true); }});
+  all.push_back({"combo", 5, fill_probabilities<T>,
+                 [=](data<T>& d) { return combo_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, false); },
+                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, true); }});
+  all.push_back(
+      {"cross_entropy_c1000", 2, fill_logits<T>,
+       [](data<T>& d) {
+         std::size_t const rows = d.labels.size();
+         using matrix =
+             Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+         return ce_kernel(lf::bind(x = Kokkos::View<T const**, Kokkos::LayoutRight, Kokkos::HostSpace,
+                                                    Kokkos::MemoryTraits<Kokkos::Unmanaged>>(d.a.data(), rows, classes),
+                                   t = view<int const>(d.labels.data(), rows)),
+                          matrix(d.grad.data(), rows, classes));
+       },
+       [](data<T>& d) { return cross_entropy_loop(d, false); },
+       [](data<T>& d) { return cross_entropy_loop(d, true); }});
+  return all;
+}
+}  // namespace
+
+namespace {
+template <class F>
+double median_seconds(F const& f, int repetitions) {
+  f();  // warm-up: page faults, caches
+  std::vector<double> times;
+  for (int r = 0; r < repetitions; ++r) {
+    auto const start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// a[i] = b[i] + s c[i] over n doubles: 3 x 8 bytes per element; the bandwidth a memory-bound loss can reach.
+double triad_gb_per_s(std::ptrdiff_t n, int repetitions) {
+  std::vector<double> a(std::size_t(n), 0.0), b(std::size_t(n), 1.0), c(std::size_t(n), 2.0);
+  double const seconds = median_seconds(
+      [&] {
+        for (std::ptrdiff_t i = 0; i < n; ++i) a[std::size_t(i)] = b[std::size_t(i)] + 0.5 * c[std::size_t(i)];
+        asm volatile("" : : "r"(a.data()) : "memory");  // keep the stores
+      },
+      repetitions);
+  return 24.0 * double(n) / seconds / 1e9;
+}
+
+std::string cpu_model() {
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+struct options {
+  bool quick = false;
+  std::string csv = "lossforge_bench.csv";
+  int repetitions = 5;
+  std::map<std::string, double> pytorch;  // "loss,precision,elements" -> seconds
+};
+
+// The rows of scripts/bench_pytorch.py's CSV.
+std::map<std::string, double> read_pytorch(std::string const& file) {
+  std::map<std::string, double> seconds;
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("lossforge_bench: cannot read " + file);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    auto const last = line.rfind(',');
+    if (last != std::string::npos) seconds[line.substr(0, last)] = std::stod(line.substr(last + 1));
+  }
+  return seconds;
+}
+
+template <class T>
+void run(char const* precision, std::vector<int> const& log2_sizes, options const& o, std::ofstream& csv, int& off) {
+  std::mt19937 random(42);
+  for (auto const& c : cases<T>()) {
+    for (int log2_n : log2_sizes) {
+      data<T> d{std::ptrdiff_t(1) << log2_n, {}, {}, {}, {}};
+      d.a.resize(std::size_t(d.n)), d.b.resize(std::size_t(d.n)), d.grad.resize(std::size_t(d.n));
+      c.fill(d, random);
+      // The three agree before they are timed (float: the loops accumulate differently).
+      double const fused = c.fused(d), scalar = c.scalar_loop(d), vector = c.vector_loop(d);
+      double const tolerance = sizeof(T) == 4 ? 1e-4 : 1e-9;
+      if (!(std::abs(fused - scalar) <= tolerance * std::abs(scalar) &&
+            std::abs(vector - scalar) <= tolerance * std::abs(scalar))) {
+        std::printf("  %s %s 2^%d: the losses disagree: fused %.10g, scalar loop %.10g, vector loop %.10g\n", c.name,
+                    precision, log2_n, fused, scalar, vector);
+        ++off;
+      }
+      double const bytes = c.values_moved * sizeof(T) * double(d.n);
+      double const t_fused = median_seconds([&] { c.fused(d); }, o.repetitions);
+      double const t_scalar = median_seconds([&] { c.scalar_loop(d); }, o.repetitions);
+      double const t_vector = median_seconds([&] { c.vector_loop(d); }, o.repetitions);
+      auto const torch = o.pytorch.find(std::string(c.name) + ',' + precision + ',' + std::to_string(d.n));
+      double const t_torch = torch == o.pytorch.end() ? NAN : torch->second;
+      std::printf("%-20s %-6s 2^%-3d %10.3f %10.3f %10.3f %10.3f %9.2f %9.2f %9.2f %8.2f %8.2f\n", c.name, precision,
+                  log2_n, t_fused * 1e3, t_scalar * 1e3, t_vector * 1e3, t_torch * 1e3, bytes / t_fused / 1e9,
+                  bytes / t_scalar / 1e9, bytes / t_vector / 1e9, t_fused / t_vector, t_torch / t_fused);
+      csv << c.name << ',' << precision << ',' << d.n << ',' << t_fused << ',' << t_scalar << ',' << t_vector << ','
+          << t_torch << ',' << bytes / t_fused / 1e9 << ',' << bytes / t_vector / 1e9 << ',' << t_fused / t_vector
+          << ',' << t_torch / t_fused << '\n';
+    }
+  }
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard guard(argc, argv);
+  options o;
+  for (int k = 1; k < argc; ++k) {
+    std::string const a = argv[k];
+    if (a == "--quick")
+      o.quick = true, o.repetitions = 3;
+    else if (a == "--csv" && k + 1 < argc)
+      o.csv = argv[++k];
+    else if (a == "--repetitions" && k + 1 < argc)
+      o.repetitions = std::max(1, std::atoi(argv[++k]));
+    else if (a == "--pytorch" && k + 1 < argc)
+      o.pytorch = read_pytorch(argv[++k]);
+    else if (a.rfind("--kokkos", 0) != 0) {
+      std::fprintf(stderr, "usage: lossforge_bench [--quick] [--csv FILE] [--repetitions R] [--pytorch FILE]\n");
+      return 2;
+    }
+  }
+  std::vector<int> const sizes = o.quick ? std::vector<int>{16, 20} : std::vector<int>{16, 18, 20, 22, 24, 26};
+  std::printf("lossforge benchmark: value and gradient, median of %d after a warm-up\n", o.repetitions);
+  std::printf("cpu: %s\ncompiler: g++ %s, flags: %s\nkokkos: %s, concurrency %d\n", cpu_model().c_str(), __VERSION__,
+              LOSSFORGE_BENCH_FLAGS, Kokkos::DefaultExecutionSpace::name(),
+              int(Kokkos::DefaultExecutionSpace().concurrency()));
+  std::printf("triad bandwidth (2^24 doubles): %.2f GB/s\n\n", triad_gb_per_s(std::ptrdiff_t(1) << 24, o.repetitions));
+  std::printf("%-20s %-6s %-5s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "loss", "type", "n", "fused ms", "scalar ms",
+              "vector ms", "torch ms", "fused GB/s", "scal GB/s", "vec GB/s", "fused/vec", "torch/fused");
+  std::ofstream csv(o.csv);
+  csv << "loss,precision,elements,fused_s,scalar_loop_s,vector_loop_s,pytorch_s,fused_gb_s,vector_gb_s,"
+         "fused_over_vector,pytorch_over_fused\n";
+  int off = 0;
+  run<float>("float", sizes, o, csv, off);
+  if (!o.quick) run<double>("double", sizes, o, csv, off);
+  std::printf("\nCSV: %s\n", o.csv.c_str());
+  return off == 0 ? 0 : 1;
+}
