@@ -184,7 +184,7 @@ TEST_CASE("the plan prints its passes, what each computes and the bytes it moves
   // float p and g read and float dp written, 4 bytes each per element.
   Kokkos::View<float*, Kokkos::HostSpace> pf("p", 10), gf("g", 10), dpf("dp", 10);
   std::string const sized = mse_kernel.describe(lf::bind(p = pf, g = gf), dpf);
-  CHECK(sized.find("10 rows; per row reads p 4 B, g 4 B; writes dloss/dp 4 B (12 B per row") != std::string::npos);
+  CHECK(sized.find("10 elements; per element reads p 4 B, g 4 B; writes dloss/dp 4 B (12 B per element") != std::string::npos);
 
   // Cross entropy over [N, C] = [6, 5] double with int targets: a row reads C logits and one target and writes C
   // gradient entries; the class weight is gathered, one value per row.

@@ -180,9 +180,11 @@ class compiled {
                 }
               }(),
               ...);
-          return "    " + print::number(rows) + " rows; per row reads " + (reads.empty() ? "nothing" : reads) +
-                 (writes.empty() ? "" : "; writes " + writes) + " (" + bytes(read + written) + " per row, " +
-                 print::number((read + written) * rows / 1e6) + " MB in all)\n";
+          std::string const row = is_flat_slot_v<Row> ? "element" : "row";  // a flat kernel's rows are elements
+          return "    " + print::number(rows) + " " + row + "s; per " + row + " reads " +
+                 (reads.empty() ? "nothing" : reads) + (writes.empty() ? "" : "; writes " + writes) + " (" +
+                 bytes(read + written) + " per " + row + ", " + print::number((read + written) * rows / 1e6) +
+                 " MB in all)\n";
         });
   }
 
