@@ -6,13 +6,15 @@
 //
 //   cross_entropy    l = (1 - eps) w[t] (-lp[t]) + (eps / C) sum_c w[c] (-lp[c]),  0 where t == ignore_index
 //   nll_loss         l = -w[t] x[t] (x already log-probabilities),                   0 where t == ignore_index
-//   mean             sum l / sum over kept positions of w[t] (the count of kept positions without weights)
+//   mean             sum l / sum over kept positions of w[t] (the count of kept positions without weights); NaN with
+//                    a zero gradient when that sum is 0
 //   cross_entropy_probabilities(x, y)  with probability targets y [N, C]:
 //                    l = -sum_c w[c] ((1 - eps) y[c] + eps / C) lp[c];  mean divides by N
 //
 // Options: .weight(w) class weights [C]; .ignore_index(k) a number or scalar symbol; .label_smoothing(eps) a
 // number in [0, 1] or a scalar symbol. Without weights and ignore_index the mean divides by N, which the planner
-// knows without a pass; with them the denominator is a sum over the targets (a small extra kernel).
+// knows without a pass; with them the denominator is a sum over the targets, recomputed by each chunk of rows.
+#include <limits>
 #include <stdexcept>
 
 #include <lossforge/dsl/symbols.hpp>
@@ -84,12 +86,19 @@ constexpr auto kept(Options const& o, T const& t, L const& loss) {
     return loss;
 }
 
+// The mean with weights or ignore_index divides by the kept positions' total weight. When that total is 0 (every
+// position ignored, or weighted 0) the loss is NaN, as PyTorch's, and the gradient is 0 rather than 0 / 0: the
+// division is by 1 then, and the NaN is a constant term no gradient sees.
 template <class W, class K, class E, class T, class PerPosition, Reduction R>
 constexpr auto reduce_positions(cross_entropy_options<W, K, E> const& o, T const& t, PerPosition const& l, R r) {
-  if constexpr (std::is_same_v<R, mean_t> && !(std::is_same_v<W, unset> && std::is_same_v<K, unset>))
-    return lossforge::sum(l) / lossforge::sum(kept(o, t, class_weight<W>(t)));
-  else
+  if constexpr (std::is_same_v<R, mean_t> && !(std::is_same_v<W, unset> && std::is_same_v<K, unset>)) {
+    auto const total = lossforge::sum(kept(o, t, class_weight<W>(t)));
+    auto const nothing_kept = total == lossforge::c<0>;
+    return lossforge::sum(l) / where(nothing_kept, lossforge::c<1>, total) +
+           where(nothing_kept, std::numeric_limits<double>::quiet_NaN(), lossforge::c<0>);
+  } else {
     return reduce_elements(l, r);
+  }
 }
 }  // namespace detail
 
