@@ -202,6 +202,13 @@ class compiled {
   static constexpr std::size_t first_view_output = ReturnsLoss ? 1 : 0;
   using globals = typename Plan::globals;
 
+  // Reductions a work item computes once and caches: those over the row's inner indices (free index: the row),
+  // and closed ones the plan made row-local instead of globals.
+  template <class R, class Row>
+  static constexpr bool cached_per_row =
+      std::is_same_v<lossforge::detail::free_indices_t<R>, lossforge::detail::type_list<Row>> ||
+      (lossforge::detail::is_closed_v<R> && detail::position_v<globals, R> < 0);
+
   static std::vector<std::string> output_names() {
     return []<class... Name>(std::type_identity<std::tuple<Name...>>) {
       return std::vector<std::string>{Name::brief()...};
@@ -288,11 +295,8 @@ class compiled {
     using namespace detail;
     using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
-    using row_set = type_list<Row>;
     using cached = decltype([]<class... R>(type_list<R...>) {
-      return (type_list<>{} + ... + std::conditional_t < std::is_same_v<free_indices_t<R>, row_set> ||
-                  (is_closed_v<R> && position_v<globals, R> < 0),  // row-local
-              type_list<R>, type_list < >> {});
+      return (type_list<>{} + ... + std::conditional_t<cached_per_row<R, Row>, type_list<R>, type_list<>>{});
     }(reductions_in_t<exprs>{}));
     auto data = make_data<T, keys, cached, globals, exprs>(b, before);
     [&]<class... I>(type_list<I...>) {
