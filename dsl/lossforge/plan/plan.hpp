@@ -177,15 +177,18 @@ constexpr int write_pass(type_list<R...>) {
    ...);
   return pass;
 }
-// Where the rows of a write come from: its first output index's tensor dimension.
-template <class Outer, class E, class Root>
-struct write_sources {
-  using type = any_extent_sources_t<Outer, Root>;
+// Where the extent of an index comes from; a gradient index's from its tensor's dimension.
+template <class Root, class I>
+struct index_sources {
+  using type = any_extent_sources_t<I, Root>;
 };
-template <class X, int P, int D, fixed_string N, class E, class Root>
-struct write_sources<gradient_index<X, P, D, N>, E, Root> {
+template <class Root, class X, int P, int D, fixed_string N>
+struct index_sources<Root, gradient_index<X, P, D, N>> {
   using type = type_list<extent_source<X, P>>;
 };
+// Where the rows of a write come from: its first output index's dimension; for a flat index, E's tensors.
+template <class Outer, class E, class Root>
+struct write_sources : index_sources<Root, Outer> {};
 template <class E, class Root>
 struct write_sources<flat_index, E, Root> {
   using type = extent_sources_t<flat_index, E>;
@@ -305,15 +308,6 @@ struct globals_of_level<type_list<R...>, Level> {
   using type =
       decltype((type_list<>{} + ... +
                 std::conditional_t<reduction_level(std::type_identity<R>{}) == Level, type_list<R>, type_list<>>{}));
-};
-// Where the extent of an index comes from; a gradient index's from its tensor's dimension.
-template <class Root, class I>
-struct index_sources {
-  using type = any_extent_sources_t<I, Root>;
-};
-template <class Root, class X, int P, int D, fixed_string N>
-struct index_sources<Root, gradient_index<X, P, D, N>> {
-  using type = type_list<extent_source<X, P>>;
 };
 template <class Root, class List>
 struct sources_of_indices;
