@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include <lossforge/backends/kokkos/launch.hpp>
+#include <lossforge/backends/kokkos/block.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
@@ -309,8 +309,16 @@ class compiled {
       return lossforge::detail::make_tuple(output_accessor<K>(views)...);
     }
     (std::make_index_sequence<output_count>{});
-    kernel_functor<decltype(data), Row, decltype(outputs), Steps...> functor{data, k.steps, outputs};
+    using scalar_functor = kernel_functor<decltype(data), Row, decltype(outputs), Steps...>;
+    using block_functor = row_block_functor<decltype(data), Row, decltype(outputs), Steps...>;
+    constexpr bool in_blocks = std::is_same_v<typename Exec::memory_space, Kokkos::HostSpace> &&
+                               runs_in_row_blocks<decltype(data), Row, Steps...>;
+    std::conditional_t<in_blocks, block_functor, scalar_functor> functor{scalar_functor{data, k.steps, outputs}};
     std::int64_t work_items = rows;
+    if constexpr (in_blocks) {
+      functor.rows = rows;
+      work_items = block_functor::blocks(rows);
+    }
     if constexpr (decltype(functor)::has_prelude) {
       // Chunks of rows: enough for every thread, and at most a quarter of a row's inner entries, so recomputing
       // the prelude (chunks x rows terms of O(1)) stays small next to the rows' work (rows x inner entries).

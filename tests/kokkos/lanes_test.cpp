@@ -1,0 +1,140 @@
+// The lane forms (lanes.hpp) against the scalar forms of ops.hpp, lane by lane in the same precision, on special
+// values (NaN, +-inf, +-0, denormals, the edges of exp's range, 0 and 1 for bce) and on a sweep of finite values:
+//   * NaN exactly where the scalar form gives NaN, and the same infinities;
+//   * finite values within 32 ulps relative (tolerance<P>::value: Eigen's exp/log/log1p/expm1/tanh are accurate to a
+//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number: Eigen
+//     flushes results that would be denormal (exp(-100) in float) to 0, glibc keeps the denormal.
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cmath>
+#include <limits>
+#include <lossforge/backends/kokkos/lanes.hpp>
+#include <string>
+#include <tests/support/tolerance.hpp>
+#include <typeinfo>
+#include <vector>
+
+namespace lf = lossforge;
+namespace ops = lf::ops;
+using lf::kokkos::detail::lane_form;
+
+namespace {
+
+template <class P>
+std::vector<P> special_values() {
+  using limits = std::numeric_limits<P>;
+  std::vector<P> v = {limits::quiet_NaN(),
+                      limits::infinity(),
+                      -limits::infinity(),
+                      P(0),
+                      -P(0),
+                      limits::min(),
+                      limits::denorm_min(),
+                      limits::max(),
+                      -limits::max(),
+                      P(1),
+                      P(-1),
+                      P(0.5),
+                      P(1e-7),
+                      P(-1e-7),
+                      P(20),
+                      P(-20),
+                      P(88),
+                      P(-88),
+                      P(100),
+                      P(-100),
+                      P(700),
+                      P(-700),
+                      P(1) - limits::epsilon(),
+                      P(-0.99999)};
+  for (int k = 0; k <= 200; ++k) v.push_back(P(std::ldexp(1.0, k / 5 - 20) * std::sin(0.7 * k)));  // +-1e-6 to 1e6
+  return v;
+}
+
+template <class P>
+bool agrees(P lane, P scalar) {
+  using limits = std::numeric_limits<P>;
+  if (std::isnan(scalar) || std::isnan(lane)) return std::isnan(scalar) && std::isnan(lane);
+  if (std::isinf(scalar) || std::isinf(lane)) return lane == scalar;
+  if (std::abs(scalar) < limits::min() && std::abs(lane) < limits::min()) return true;
+  return std::abs(double(lane) - double(scalar)) <= lf::test::tolerance<P>::value * std::abs(double(scalar));
+}
+
+// Every argument tuple of `arguments` through both forms, W at a time (the last group padded with its first).
+template <class P, class Op, std::size_t Arity>
+void check(std::vector<std::array<P, Arity>> const& arguments) {
+  constexpr int W = int(64 / sizeof(P));
+  using A = lf::kokkos::detail::lanes<P, W>;
+  for (std::size_t first = 0; first < arguments.size(); first += W) {
+    std::array<A, Arity> in;
+    for (int l = 0; l < W; ++l)
+      for (std::size_t a = 0; a < Arity; ++a)
+        in[a][l] = arguments[std::min(first + std::size_t(l), arguments.size() - 1)][a];
+    A const out = [&]<std::size_t... K>(std::index_sequence<K...>) { return A(lane_form<Op>::apply(in[K]...)); }
+    (std::make_index_sequence<Arity>{});
+    for (int l = 0; l < W; ++l) {
+      P const scalar = [&]<std::size_t... K>(std::index_sequence<K...>) { return Op::apply(in[K][l]...); }
+      (std::make_index_sequence<Arity>{});
+      INFO(typeid(Op).name() << " lane " << out[l] << " scalar " << scalar << " arguments " << in[0][l]
+                             << (Arity > 1 ? ", " + std::to_string(double(in[Arity - 1][l])) : ""));
+      CHECK(agrees(out[l], scalar));
+    }
+  }
+}
+
+template <class P, class... Op>
+void check_unary() {
+  std::vector<std::array<P, 1>> arguments;
+  for (P x : special_values<P>()) arguments.push_back({x});
+  (check<P, Op>(arguments), ...);
+}
+// Pairs: the special values against each other (only the first 24: the sweep adds nothing pairwise), and the
+// sweep against itself shifted.
+template <class P, class... Op>
+void check_binary() {
+  auto const v = special_values<P>();
+  std::vector<std::array<P, 2>> arguments;
+  for (std::size_t a = 0; a < 24; ++a)
+    for (std::size_t b = 0; b < 24; ++b) arguments.push_back({v[a], v[b]});
+  for (std::size_t a = 24; a + 7 < v.size(); ++a) arguments.push_back({v[a], v[a + 7]});
+  (check<P, Op>(arguments), ...);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("arithmetic lane forms equal the scalar forms", "[lanes]", float, double) {
+  check_unary<TestType, ops::neg, ops::square, ops::ipow<3>, ops::ipow<-2>, ops::abs, ops::sign, ops::relu>();
+  check_binary<TestType, ops::add, ops::sub, ops::mul, ops::div, ops::min, ops::max>();
+}
+
+TEMPLATE_TEST_CASE("transcendental lane forms equal the scalar forms, special values included", "[lanes]", float,
+                   double) {
+  check_unary<TestType, ops::exp, ops::expm1, ops::log, ops::log1p, ops::tanh, ops::sigmoid, ops::softplus,
+              ops::log_sigmoid>();
+  // Eigen's fast float sqrt gives NaN for infinity: sqrt runs lane by lane through the scalar form instead.
+  STATIC_REQUIRE(!lf::kokkos::detail::has_lane_form_v<ops::sqrt>);
+}
+
+TEMPLATE_TEST_CASE("comparisons give 1 or 0, false for NaN", "[lanes]", float, double) {
+  check_binary<TestType, ops::less, ops::less_equal, ops::greater, ops::greater_equal, ops::equal, ops::not_equal>();
+}
+
+TEMPLATE_TEST_CASE("bce clamps each log at -100 and is NaN outside [0, 1]", "[lanes]", float, double) {
+  using P = TestType;
+  std::vector<std::array<P, 2>> arguments;
+  for (P p : {P(0), P(1), P(0.25), P(1e-30), P(1) - std::numeric_limits<P>::epsilon(), P(-0.5), P(1.5),
+              std::numeric_limits<P>::quiet_NaN(), std::numeric_limits<P>::infinity()})
+    for (P y : {P(0), P(1), P(0.3), std::numeric_limits<P>::quiet_NaN()}) arguments.push_back({p, y});
+  check<P, ops::bce>(arguments);
+}
+
+TEMPLATE_TEST_CASE("clamp keeps NaN, where selects per lane", "[lanes]", float, double) {
+  using P = TestType;
+  P const nan = std::numeric_limits<P>::quiet_NaN(), inf = std::numeric_limits<P>::infinity();
+  std::vector<std::array<P, 3>> arguments;
+  for (P x : {P(-2), P(0.5), P(3), nan, inf, -inf})
+    for (P lo : {P(0), -inf, nan})
+      for (P hi : {P(1), inf, nan}) arguments.push_back({x, lo, hi});
+  check<P, ops::clamp>(arguments);
+  check<P, ops::select>(arguments);  // condition x: nonzero (NaN and infinities included) takes lo
+}
