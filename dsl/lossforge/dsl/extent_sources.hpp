@@ -85,5 +85,31 @@ template <class I, class Op, class J, class B>
 struct first_indexing_access<I, reduce<Op, J, B>> {
   using type = std::conditional_t<std::is_same_v<I, J>, void, typename first_indexing_access<I, B>::type>;
 };
+
+// The first access in E that indexes by a free I and has no free index outside the type_list Allowed (void if
+// none): a witness of it keeps I's extent without making another index free.
+template <class I, class Allowed, class E>
+struct first_witness_access {
+  using type = void;
+};
+template <class I, class Allowed, class S, class... Sl>
+struct first_witness_access<I, Allowed, access<S, Sl...>> {
+  static constexpr bool fits = (std::is_same_v<Sl, I> || ...) && []<class... F>(type_list<F...>) {
+    return (contains_v<Allowed, F> && ...);
+  }(free_indices_t<access<S, Sl...>>{});
+  using type = std::conditional_t<fits, access<S, Sl...>, void>;
+};
+template <class I, class Allowed, class A>
+struct first_witness_access<I, Allowed, witness<A>> {
+  using type = typename first_witness_access<I, Allowed, A>::type;
+};
+template <class I, class Allowed, class Op, class... A>
+struct first_witness_access<I, Allowed, node<Op, A...>> {
+  using type = typename first_non_void_type<typename first_witness_access<I, Allowed, A>::type...>::type;
+};
+template <class I, class Allowed, class Op, class J, class B>
+struct first_witness_access<I, Allowed, reduce<Op, J, B>> {
+  using type = std::conditional_t<std::is_same_v<I, J>, void, typename first_witness_access<I, Allowed, B>::type>;
+};
 }  // namespace detail
 }  // namespace lossforge

@@ -6,6 +6,7 @@
 #include <array>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/operators.hpp>
@@ -179,6 +180,26 @@ struct is_shape_carrier<ones<I>> : std::true_type {};
 template <class A>
 struct is_shape_carrier<witness<A>> : std::true_type {};
 
+// ones<I> is 1 carrying I's shape, witness<A> 1 carrying the extents of A's indices: next to a factor (other than
+// these) that has I free, or gives every index of A its extent, they are redundant.
+template <class Factors>
+struct needed_in;
+template <class... Fs>
+struct needed_in<std::tuple<Fs...>> {
+  template <class I>
+  static constexpr bool carried = ((!is_shape_carrier<Fs>::value && contains_v<free_indices_t<Fs>, I>) || ...);
+  template <class I>
+  static constexpr bool given_extent = ((!is_shape_carrier<Fs>::value && extent_sources_t<I, Fs>::size != 0) || ...);
+  template <class F>
+  struct test : std::true_type {};
+  template <class I>
+  struct test<ones<I>> : std::bool_constant<!carried<I>> {};
+  template <class A>
+  struct test<witness<A>> : std::bool_constant<![]<class... I>(type_list<I...>) {
+    return ((carried<I> && given_extent<I>)&&...);
+  }(free_indices_t<A>{})> {};
+};
+
 template <class Coefficient, class... Fs>
 constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& others) {
   if constexpr (std::is_same_v<Coefficient, constant<0>>) {
@@ -220,6 +241,38 @@ constexpr auto fraction_side(E const& e) {
     return std::tuple<>{};
   }
 }
+// The factors above and below the fraction bar of a product, as a pair of tuples.
+template <class E>
+constexpr auto fraction_sides(E const& e) {
+  auto const fs = factors(e);
+  return std::make_pair(std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<true>(f)...); }, fs),
+                        std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<false>(f)...); }, fs));
+}
+// 1 / f for each factor f.
+template <class... Fs>
+constexpr auto reciprocals(std::tuple<Fs...> const& fs) {
+  return std::apply(
+      [](auto const&... f) { return std::make_tuple(node<ops::div, constant<1>, Fs>{make_tuple(c<1>, f)}...); }, fs);
+}
+template <class T, class Tuple>
+inline constexpr bool tuple_contains_v = false;
+template <class T, class... Ts>
+inline constexpr bool tuple_contains_v<T, std::tuple<Ts...>> = (std::is_same_v<T, Ts> || ...);
+// The tuple without its first element of type T (which it contains).
+template <class T, class... Ts>
+constexpr auto without_first(std::tuple<Ts...> const& t) {
+  constexpr std::size_t first = first_true<std::is_same_v<Ts, T>...>();
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return std::tuple_cat([&] {
+      if constexpr (K == first)
+        return std::tuple<>{};
+      else
+        return std::make_tuple(std::get<K>(t));
+    }()...);
+  }
+  (std::index_sequence_for<Ts...>{});
+}
+
 template <class N>
 constexpr auto reciprocal(N n) {
   if constexpr (Constant<N>)
@@ -239,7 +292,8 @@ constexpr auto make_product(std::tuple<Fs...> const& fs) {
   auto const above = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<true>(f)...); }, fs);
   auto const below = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<false>(f)...); }, fs);
   auto const coefficient = multiply_numbers(numeric_product(above), reciprocal(numeric_product(below)));
-  auto const top_factors = keep_if<is_not_numeric>(above);
+  using all_factors = decltype(std::tuple_cat(above, below));
+  auto const top_factors = keep_if<needed_in<all_factors>::template test>(keep_if<is_not_numeric>(above));
   auto const below_rest = keep_if<is_not_numeric>(below);
   if constexpr (std::tuple_size_v<decltype(below_rest)> == 0 ||
                 std::is_same_v<decltype(numeric_product(above)), constant<0>>) {

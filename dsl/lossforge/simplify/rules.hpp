@@ -187,6 +187,41 @@ inline constexpr bool mentions_v<I, reduce<Op, J, B>> = !std::is_same_v<I, J> &&
 template <class I, class A>
 inline constexpr bool mentions_v<I, witness<A>> = mentions_v<I, A>;
 
+// A replacement for reduction R keeps R's free indices: each one the replacement lost comes back as a witness of
+// an access of R's body that gives it its extent without another index, or else (a gradient index, whose extent
+// its tensor gives) as ones.
+template <class R>
+struct lacks {
+  template <class I>
+  struct test : std::bool_constant<!detail::contains_v<detail::free_indices_t<R>, I>> {};
+};
+template <class R, class J>
+using witness_access_t = typename detail::first_witness_access<J, detail::free_indices_t<R>, R>::type;
+template <class Access, class J>
+struct keeper {
+  using type = witness<Access>;
+};
+template <class J>
+struct keeper<void, J> {
+  using type = ones<J>;
+};
+template <class R, class J>
+using free_index_keeper_t = typename keeper<witness_access_t<R, J>, J>::type;
+template <class R, class Replacement>
+constexpr auto with_free_indices_of(Replacement const& replacement) {
+  return []<class... J>(Replacement const& r, detail::type_list<J...>) {
+    if constexpr (sizeof...(J) == 0)
+      return r;
+    else
+      return detail::make_product(std::make_tuple(r, free_index_keeper_t<R, J>{}...));
+  }(replacement, detail::filter_t<detail::free_indices_t<R>, lacks<Replacement>::template test>{});
+}
+// Whether every named free index of R that a replacement lost can be kept by a witness.
+template <class R, class Replacement>
+inline constexpr bool free_indices_keepable = []<class... J>(detail::type_list<J...>) {
+  return ((detail::is_gradient_index<J>::value || !std::is_void_v<witness_access_t<R, J>>)&&...);
+}(detail::filter_t<detail::free_indices_t<R>, lacks<Replacement>::template test>{});
+
 // sum_i (a * x_i) -> a * sum_i x_i (linearity, also for mean) for the factors a of the body that do not depend on
 // i: numbers, which lets like terms meet outside the sum, and factors such as (t[k] == c) in a gradient, which
 // would otherwise make a row's sum depend on c and be recomputed for every c. When no factor depends on i, only
@@ -201,11 +236,7 @@ struct reduce_of_scaled {
   };
   template <class I, class B>
   static constexpr auto split(B const& body) {
-    auto const fs = detail::factors(body);
-    auto const above =
-        std::apply([](auto const&... f) { return std::tuple_cat(detail::fraction_side<true>(f)...); }, fs);
-    auto const below =
-        std::apply([](auto const&... f) { return std::tuple_cat(detail::fraction_side<false>(f)...); }, fs);
+    auto const [above, below] = detail::fraction_sides(body);
     constexpr bool any_dependent =
         std::tuple_size_v<decltype(detail::keep_if<depends<I>::template on>(above))> + std::tuple_size_v <
         decltype(detail::keep_if<depends<I>::template on>(below)) >> 0;
@@ -221,16 +252,8 @@ struct reduce_of_scaled {
       else
         return detail::keep_if<detail::is_not_numeric>(side);
     };
-    auto const reciprocals = [](auto const& side) {
-      return std::apply(
-          [](auto const&... f) {
-            return std::make_tuple(
-                node<ops::div, constant<1>, std::remove_cvref_t<decltype(f)>>{detail::make_tuple(c<1>, f)}...);
-          },
-          side);
-    };
-    return std::make_pair(std::tuple_cat(outside(above), reciprocals(outside(below))),
-                          std::tuple_cat(inside(above), reciprocals(inside(below))));
+    return std::make_pair(std::tuple_cat(outside(above), detail::reciprocals(outside(below))),
+                          std::tuple_cat(inside(above), detail::reciprocals(inside(below))));
   }
   template <class Op, class I, class B>
   requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&(
@@ -241,6 +264,95 @@ struct reduce_of_scaled {
     auto const body = detail::make_product(inside);
     return detail::make_product(
         std::tuple_cat(outside, std::make_tuple(reduce<Op, I, std::remove_const_t<decltype(body)>>{body})));
+  }
+};
+
+// mean_i b -> b and sum_i (b / N_i) -> b for a body b that does not depend on the named index i (a gradient's
+// sum_c(1 / N_c) is 1). Inside the reduction, factors ones<i> and witnesses of i's extent are just 1. (sum_i b
+// stays: N_i b would leave i's count outside any reduction over i.)
+struct reduce_of_uniform {
+  template <class I>
+  struct other_than_one {
+    template <class F>
+    struct test : std::true_type {};
+    template <class A>
+    struct test<witness<A>> : std::bool_constant<!detail::contains_v<detail::free_indices_t<A>, I>> {};
+    template <class J>
+    struct test<ones<J>> : std::bool_constant<!std::is_same_v<I, J>> {};
+  };
+  // The body's factors above and below the fraction bar, without the ones, and for a sum without one N_i below.
+  template <class Op, class I, class B>
+  static constexpr auto sides(B const& body) {
+    auto const [above, below] = detail::fraction_sides(body);
+    auto const kept = detail::keep_if<other_than_one<I>::template test>(above);
+    if constexpr (std::is_same_v<Op, reductions::sum>)
+      return std::make_pair(kept, detail::without_first<extent<I>>(below));
+    else
+      return std::make_pair(kept, below);
+  }
+  template <class Op, class I, class B>
+  static constexpr bool applies = [] {
+    using fraction = decltype(detail::fraction_sides(std::declval<B const&>()));
+    if constexpr (std::is_same_v<Op, reductions::sum> &&
+                  !detail::tuple_contains_v<extent<I>, std::remove_cvref_t<typename fraction::second_type>>)
+      return false;
+    else
+      return []<class... Above, class... Below>(
+                 std::type_identity<std::pair<std::tuple<Above...>, std::tuple<Below...>>>) {
+        return !((mentions_v<I, Above> || ...) || (mentions_v<I, Below> || ...));
+      }(std::type_identity<decltype(sides<Op, I>(std::declval<B const&>()))>{});
+  }();
+
+  template <class Op, fixed_string N, class B>
+  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&applies<
+           Op, index<N>, B>) static constexpr auto rewrite(reduce<Op, index<N>, B> const& e) {
+    auto const [above, below] = sides<Op, index<N>>(e.body);
+    return with_free_indices_of<reduce<Op, index<N>, B>>(
+        detail::make_product(std::tuple_cat(above, detail::reciprocals(below))));
+  }
+};
+
+// sum_i exp(b - logsumexp_i(b)) -> 1: a softmax sums to one. The derivative of a log-sum-exp with respect to
+// something all its terms share (the target logit of a shifted cross entropy) is such a sum; without this rule a
+// gradient would compute each row's softmax twice.
+template <class I, class T>
+struct negated_logsumexp : std::false_type {
+  using body = void;
+};
+template <class I, class B>
+struct negated_logsumexp<I, node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>> : std::true_type {
+  using body = B;
+};
+template <class I>
+struct other_than_negated_logsumexp {
+  template <class T>
+  struct test : std::bool_constant<!negated_logsumexp<I, T>::value> {};
+};
+struct sum_of_softmax {
+  template <class I, class A>
+  static constexpr bool matches() {
+    if constexpr (!detail::is_add_v<A>) {
+      return false;
+    } else {
+      using terms = decltype(detail::terms(std::declval<A const&>()));
+      return []<class... T>(std::type_identity<std::tuple<T...>>) {
+        if constexpr ((int(negated_logsumexp<I, T>::value) + ...) != 1) {
+          return false;
+        } else {
+          using body = typename detail::first_non_void_type<typename negated_logsumexp<I, T>::body...>::type;
+          using rest = decltype(detail::make_sum(
+              detail::keep_if<other_than_negated_logsumexp<I>::template test>(std::declval<terms const&>())));
+          return std::is_same_v<rest, body> && !detail::contains_literal_v<body>;
+        }
+      }(std::type_identity<terms>{});
+    }
+  }
+  template <class I, class A>
+  requires(matches<I, A>() &&
+           free_indices_keepable<reduce<reductions::sum, I, node<ops::exp, A>>,
+                                 constant<1>>) static constexpr auto rewrite(reduce<reductions::sum, I,
+                                                                                    node<ops::exp, A>> const&) {
+    return with_free_indices_of<reduce<reductions::sum, I, node<ops::exp, A>>>(c<1>);
   }
 };
 
@@ -278,7 +390,7 @@ struct rules_for<ops::select> {
   using type = rule_list<select_on_constant, select_same_branches>;
 };
 struct reduction_rules {
-  using type = rule_list<reduce_zero, reduce_of_scaled>;
+  using type = rule_list<reduce_zero, reduce_of_uniform, sum_of_softmax, reduce_of_scaled>;
 };
 
 }  // namespace lossforge::rewrite

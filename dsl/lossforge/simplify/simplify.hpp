@@ -11,7 +11,8 @@ namespace detail {
 template <class E, class... Rules>
 constexpr auto apply_first_rule(E const& e, rewrite::rule_list<Rules...>) {
   constexpr std::size_t count = sizeof...(Rules);
-  constexpr std::size_t first = first_true<requires { Rules::rewrite(std::declval<E const&>()); }...>();
+  constexpr std::size_t first = first_true < requires { Rules::rewrite(std::declval<E const&>()); }
+  ... > ();
   if constexpr (first == count)
     return e;
   else
@@ -42,11 +43,13 @@ constexpr auto rewrite_head(E const& e) {
     return e;
 }
 
-// If simplifying a reduction's body removed every tensor its index takes its extent from, a witness keeps one.
+// If simplifying a reduction's body removed every tensor its index takes its extent from, a witness keeps one: an
+// access with no index the body does not already have free, if there is one.
 template <class I, class Original, class Body>
 constexpr auto keep_extent_source(Body const& body) {
   using kept = typename first_indexing_access<I, Body>::type;
-  using lost = typename first_indexing_access<I, Original>::type;
+  using fitting = typename first_witness_access<I, free_indices_t<Original>, Original>::type;
+  using lost = std::conditional_t<std::is_void_v<fitting>, typename first_indexing_access<I, Original>::type, fitting>;
   if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>)
     return body;
   else

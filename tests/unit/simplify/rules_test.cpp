@@ -140,3 +140,57 @@ TEST_CASE("factors that do not depend on a sum's index move outside it", "[simpl
   CHECK(lf::reference::evaluate(lf::simplify(lf::sum(2_c * x * (p - p + 1_c))),
                                 lf::bind(p = lf::host_view(data), x = 2.0)) == 12.0);
 }
+
+TEST_CASE("a reduction of a body constant along its index is its count times the body", "[simplify][rules]") {
+  constexpr lf::tensor<"e", 2> e;
+  constexpr lf::index<"i"> i;
+  constexpr lf::index<"c"> c;
+  using count = lf::extent<lf::index<"c">>;
+  std::vector<double> ev{1, 2, 3, 4, 5, 6};
+  auto const b = lf::bind(e = lf::host_view(ev, {2, 3}), x = 0.5);
+  // mean_c x = x (e gives c its extent, 3).
+  constexpr auto averaged = lf::sum(i, lf::sum(c, e(i, c)) * lf::mean(c, x));
+  CHECK(lf::reference::evaluate(lf::simplify(averaged), b) == 0.5 * 21);
+  // A count in the body's denominator cancels: sum_c(x / N_c) is x, with no division left.
+  STATIC_REQUIRE(std::is_same_v<decltype(lf::simplify(lf::sum(c, x / count{}))), X>);
+  CHECK(lf::reference::evaluate(lf::simplify(lf::sum(i, lf::sum(c, e(i, c)) * lf::sum(c, x / count{}))), b) ==
+        0.5 * 21);
+  // A body that depends on the index stays a sum (x moves out), and so does a sum of a constant body: N_c x would
+  // leave c's count outside any reduction over c.
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(lf::simplify(lf::sum(c, c * x)))>>::size ==
+                 1);
+}
+
+TEST_CASE("a softmax sums to one", "[simplify][rules]") {
+  constexpr lf::tensor<"e", 2> e;
+  constexpr lf::tensor<"v", 1> v;
+  constexpr lf::int_tensor<"t", 1> t;
+  constexpr lf::index<"i"> i;
+  constexpr lf::index<"c"> c;
+  std::vector<double> ev{1, 2, 3, -4, 50, 6}, vv{0.25, 2};
+  std::vector<long> tv{2, 0};
+  auto const b = lf::bind(e = lf::host_view(ev, {2, 3}), v = lf::host_view(vv, {2}), t = lf::host_view(tv, {2}));
+  // sum_c softmax_c(e[i, :]) is 1 for each row i, in the shifted form of cross entropy's terms,
+  // exp(e[i,c] - e[i,t[i]] - logsumexp_c(e[i,c] - e[i,t[i]])). The row index stays (as a witness of e[i,t[i]], which
+  // gives it its extent) unless another factor carries it.
+  constexpr auto softmax = lf::exp(e(i, c) - e(i, t(i)) - lf::logsumexp(c, e(i, c) - e(i, t(i))));
+  constexpr auto weighted = lf::sum(i, v(i) * lf::sum(c, softmax));
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(lf::simplify(weighted))>>::size == 1);
+  CHECK(lf::reference::evaluate(lf::simplify(weighted), b) == 2.25);  // sum_i(v[i])
+  CHECK(close(lf::reference::evaluate(weighted, b), 2.25, 1e-15));
+  constexpr auto rows = lf::sum(i, lf::sum(c, softmax));
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(lf::simplify(rows))>>::size == 1);
+  CHECK(lf::reference::evaluate(lf::simplify(rows), b) == 2);  // sum_i(1) over e's two rows
+  // Without an access that gives i its extent and no other index, the sum stays (the rule cannot see whether the
+  // rest of the expression still gives i one).
+  constexpr auto unshifted = lf::sum(i, v(i) * lf::sum(c, lf::exp(e(i, c) - lf::logsumexp(c, e(i, c)))));
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(lf::simplify(unshifted))>>::size == 3);
+  CHECK(close(lf::reference::evaluate(lf::simplify(unshifted), b), 2.25, 1e-15));
+  // Not a softmax (the log-sum-exp's body differs from the exponent's rest): the sum stays.
+  constexpr auto other = lf::sum(i, lf::sum(c, lf::exp(e(i, c) - lf::logsumexp(c, 2_c * e(i, c)))));
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(lf::simplify(other))>>::size == 3);
+  CHECK(close(lf::reference::evaluate(lf::simplify(other), b), lf::reference::evaluate(other, b), 1e-14));
+  // So the gradient of cross entropy computes each row's softmax once: its only reductions are the log-sum-exp.
+  constexpr auto ce_grad = lf::grad(lf::sum(i, lf::logsumexp(c, e(i, c) - e(i, t(i)))), e);
+  STATIC_REQUIRE(lf::detail::reductions_in_t<std::remove_cvref_t<decltype(ce_grad)>>::size == 1);
+}
