@@ -250,6 +250,30 @@ def main():
         w.case("ce_l1_l2", "formula", {"lambda1": 0.01, "lambda2": 0.001},
                [("logits", x, True), ("target", t, False), ("weights", wts, True)],
                lambda a, b, v: F.cross_entropy(a, b) + 0.01 * v.abs().sum() + 0.001 * (v * v).sum())
+
+    # ---- focal -----------------------------------------------------------------------------------------------------
+    def sigmoid_focal(alpha, gamma, red):
+        """torchvision.ops.sigmoid_focal_loss (v0.14), re-typed."""
+        def fn(x, y):
+            p = torch.sigmoid(x)
+            ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+            p_t = p * y + (1 - p) * (1 - y)
+            loss = ce * ((1 - p_t) ** gamma)
+            if alpha >= 0:
+                loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+            return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[red]
+        return fn
+
+    for shape, alpha, gamma, red in [((10,), 0.25, 2, "mean"), ((10,), 0.25, 2, "sum"), ((4, 3), 0.25, 2, "none"),
+                                     ((4, 3), -1.0, 2, "mean"), ((10,), 0.6, 0, "mean"), ((4, 3), 0.25, 3, "mean")]:
+        x, y = randn(*shape, scale=3), mask(*shape)
+        w.case("sigmoid_focal_loss", "formula", {"alpha": alpha, "gamma": gamma, "reduction": red},
+               [("input", x, True), ("target", y, False)], sigmoid_focal(alpha, gamma, red))
+    x = torch.tensor([-50.0, 50.0, 0.0, 20.0, -20.0, 1e4, -1e4, 3.0])
+    y = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    w.case("sigmoid_focal_loss", "formula", {"alpha": 0.25, "gamma": 2, "reduction": "none"},
+           [("input", x, True), ("target", y, False)], sigmoid_focal(0.25, 2, "none"),
+           note="confident logits, right and wrong: loss and gradient finite, 0 where p_t is 1")
     w.write()
 
 

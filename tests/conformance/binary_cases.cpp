@@ -1,4 +1,4 @@
-// Conformance handlers: binary_cross_entropy, binary_cross_entropy_with_logits.
+// Conformance handlers: binary_cross_entropy, binary_cross_entropy_with_logits, sigmoid_focal_loss.
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -10,7 +10,7 @@ constexpr tensor<"target", 2> target2;
 constexpr tensor<"weight", 2> weight2;
 constexpr tensor<"pos_weight", 1> pos_weight;
 
-#define LOSSFORGE_BY_REDUCTION(name, loss, x, y, options) \
+#define LOSSFORGE_BY_REDUCTION(name, loss, x, y, options)       \
   constexpr auto name##_none = L::loss(x, y, options, L::none); \
   constexpr auto name##_mean = L::loss(x, y, options, L::mean); \
   constexpr auto name##_sum = L::loss(x, y, options, L::sum);
@@ -23,7 +23,16 @@ LOSSFORGE_BY_REDUCTION(logits_pos, binary_cross_entropy_with_logits, input2, tar
                        L::bce_options<>{}.pos_weight(pos_weight))
 LOSSFORGE_BY_REDUCTION(logits_pos_weighted, binary_cross_entropy_with_logits, input2, target2,
                        L::bce_options<>{}.weight(weight2).pos_weight(pos_weight))
+constexpr scalar<"alpha"> alpha;
+LOSSFORGE_BY_REDUCTION(focal, sigmoid_focal_loss, input, target, L::focal_options<>{}.alpha(alpha))
 #undef LOSSFORGE_BY_REDUCTION
+// The other focal forms the cases use, in mean only: no class balance (alpha < 0), gamma 0 and 3.
+constexpr auto focal_unbalanced_mean =
+    L::sigmoid_focal_loss(input, target, L::focal_options<>{}.without_alpha(), L::mean);
+constexpr auto focal_gamma0_mean =
+    L::sigmoid_focal_loss(input, target, L::focal_options<>{}.alpha(alpha).gamma<0>(), L::mean);
+constexpr auto focal_gamma3_mean =
+    L::sigmoid_focal_loss(input, target, L::focal_options<>{}.alpha(alpha).gamma<3>(), L::mean);
 
 // The element weight is bound flattened, like input and target (it has their shape).
 template <class T>
@@ -67,6 +76,18 @@ registration const logits_case("binary_cross_entropy_with_logits", [](case_data 
     if (weighted)
       return by_reduction<logits_weighted_none, logits_weighted_mean, logits_weighted_sum, T>(c, element_weight<T>(c));
     return by_reduction<logits_none, logits_mean, logits_sum, T>(c);
+  });
+});
+registration const focal_case("sigmoid_focal_loss", [](case_data const& c, precision p) {
+  return in_precision(p, false, [&]<class T>() {
+    double const a = number(c, "alpha"), gamma = number(c, "gamma");
+    bool const mean = reduction_of(c) == "mean";
+    if (gamma == 2 && a >= 0) return by_reduction<focal_none, focal_mean, focal_sum, T>(c, alpha = a);
+    if (gamma == 2 && mean) return input_target_case<focal_unbalanced_mean, T>(c);
+    if (gamma == 0 && a >= 0 && mean) return input_target_case<focal_gamma0_mean, T>(c, alpha = a);
+    if (gamma == 3 && a >= 0 && mean) return input_target_case<focal_gamma3_mean, T>(c, alpha = a);
+    throw unsupported("sigmoid_focal_loss with gamma " + std::to_string(gamma) + ", alpha " + std::to_string(a) +
+                      " and reduction " + reduction_of(c));
   });
 });
 }  // namespace

@@ -4,10 +4,18 @@
 //   binary_cross_entropy(p, y)       l = -w [y max(log p, -100) + (1 - y) max(log(1 - p), -100)]
 //       PyTorch's gradient w (p - y) / max(p (1 - p), 1e-12) (see lf::bce); p outside [0, 1] gives NaN.
 //   binary_cross_entropy_with_logits(x, y)
-//                                     l = w [(1 - y) softplus(x) + pw y softplus(-x)]
-//       stable for any finite logit; gradient w [(1 - y) sigmoid(x) - pw y sigmoid(-x)].
+//                                     l = w [(1 - y) x + (1 + (pw - 1) y) softplus(-x)]
+//       PyTorch's form of w [(1 - y) softplus(x) + pw y softplus(-x)]: stable for any finite logit, one
+//       softplus per element; gradient w [(1 - y) - (1 + (pw - 1) y) sigmoid(-x)], one sigmoid.
+//   sigmoid_focal_loss(x, y)          l = alpha_t (1 - p_t)^gamma bce_with_logits(x, y),
+//       p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y): torchvision's
+//       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
 // Options: .weight(w) multiplies each element (a tensor of the input's shape); .pos_weight(pw) weights the
-// positive term per class, pw indexed by the last dimension of a rank-2 input [N, C].
+// positive term per class, pw indexed by the last dimension of a rank-2 input [N, C]. Focal: .alpha(a) a number in
+// [0, 1] or a scalar symbol, .without_alpha() (torchvision's alpha < 0), .gamma<N>() an integer exponent.
+#include <stdexcept>
+#include <type_traits>
+
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/reduction.hpp>
 
@@ -46,14 +54,14 @@ constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, bce_opti
       return w * e;
   };
   if constexpr (std::is_same_v<PW, unset>) {
-    return reduce_elements(weighted((c<1> - y) * softplus(x) + y * softplus(-x), W{}), reduction);
+    return reduce_elements(weighted((c<1> - y) * x + softplus(-x), W{}), reduction);
   } else {
     static_assert(X::rank == 2 && Y::rank == 2,
                   "lossforge: pos_weight broadcasts along the class dimension: declare the input and target as "
                   "rank-2 tensors [N, C]");
     constexpr index<"i"> i;
     constexpr index<"n"> n;  // the class
-    auto const term = (c<1> - y(i, n)) * softplus(x(i, n)) + PW{}(n)*y(i, n) * softplus(-x(i, n));
+    auto const term = (c<1> - y(i, n)) * x(i, n) + (c<1> + (PW{}(n)-c<1>)*y(i, n)) * softplus(-x(i, n));
     if constexpr (std::is_same_v<W, unset>)
       return reduce_elements(term, reduction);
     else
@@ -63,6 +71,46 @@ constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, bce_opti
 template <TensorSymbol X, TensorSymbol Y, Reduction R>
 constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, R reduction) {
   return binary_cross_entropy_with_logits(x, y, bce_options<>{}, reduction);
+}
+
+// Alpha: a number, a scalar symbol, or unset (no class balance); Gamma the integer focusing exponent.
+template <class Alpha = double, int Gamma = 2>
+struct focal_options {
+  Alpha alpha_value = [] {
+    if constexpr (std::is_arithmetic_v<Alpha>)
+      return Alpha(0.25);  // torchvision's default
+    else
+      return Alpha{};
+  }();
+
+  template <Operand A>
+  constexpr focal_options<A, Gamma> alpha(A a) const {
+    if constexpr (std::is_arithmetic_v<A>)
+      if (!(a >= 0 && a <= 1))
+        throw std::invalid_argument("lossforge::losses::sigmoid_focal_loss: alpha must be in [0, 1]");
+    return {a};
+  }
+  constexpr focal_options<unset, Gamma> without_alpha() const { return {}; }
+  template <int G>
+  constexpr focal_options<Alpha, G> gamma() const {
+    static_assert(G >= 0, "lossforge: sigmoid_focal_loss: gamma must be a non-negative integer");
+    return {alpha_value};
+  }
+};
+
+template <TensorSymbol X, TensorSymbol Y, Reduction R, class Alpha, int Gamma>
+constexpr auto sigmoid_focal_loss(X const& x, Y const& y, focal_options<Alpha, Gamma> const& o, R reduction) {
+  auto const p = sigmoid(x);
+  auto const p_t = p * y + (c<1> - p) * (c<1> - y);
+  auto const focal = pow<Gamma>(c<1> - p_t) * ((c<1> - y) * x + softplus(-x));
+  if constexpr (std::is_same_v<Alpha, unset>)
+    return reduce_elements(focal, reduction);
+  else
+    return reduce_elements((o.alpha_value * y + (c<1> - o.alpha_value) * (c<1> - y)) * focal, reduction);
+}
+template <TensorSymbol X, TensorSymbol Y, Reduction R>
+constexpr auto sigmoid_focal_loss(X const& x, Y const& y, R reduction) {
+  return sigmoid_focal_loss(x, y, focal_options<>{}, reduction);
 }
 
 }  // namespace lossforge::losses
