@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
     }
     expected += ((1 - smoothing) * (lse - logits(i, targets(i))) + smoothing * smoothed) / n;
   }
-  // float gradients: 1e-6 relative to the gradient scale 1/N (float keeps 6e-8; the softmax in double adds nothing).
-  bool const ok = std::abs(loss - expected) <= 1e-12 * expected && gradient_error <= 1e-6;
+  // The kernel computes in float, as the Views hold (sums in double): the loss to 1e-6 relative, the gradient to
+  // 1e-6 of its scale 1/N (a float softmax entry is good to a few ulps, 6e-8 each).
+  bool const ok = std::abs(loss - expected) <= 1e-6 * expected && gradient_error <= 1e-6;
   std::printf("loss %.12f (plain loop %.12f); max |dx - formula| * N = %.2e  %s\n", loss, expected, gradient_error,
               ok ? "ok" : "OFF");
   return ok ? 0 : 1;

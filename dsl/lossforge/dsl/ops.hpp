@@ -17,6 +17,8 @@ struct op_traits {
   static constexpr bool fusible = true;
   // A lazy op evaluates its first argument, then only the argument it selects (where()).
   static constexpr bool lazy = false;
+  // A comparison gives 1 or 0, exactly, whatever its arguments' precision could round.
+  static constexpr bool compares = false;
 };
 
 // ---- arithmetic ------------------------------------------------------------------------------------------------
@@ -199,6 +201,7 @@ struct bce : op_traits<2, 22> {
 // ---- comparisons and selection ---------------------------------------------------------------------------------
 #define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)   \
   struct tag : op_traits<2, 1, is_commutative> {            \
+    static constexpr bool compares = true;                  \
     template <class T>                                      \
     LOSSFORGE_FUNCTION static constexpr T apply(T a, T b) { \
       return (a symbol b) ? T(1) : T(0);                    \

@@ -1,20 +1,58 @@
 #pragma once
-// The vectorized path of host kernels: a work item is a block of W consecutive rows, and an expression's value at
-// them is W lanes (lanes.hpp). A subexpression that does not vary along the block is computed once by the scalar
-// evaluator (work_item.hpp) and broadcast; a read along the block is one vector load; an op with a lane form runs
-// on all lanes at once. Anything else (a gather, pow, a where whose branch could record an error and so must stay
-// lazy) runs lane by lane through the scalar evaluator, so the two paths differ only in the lane forms.
-//
-// Lanes compute in the tensors' precision (float Views: float lanes, as a hand-written float loop would);
-// accumulations stay in double as in the scalar path, which also runs the rows after the last full block.
+// The vectorized path of host kernels: an expression's value at W consecutive positions of one index (a block) is
+// W lanes (lanes.hpp). A subexpression that does not vary along the block is computed once per run of blocks and
+// broadcast; a read along the block is one vector load; an op with a lane form runs on all lanes at once. Anything
+// else (a gather, pow, a where whose branch could record an error and so must stay lazy) runs lane by lane
+// through the scalar evaluator (work_item.hpp), so the two paths differ only in the lane forms. Lanes compute in
+// the tensors' precision, as a hand-written loop would; accumulations stay in double as in the scalar path.
+// block_kernels.hpp runs kernels with it.
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include <lossforge/backends/kokkos/lanes.hpp>
 #include <lossforge/backends/kokkos/launch.hpp>
 #include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/simplify/canonical.hpp>
 
 namespace lossforge::kokkos::detail {
+
+// Lanes per block: two of the target's SIMD registers. Measured with SSE2 and AVX-512: one register per block
+// costs more in per-block work, four spill an expression's live values out of the registers.
+template <class P>
+inline constexpr int block_width = 2 * Eigen::internal::packet_traits<P>::size;
+
+// How a block computes: W lanes of P. Contiguous when every tensor and output is row-major, so that a read or
+// write along the block is one vector load or store without a test; ByReciprocal when every division by a
+// constant of the run may be a multiplication by its reciprocal (see uniform_value), so that none is tested.
+template <class P, int W, bool Contiguous, bool ByReciprocal = false>
+struct lane_policy {
+  using value = P;
+  static constexpr int width = W;
+  static constexpr bool contiguous = Contiguous, by_reciprocal = ByReciprocal;
+  using type = lanes<P, W>;
+};
+template <class Accessor>
+bool is_row_major(Accessor const& a) {
+  if constexpr (requires { a.row_major; })
+    return a.row_major;
+  else
+    return true;  // no_output
+}
+template <class... A>
+bool all_row_major(lossforge::detail::tuple<A...> const& accessors) {
+  return [&]<std::size_t... K>(std::index_sequence<K...>) { return (is_row_major(get<K>(accessors)) && ...); }
+  (std::index_sequence_for<A...>{});
+}
+// Runs run.template operator()<L>() with the lane policy of P and W that the kernel's Views allow.
+template <class P, int W, class Data, class Outputs, class Run>
+LOSSFORGE_LANES_INLINE void with_lane_policy(Data const& data, Outputs const& outputs, Run const& run) {
+  if (all_row_major(data.tensor) && all_row_major(outputs))
+    run.template operator()<lane_policy<P, W, true>>();
+  else
+    run.template operator()<lane_policy<P, W, false>>();
+}
 
 // Whether evaluating an expression can record an error (a gather, a max over an empty index).
 template <class E>
@@ -36,26 +74,295 @@ inline constexpr bool is_uniform_leaf<ones<I>> = true;
 template <class A>
 inline constexpr bool is_uniform_leaf<witness<A>> = true;
 
-// Lanes of float when every tensor holds float (or integers), of double otherwise.
+// Whether E takes different values along a block over I.
+template <class I, class E>
+inline constexpr bool varies_along_block = contains_v<lossforge::detail::free_indices_t<E>, I> && !is_uniform_leaf<E>;
+
+// float when every tensor holds float (or integers), double otherwise.
 template <class Accessors>
-struct lane_value;
+struct tensor_precision;
 template <class... A>
-struct lane_value<lossforge::detail::tuple<A...>> {
+struct tensor_precision<lossforge::detail::tuple<A...>> {
   using common = std::common_type_t<float, std::remove_const_t<std::remove_pointer_t<decltype(A::data)>>...>;
   using type = std::conditional_t<std::is_same_v<common, float>, float, double>;
 };
 
-template <class P, int W, class I, class E, class Data>
-lanes<P, W> block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first);
+// Whether a node runs lane by lane: no lane form, or a where that must stay lazy because a branch could record
+// an error.
+template <class Op, class... A>
+inline constexpr bool lane_by_lane = !has_lane_form_v<Op> || (Op::lazy && (may_record_error<A> || ...));
 
-template <class P, int W, class I, class E, class Data>
-lanes<P, W> each_lane(E const& e, work_item<Data>& item, std::ptrdiff_t first) {
-  lanes<P, W> result;
+// The terms of a sum (a chain of adds, canonical.hpp) as a type_list; any other expression is one term.
+template <class E>
+struct sum_terms {
+  using type = lossforge::detail::type_list<E>;
+};
+template <class A, class B>
+struct sum_terms<node<ops::add, A, B>> {
+  using type = decltype(typename sum_terms<A>::type{} + typename sum_terms<B>::type{});
+};
+// Calls f.template operator()<K>(term) for the K-th term of a sum, in order.
+template <int K = 0, class E, class F>
+LOSSFORGE_LANES_INLINE void for_each_term(E const& e, F const& f) {
+  if constexpr (lossforge::detail::is_add_v<E>) {
+    for_each_term<K>(arg<0>(e), f);
+    for_each_term<K + int(sum_terms<std::remove_cvref_t<decltype(arg<0>(e))>>::type::size)>(arg<1>(e), f);
+  } else {
+    f.template operator()<K>(e);
+  }
+}
+
+template <class L, class E, class Data>
+double row_value(E const& e, work_item<Data>& item);
+
+// Lanes already in memory: row[j] * scale along J (a row's stored exponentials, stored_exponentials.hpp). A leaf
+// only the block evaluator sees.
+template <class J, class V>
+struct stored_lanes {
+  V const* row;
+  double scale;
+};
+template <class E>
+inline constexpr bool is_stored_lanes = false;
+template <class J, class V>
+inline constexpr bool is_stored_lanes<stored_lanes<J, V>> = true;
+
+}  // namespace lossforge::kokkos::detail
+
+namespace lossforge::detail {
+template <class J, class V>
+struct free_indices<kokkos::detail::stored_lanes<J, V>> {
+  using type = type_list<J>;
+};
+}  // namespace lossforge::detail
+
+namespace lossforge::kokkos::detail {
+
+// ---- values constant along a run of blocks -----------------------------------------------------------------------
+// Before a run of blocks along I, each maximal subexpression constant along I is computed once into a slot,
+// numbered in evaluation order (uniform_count gives a subtree's number of slots). A slot holds the value in
+// double and rounded to P, and 1 / value, so that a division by it is one multiplication per lane: within an ulp
+// of x / value when 1 / value is a normal number, the same special values when value is 0, infinite or NaN
+// (otherwise the lanes divide).
+//
+// In a sum whose terms vary along I, the constant terms share one slot: their sum in double, and in P as the pair
+// value + low (low = what rounding to P lost). The lanes add the varying terms, then value, then low; so
+// x[c] - x[t] - logsumexp in float keeps every digit a float result has (a float x[c] - lse, lse a float, would
+// lose ulp(lse) / 2, a relative error of 1e-3 in a softmax of logits near 1e4).
+// The lanes are broadcast once, here: Eigen would fill a Constant array one lane at a time in every block.
+template <class P, int W>
+struct uniform_value {
+  double exact;
+  lanes<P, W> value, low, reciprocal;
+  bool by_reciprocal;
+};
+template <class L>
+uniform_value<typename L::value, L::width> make_uniform(double exact) {
+  using P = typename L::value;
+  P const v = P(exact), r = P(1) / v;
+  P const low = std::isfinite(v) ? P(exact - double(v)) : P(0);
+  return {exact, L::type::Constant(v), L::type::Constant(low), L::type::Constant(r),
+          std::isnormal(r) || !std::isfinite(v) || v == 0};
+}
+template <class L, int N>
+using uniform_values = std::array<uniform_value<typename L::value, L::width>, std::size_t(N)>;
+
+// A sum of blocks of lanes: each lane adds 8 blocks in P (error at most 7 ulps of the group's sum), the groups in
+// double lanes, and the lanes once at the end.
+template <class P, int W>
+struct lane_sum {
+  lanes<P, W> group = lanes<P, W>::Zero();
+  lanes<double, W> total = lanes<double, W>::Zero();
+  int grouped = 0;
+
+  LOSSFORGE_LANES_INLINE void add(lanes<P, W> const& x) {
+    group += x;
+    if (++grouped == 8) flush();
+  }
+  LOSSFORGE_LANES_INLINE void flush() {
+    total += group.template cast<double>();
+    group.setZero();
+    grouped = 0;
+  }
+  double sum() {
+    flush();
+    return total.sum();
+  }
+};
+
+// Runs run.template operator()<policy>() for a run of blocks with uniforms u: with divisions by reciprocals where
+// the Views are contiguous and every reciprocal allows it, with L otherwise.
+template <class L, class U, class Run>
+LOSSFORGE_LANES_INLINE void run_blocks(U const& u, Run const& run) {
+  bool const by_reciprocal = std::all_of(u.begin(), u.end(), [](auto const& v) { return v.by_reciprocal; });
+  if constexpr (L::contiguous)
+    if (by_reciprocal) return run.template operator()<lane_policy<typename L::value, L::width, true, true>>();
+  run.template operator()<L>();
+}
+
+template <class I, class E>
+constexpr int uniform_count();
+// For a sum varying along I: whether it has constant terms (sharing slot 0), each term's first slot, and the total.
+template <class I, class... T>
+constexpr bool has_uniform_terms(lossforge::detail::type_list<T...>) {
+  return (!varies_along_block<I, T> || ...);
+}
+template <class I, class... T>
+constexpr std::array<int, sizeof...(T) + 1> term_slots(lossforge::detail::type_list<T...> terms) {
+  constexpr bool constant[] = {!varies_along_block<I, T>..., false};
+  constexpr int count[] = {uniform_count<I, T>()..., 0};
+  std::array<int, sizeof...(T) + 1> first{};
+  int next = has_uniform_terms<I>(terms) ? 1 : 0;
+  for (std::size_t k = 0; k < sizeof...(T); ++k) {
+    first[k] = constant[k] ? 0 : next;
+    next += constant[k] ? 0 : count[k];
+  }
+  first[sizeof...(T)] = next;
+  return first;
+}
+// The first slot of each argument of a node (other than a sum) whose first slot is 0; the total last.
+template <class I, class... A>
+constexpr std::array<int, sizeof...(A) + 1> argument_slots() {
+  constexpr int count[] = {uniform_count<I, A>()..., 0};
+  std::array<int, sizeof...(A) + 1> first{};
+  for (std::size_t k = 0; k < sizeof...(A); ++k) first[k + 1] = first[k] + count[k];
+  return first;
+}
+template <class I, class E>
+constexpr int uniform_count() {
+  if constexpr (!varies_along_block<I, E>) {
+    return 1;
+  } else if constexpr (lossforge::detail::is_add_v<E>) {
+    using terms = typename sum_terms<E>::type;
+    return term_slots<I>(terms{})[terms::size];
+  } else if constexpr (is_node_v<E>) {
+    return []<class Op, class... A>(std::type_identity<node<Op, A...>>) {
+      if constexpr (lane_by_lane<Op, A...>)
+        return 0;
+      else
+        return argument_slots<I, A...>()[sizeof...(A)];
+    }(std::type_identity<E>{});
+  } else {
+    return 0;
+  }
+}
+
+template <class L, class I, int Slot, class E, class Data, class U>
+void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
+  if constexpr (!varies_along_block<I, E>) {
+    u[Slot] = make_uniform<L>(row_value<L>(e, item));
+  } else if constexpr (lossforge::detail::is_add_v<E>) {
+    using terms = typename sum_terms<E>::type;
+    constexpr auto slot = term_slots<I>(terms{});
+    double constant = 0;
+    for_each_term(e, [&]<int K>(auto const& term) {
+      if constexpr (!varies_along_block<I, std::remove_cvref_t<decltype(term)>>)
+        constant += row_value<L>(term, item);
+      else
+        collect_uniforms<L, I, Slot + slot[K]>(term, item, u);
+    });
+    if constexpr (has_uniform_terms<I>(terms{})) u[Slot] = make_uniform<L>(constant);
+  } else if constexpr (is_node_v<E>) {
+    [&]<class Op, class... A>(node<Op, A...> const& n) {
+      if constexpr (!lane_by_lane<Op, A...>) {
+        constexpr auto slot = argument_slots<I, A...>();
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+          (collect_uniforms<L, I, Slot + slot[K]>(get<K>(n.args), item, u), ...);
+        }
+        (std::index_sequence_for<A...>{});
+      }
+    }(e);
+  }
+}
+// The uniforms of e along I, computed once for a run of blocks (none when the run is empty).
+template <class L, class I, class E, class Data>
+auto uniforms_of(E const& e, work_item<Data>& item, bool run_is_empty) {
+  uniform_values<L, uniform_count<I, E>()> u{};
+  if (!run_is_empty) collect_uniforms<L, I, 0>(e, item, u);
+  return u;
+}
+
+// ---- costly subexpressions shared within a block ---------------------------------------------------------------
+// A node as costly as a transcendental function (exp, log, sigmoid, softplus, ...) that the expressions of a run
+// compute more than once (a focal loss's value and gradient hold sigmoid(x) seven times) is computed once per
+// block: its first occurrence keeps its lanes in the block's context, the others read them. Without a literal, a
+// node's type is its value.
+inline constexpr int transcendental_cost = 10;  // ops::exp's, in op_traits' flops-equivalents
+template <class I, class E>
+struct costly_occurrences {
+  using type = lossforge::detail::type_list<>;
+};
+// The e^-|x| of sigmoid(x), softplus(x), log_sigmoid(x) and of the same ops of -x: a node of its own for sharing.
+template <class X>
+struct exp_of_minus_abs_of {};
+template <class A>
+struct magnitude {
+  using type = A;
+};
+template <class X>
+struct magnitude<node<ops::mul, constant<-1>, X>> {
+  using type = X;
+};
+template <class I, class Op, class... A>
+struct costly_occurrences<I, node<Op, A...>> {
+  using self = node<Op, A...>;
+  using below = decltype((lossforge::detail::type_list<>{} + ... + typename costly_occurrences<I, A>::type{}));
+  static constexpr bool in_lanes = varies_along_block<I, self> && !lane_by_lane<Op, A...>;
+  static constexpr bool costly = Op::cost >= transcendental_cost && !lossforge::detail::contains_literal_v<self>;
+  using own = decltype([] {
+    if constexpr (!costly)
+      return lossforge::detail::type_list<>{};
+    else if constexpr (is_logistic_v<Op>)
+      return lossforge::detail::type_list<exp_of_minus_abs_of<typename magnitude<A>::type>..., self>{};
+    else
+      return lossforge::detail::type_list<self>{};
+  }());
+  using type = std::conditional_t<in_lanes, decltype(below{} + own{}), lossforge::detail::type_list<>>;
+};
+// The distinct nodes of a list that occur in it more than once.
+template <class List>
+struct repeated;
+template <class... T>
+struct repeated<lossforge::detail::type_list<T...>> {
+  template <class X>
+  struct twice : std::bool_constant<(((std::is_same_v<X, T> ? 1 : 0) + ... + 0) > 1)> {};
+  using type = lossforge::detail::filter_t<lossforge::detail::set_union_t<lossforge::detail::type_list<T...>>, twice>;
+};
+// The costly nodes that expressions E... along I share.
+template <class I, class... E>
+using shared_nodes_t = typename repeated<decltype((lossforge::detail::type_list<>{} + ... +
+                                                   typename costly_occurrences<I, E>::type{}))>::type;
+
+// What one block of a run holds: the run's uniforms, and the lanes of its shared nodes once computed.
+template <class L, class U, class Shared>
+struct block_context;
+template <class L, class U, class... N>
+struct block_context<L, U, lossforge::detail::type_list<N...>> {
+  using shared = lossforge::detail::type_list<N...>;
+  U const& u;
+  std::array<typename L::type, at_least_one(sizeof...(N))> value;  // filled as the block computes them
+  std::array<bool, at_least_one(sizeof...(N))> done{};
+
+  LOSSFORGE_LANES_INLINE explicit block_context(U const& uniforms) : u(uniforms) {}
+};
+// The context of a block of expressions E... along I.
+template <class L, class I, class... E, class U>
+LOSSFORGE_LANES_INLINE auto context_for(U const& u) {
+  return block_context<L, U, shared_nodes_t<I, E...>>(u);
+}
+
+// ---- one block -------------------------------------------------------------------------------------------------
+template <class L, class I, int Slot, class E, class Data, class C>
+typename L::type block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first, C& c);
+
+template <class L, class I, class E, class Data>
+typename L::type each_lane(E const& e, work_item<Data>& item, std::ptrdiff_t first) {
+  typename L::type result;
   std::ptrdiff_t& k = item.template at<I>();
   std::ptrdiff_t const saved = k;
-  for (int l = 0; l < W; ++l) {
+  for (int l = 0; l < L::width; ++l) {
     k = first + l;
-    result[l] = P(value_at<typename Data::value_type>(e, item));
+    result[l] = typename L::value(value_at<typename Data::value_type>(e, item));
   }
   k = saved;
   return result;
@@ -63,110 +370,270 @@ lanes<P, W> each_lane(E const& e, work_item<Data>& item, std::ptrdiff_t first) {
 
 // A read along the block: one load when the block runs along the tensor's innermost dimension (a strided load when
 // that dimension is not contiguous), lane by lane otherwise.
-template <class P, int W, class I, class S, class... Slots, class Data>
-lanes<P, W> load_at(access<S, Slots...> const& a, work_item<Data>& item, std::ptrdiff_t first) {
+template <class L, class I, class S, class... Slots, class Data>
+LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, work_item<Data>& item,
+                                                std::ptrdiff_t first) {
   auto const& t = get<std::size_t(position_v<typename Data::tensors, S>)>(item.data.tensor);
   using V = std::remove_cvref_t<decltype(*t.data)>;
+  using P = typename L::value;
+  constexpr int W = L::width;
   if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
-    if (t.row_major) return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
+    if (L::contiguous || t.row_major) return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
   } else if constexpr ((Index<Slots> && ...) && ((std::is_same_v<Slots, I> ? 1 : 0) + ...) == 1 &&
                        std::is_same_v<std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>, I>) {
     std::ptrdiff_t const position[] = {(std::is_same_v<Slots, I> ? first : item.template at<Slots>())...};
     V const* start = t.data + t.offset_of(position);
     std::ptrdiff_t const stride = t.stride[sizeof...(Slots) - 1];
-    if (stride == 1) return Eigen::Map<lanes<V, W> const>(start).template cast<P>();
+    if (L::contiguous || stride == 1) return Eigen::Map<lanes<V, W> const>(start).template cast<P>();
     return Eigen::Map<lanes<V, W> const, Eigen::Unaligned, Eigen::InnerStride<>>(start, Eigen::InnerStride<>(stride))
         .template cast<P>();
   }
-  return each_lane<P, W, I>(a, item, first);
+  return each_lane<L, I>(a, item, first);
 }
 
-template <class P, int W, class I, class Op, class... A, class Data>
-lanes<P, W> node_block_at(node<Op, A...> const& n, work_item<Data>& item, std::ptrdiff_t first) {
-  if constexpr (!has_lane_form_v<Op> || (Op::lazy && (may_record_error<A> || ...)))
-    return each_lane<P, W, I>(n, item, first);
-  else
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return lanes<P, W>(lane_form<Op>::apply(block_at<P, W, I>(get<K>(n.args), item, first)...));
+// 0, 1, ..., W - 1: an index's lanes are first plus these.
+template <class P, int W>
+inline constexpr std::array<P, W> lane_offsets = [] {
+  std::array<P, W> offsets{};
+  for (int l = 0; l < W; ++l) offsets[std::size_t(l)] = P(l);
+  return offsets;
+}();
+// Float lanes hold an index exactly below 2^24; beyond, a comparison that uses the index as a value runs lane by
+// lane in double, so that (i == k) or (t[j] == c + 1) compare exact integers.
+inline constexpr std::ptrdiff_t exact_float_integers = std::ptrdiff_t(1) << 24;
+template <class I, class E>
+inline constexpr bool reads_index_v = std::is_same_v<E, I>;
+template <class I, class Op, class... A>
+inline constexpr bool reads_index_v<I, node<Op, A...>> = (reads_index_v<I, A> || ...);
+
+template <class I, class Op, class... A>
+inline constexpr bool divides_by_uniform = false;
+template <class I, class X, class D>
+inline constexpr bool divides_by_uniform<I, ops::div, X, D> = !varies_along_block<I, D>;
+
+template <class T>
+inline constexpr bool negated_term = false;
+template <class Y>
+inline constexpr bool negated_term<node<ops::mul, constant<-1>, Y>> = true;
+
+// The varying terms of a sum varying along I, added in order.
+template <class L, class I, int Slot, class E, class Data, class C>
+LOSSFORGE_LANES_INLINE typename L::type varying_terms_at(E const& e, work_item<Data>& item, std::ptrdiff_t first,
+                                                         C& c) {
+  constexpr auto slot = term_slots<I>(typename sum_terms<E>::type{});
+  typename L::type total;
+  bool started = false;
+  for_each_term(e, [&]<int K>(auto const& term) LOSSFORGE_LANES_LAMBDA {
+    using T = std::remove_cvref_t<decltype(term)>;
+    if constexpr (negated_term<T> && varies_along_block<I, T>) {  // -1 * y: subtracted
+      using Y = std::remove_cvref_t<decltype(arg<1>(term))>;
+      auto const y =
+          block_at<L, I, Slot + slot[K] + argument_slots<I, constant<-1>, Y>()[1]>(arg<1>(term), item, first, c);
+      total = started ? typename L::type(total - y) : typename L::type(-y);
+      started = true;
+    } else if constexpr (varies_along_block<I, T>) {
+      auto const x = block_at<L, I, Slot + slot[K]>(term, item, first, c);
+      total = started ? typename L::type(total + x) : x;
+      started = true;
     }
-  (std::index_sequence_for<A...>{});
+  });
+  return total;
 }
 
-template <class P, int W, class I, class E, class Data>
-lanes<P, W> block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first) {
-  if constexpr (!contains_v<lossforge::detail::free_indices_t<E>, I> || is_uniform_leaf<E>)
-    return lanes<P, W>::Constant(P(value_at<typename Data::value_type>(e, item)));
-  else if constexpr (Index<E>)
-    return lanes<double, W>::LinSpaced(double(first), double(first + W - 1)).template cast<P>();
-  else if constexpr (is_access_v<E>)
-    return load_at<P, W, I>(e, item, first);
-  else if constexpr (is_node_v<E>)
-    return node_block_at<P, W, I>(e, item, first);
-  else
-    return each_lane<P, W, I>(e, item, first);
-}
-
-// Whether a kernel's rows can run in blocks: every step is over the row alone (no inner loops, no prelude), and no
-// per-row cache holds a value that differs from row to row.
-template <class Data, class Row, class... Steps>
-inline constexpr bool runs_in_row_blocks =
-    !(is_prelude<Steps, Steps...>() || ...) && ((step_traits<Steps>::inner::size == 0) && ...) &&
-    ![]<class... R>(lossforge::detail::type_list<R...>) {
-      return (contains_v<lossforge::detail::free_indices_t<R>, Row> || ...);
-    }(typename Data::cached{});
-
-// A kernel over blocks of rows; rows after the last full block run through the scalar functor it extends.
-template <class Data, class Row, class Outputs, class... Steps>
-struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
-  using base = kernel_functor<Data, Row, Outputs, Steps...>;
-  using typename base::value_type;
-  using P = typename lane_value<decltype(Data::tensor)>::type;
-  static constexpr int width = int(64 / sizeof(P));  // a cache line; one AVX-512 register of float
-
-  static std::int64_t blocks(std::int64_t rows) { return (rows + width - 1) / width; }
-
-  void operator()(std::int64_t block, value_type& v) const {
-    std::int64_t const first = block * width;
-    if (first + width > this->rows) {
-      for (std::int64_t row = first; row < this->rows; ++row) this->run_row(this->data, row, v);
-      return;
-    }
-    work_item<Data> item{this->data, v.error};
-    item.template at<Row>() = std::ptrdiff_t(first);
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (
-          [&](auto const& step) {
-            using S = std::remove_cvref_t<decltype(step)>;
-            if constexpr (is_reduce_step_v<S>) {
-              using Op = typename step_traits<S>::op;
-              auto const x = block_at<P, width, Row>(step.body, item, first);
-              double& a = v.acc[2 * base::slot[K]];
-              // A block's W lanes are summed in P (a pairwise tree: error ~log2(W) ulp of P, the order of each
-              // lane's own rounding), the blocks in double.
-              if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
-                a += double(x.sum());
-              else
-                for (int l = 0; l < width; ++l) accumulate<Op>(a, v.acc[2 * base::slot[K] + 1], double(x[l]));
-            } else {
-              store(step, item, first);
-            }
-          }(get<K>(this->steps)),
-          ...);
-    }
-    (std::index_sequence_for<Steps...>{});
-  }
-
-  template <int Out, class E>
-  void store(plan::write_step<Out, E> const& step, work_item<Data>& item, std::int64_t first) const {
-    auto const& out = get<std::size_t(Out)>(this->outputs);
-    using V = std::remove_cvref_t<decltype(*out.data)>;
-    auto const x = block_at<P, width, Row>(step.expression, item, first);
-    if (out.row_major) {
-      Eigen::Map<lanes<V, width>>(out.data + first) = x.template cast<V>();
+template <class L, class I, int Slot, class Op, class... A, class Data, class C>
+LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, work_item<Data>& item,
+                                                      std::ptrdiff_t first, C& c) {
+  using P = typename L::value;
+  constexpr auto slot = argument_slots<I, A...>();
+  if constexpr (lane_by_lane<Op, A...>) {
+    return each_lane<L, I>(n, item, first);
+  } else {
+    if constexpr (std::is_same_v<P, float> && Op::compares && reads_index_v<I, node<Op, A...>>)
+      if (first + L::width > exact_float_integers) return each_lane<L, I>(n, item, first);
+    if constexpr (std::is_same_v<Op, ops::add>) {
+      using node_type = node<Op, A...>;
+      auto const x = varying_terms_at<L, I, Slot>(n, item, first, c);
+      if constexpr (!has_uniform_terms<I>(typename sum_terms<node_type>::type{}))
+        return x;
+      else if constexpr (std::is_same_v<P, float>)
+        return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
+      else
+        return typename L::type(x + c.u[Slot].value);
+    } else if constexpr (divides_by_uniform<I, Op, A...>) {
+      auto const x = block_at<L, I, Slot + slot[0]>(get<0>(n.args), item, first, c);
+      auto const& d = c.u[Slot + slot[1]];
+      if constexpr (L::by_reciprocal)
+        return typename L::type(x * d.reciprocal);
+      else
+        return d.by_reciprocal ? typename L::type(x * d.reciprocal) : typename L::type(x / d.value);
+    } else if constexpr (is_logistic_v<Op>) {
+      auto const x = block_at<L, I, Slot + slot[0]>(get<0>(n.args), item, first, c);
+      constexpr int k = position_v<typename C::shared, exp_of_minus_abs_of<typename magnitude<A>::type...>>;
+      if constexpr (k < 0) {
+        return lane_form<Op>::apply(x);
+      } else {
+        if (!c.done[k]) c.value[k] = exp_of_minus_abs(x), c.done[k] = true;
+        return lane_form<Op>::apply(x, c.value[k]);
+      }
     } else {
-      for (int l = 0; l < width; ++l) out.data[out.offset_of_flat(first + l)] = V(x[l]);
+      return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        return
+            typename L::type(lane_form<Op>::apply(block_at<L, I, Slot + slot[K]>(get<K>(n.args), item, first, c)...));
+      }
+      (std::index_sequence_for<A...>{});
     }
   }
+}
+
+// E's value at the W positions first, first + 1, ... of I, with u the uniforms of the run (E's from Slot on).
+template <class L, class I, int Slot, class E, class Data, class C>
+LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first, C& c) {
+  using P = typename L::value;
+  if constexpr (!varies_along_block<I, E>)
+    return c.u[Slot].value;
+  else if constexpr (Index<E>)
+    return typename L::type(L::type::Constant(P(first)) +
+                            Eigen::Map<typename L::type const>(lane_offsets<P, L::width>.data()));
+  else if constexpr (is_access_v<E>)
+    return load_at<L, I>(e, item, first);
+  else if constexpr (is_node_v<E> && position_v<typename C::shared, E> >= 0) {
+    constexpr int k = position_v<typename C::shared, E>;
+    if (!c.done[k]) c.value[k] = node_block_at<L, I, Slot>(e, item, first, c), c.done[k] = true;
+    return c.value[k];
+  } else if constexpr (is_node_v<E>)
+    return node_block_at<L, I, Slot>(e, item, first, c);
+  else if constexpr (is_stored_lanes<E>)
+    return typename L::type(
+        Eigen::Map<lanes<std::remove_const_t<std::remove_pointer_t<decltype(e.row)>>, L::width> const>(e.row + first)
+            .template cast<P>() *
+        P(e.scale));
+  else
+    return each_lane<L, I>(e, item, first);
+}
+
+// ---- reductions along a row ------------------------------------------------------------------------------------
+// A reduction over J with reduce_at's semantics (work_item.hpp), its body in blocks along J and the last n mod W
+// positions through the scalar evaluator. A block's lanes are summed in P (a pairwise tree: error about log2(W)
+// ulps, the order of each lane's own rounding), the blocks in double. A body that is a sum with terms constant
+// along J reduces only its varying terms, and the constant K joins the result in double: sum + n K, mean + K,
+// max + K, logsumexp + K. So a log-sum-exp of x[c] - x[t] in float shifts by the largest x[c] (exact) and is as
+// accurate as PyTorch's max-shifted one.
+// What a log-sum-exp does with the exponentials it computes: nothing, or keep them (stored_exponentials.hpp).
+struct no_sink {
+  template <class A>
+  void block(std::ptrdiff_t, A const&) const {}
+  void value(std::ptrdiff_t, double) const {}
+  void total(double) const {}
 };
+
+template <class L, class Op, class J, class B, class Data, class Sink = no_sink>
+double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const& sink = {}) {
+  using A = typename L::type;
+  using P = typename L::value;
+  constexpr int W = L::width;
+  constexpr bool split = lossforge::detail::is_add_v<B> && has_uniform_terms<J>(typename sum_terms<B>::type{});
+  std::ptrdiff_t const n = item.template extent<J>();
+  std::ptrdiff_t& k = item.template at<J>();
+  std::ptrdiff_t const saved = k, full = n - n % W;
+  auto const u = uniforms_of<L, J>(r.body, item, full == 0);
+  bool const shifted = split && full > 0;
+  double const constant = shifted ? u[0].exact : 0.0;
+  // on_block(lanes, first) for each full block, then on_value(value, k) for each remaining position k.
+  auto const each = [&](auto const& on_block, auto const& on_value) {
+    run_blocks<L>(u, [&]<class R>() {
+      for (std::ptrdiff_t first = 0; first < full; first += W) {
+        auto c = context_for<R, J, B>(u);
+        if constexpr (split)
+          on_block(varying_terms_at<R, J, 0>(r.body, item, first, c), first);
+        else
+          on_block(block_at<R, J, 0>(r.body, item, first, c), first);
+      }
+    });
+    for (k = full; k < n; ++k) on_value(double(value_at<typename Data::value_type>(r.body, item)) - constant, k);
+  };
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  double result;
+  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
+    lane_sum<P, W> blocks;
+    double rest = 0;
+    each([&](A const& x, std::ptrdiff_t) { blocks.add(x); }, [&](double x, std::ptrdiff_t) { rest += x; });
+    double const total = blocks.sum() + rest + (shifted ? double(n) * constant : 0.0);
+    result = std::is_same_v<Op, reductions::mean> ? total / double(n) : total;
+  } else {
+    // The largest lanes (NaN-propagating, so a NaN anywhere leaves a NaN lane), then the largest of them.
+    A largest = A::Constant(-std::numeric_limits<P>::infinity());
+    double m = -inf;
+    bool seen_nan = false;
+    each([&](A const& x,
+             std::ptrdiff_t) { largest = largest.binaryExpr(x, nan_propagating<Eigen::internal::scalar_max_op>(x)); },
+         [&](double x, std::ptrdiff_t) {
+           seen_nan = seen_nan || x != x;
+           m = x > m ? x : m;
+         });
+    seen_nan = seen_nan || any_nan(largest);
+    m = std::max(m, double(largest.maxCoeff()));
+    if constexpr (std::is_same_v<Op, reductions::max>) {
+      if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
+      result = seen_nan || n == 0 ? nan : m;
+    } else if (seen_nan || !(m > -inf && m < inf)) {
+      result = seen_nan ? nan : m;
+    } else {
+      lane_sum<P, W> blocks;
+      double rest = 0;
+      double const pivot = double(P(m));  // the lanes subtract it in P
+      A const shift = A::Constant(P(m));
+      each(
+          [&](A const& x, std::ptrdiff_t first) {
+            A const e = lane_form<ops::exp>::apply(A(x - shift));
+            sink.block(first, e);
+            blocks.add(e);
+          },
+          [&](double x, std::ptrdiff_t at) {
+            double const e = std::exp(x - pivot);
+            sink.value(at, e);
+            rest += e;
+          });
+      double const total = blocks.sum() + rest;
+      sink.total(total);
+      result = pivot + std::log(total);
+    }
+    result += constant;
+  }
+  k = saved;
+  return result;
+}
+
+// The value of an expression that does not vary along the block, once: as the scalar evaluator, except that its
+// reductions run in blocks (and fill the work item's per-row cache as the scalar evaluator would).
+template <class L, class E, class Data>
+double row_value(E const& e, work_item<Data>& item) {
+  using T = typename Data::value_type;
+  if constexpr (is_reduce_v<E> && position_v<typename Data::globals_list, E> < 0) {
+    if constexpr (position_v<typename Data::cached, E> >= 0) {
+      constexpr int slot = position_v<typename Data::cached, E>;
+      if (!item.done[slot]) {
+        item.cache[slot] = block_reduce<L>(e, item);
+        item.done[slot] = true;
+      }
+      return item.cache[slot];
+    } else {
+      return block_reduce<L>(e, item);
+    }
+  } else if constexpr (is_node_v<E> &&
+                       !std::is_same_v<lossforge::detail::reductions_in_t<E>, lossforge::detail::type_list<>>) {
+    return [&]<class Op, class... A>(node<Op, A...> const& n) {
+      if constexpr (Op::lazy)
+        return row_value<L>(get<0>(n.args), item) != 0 ? row_value<L>(get<1>(n.args), item)
+                                                       : row_value<L>(get<2>(n.args), item);
+      else
+        return [&]<std::size_t... K>(std::index_sequence<K...>) {
+          return double(Op::apply(T(row_value<L>(get<K>(n.args), item))...));
+        }
+      (std::index_sequence_for<A...>{});
+    }(e);
+  } else {
+    return double(value_at<T>(e, item));
+  }
+}
 
 }  // namespace lossforge::kokkos::detail

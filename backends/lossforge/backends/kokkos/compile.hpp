@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include <lossforge/backends/kokkos/block.hpp>
+#include <lossforge/backends/kokkos/block_kernels.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
@@ -311,13 +311,18 @@ class compiled {
     (std::make_index_sequence<output_count>{});
     using scalar_functor = kernel_functor<decltype(data), Row, decltype(outputs), Steps...>;
     using block_functor = row_block_functor<decltype(data), Row, decltype(outputs), Steps...>;
-    constexpr bool in_blocks = std::is_same_v<typename Exec::memory_space, Kokkos::HostSpace> &&
-                               runs_in_row_blocks<decltype(data), Row, Steps...>;
-    std::conditional_t<in_blocks, block_functor, scalar_functor> functor{scalar_functor{data, k.steps, outputs}};
+    // On the host, vectorized: blocks of rows where each step is over the row alone, blocks along each row else.
+    constexpr bool on_host = std::is_same_v<typename Exec::memory_space, Kokkos::HostSpace>;
+    constexpr bool in_row_blocks = on_host && runs_in_row_blocks<decltype(data), Row, Steps...>;
+    using functor_type = std::conditional_t<
+        in_row_blocks, block_functor,
+        std::conditional_t<on_host, inner_block_functor<decltype(data), Row, decltype(outputs), Steps...>,
+                           scalar_functor>>;
+    functor_type functor{scalar_functor{data, k.steps, outputs}};
     std::int64_t work_items = rows;
-    if constexpr (in_blocks) {
+    if constexpr (in_row_blocks) {
       functor.rows = rows;
-      work_items = block_functor::blocks(rows);
+      work_items = block_functor::work_items(rows);
     }
     if constexpr (decltype(functor)::has_prelude) {
       // Chunks of rows: enough for every thread, and at most a quarter of a row's inner entries, so recomputing

@@ -8,18 +8,35 @@
 // There is no lane form of sqrt: with EIGEN_FAST_MATH (Eigen's default) Eigen's float sqrt is a reciprocal-sqrt
 // approximation that gives NaN for infinity and 0 for denormals.
 //
-// Eigen 3.4 does not vectorize select(): an expression mixing a select with exp or log would run all of it one
-// coefficient at a time through the scalar functions. So every select here picks between values already computed
-// into arrays, and the clamps inside expressions are Eigen's max/min.
+// Eigen 3.4 evaluates comparisons and select() one coefficient at a time (a branch per lane, mispredicted on data
+// of random sign). So comparisons, selects and sign work on SIMD packets directly (by_packet: compare masks and
+// bitwise blends), and the clamps inside expressions are Eigen's vectorized NaN-propagating max/min.
 #include <Eigen/Core>
 #include <limits>
 
 #include <lossforge/dsl/ops.hpp>
 
+// SIMD packet types (__m128 and kin) carry attributes that GCC drops, with a warning, when they are template
+// arguments, as in every Eigen packet function.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
 namespace lossforge::kokkos::detail {
 
 template <class P, int W>
 using lanes = Eigen::Array<P, W, 1>;
+
+// The lane evaluation of an expression must become one function: left to GCC's size limits, each node would be
+// a call returning its W lanes through memory, costing more than the arithmetic.
+#if defined(__GNUC__)
+#define LOSSFORGE_LANES_INLINE [[gnu::always_inline]] inline
+#define LOSSFORGE_LANES_LAMBDA __attribute__((always_inline))
+#else
+#define LOSSFORGE_LANES_INLINE inline
+#define LOSSFORGE_LANES_LAMBDA
+#endif
 
 template <class Op>
 struct lane_form;  // no lane form: evaluated lane by lane
@@ -31,12 +48,41 @@ inline constexpr bool has_lane_form_v = requires {
 
 // Shorthands over lanes of any width: broadcasts, the NaN mask, and the e^-|x| shared by the logistic family.
 template <class A>
-auto broadcast(typename A::Scalar value) {
+LOSSFORGE_LANES_INLINE auto broadcast(typename A::Scalar value) {
   return A::Constant(value);
 }
+// f applied to the SIMD packets of lanes a, b, ... (of equal width, a multiple of the packet size).
+template <class F, class A, class... B>
+LOSSFORGE_LANES_INLINE A by_packet(F const& f, A const& a, B const&... b) {
+  using packet = typename Eigen::internal::packet_traits<typename A::Scalar>::type;
+  constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
+  static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
+  A result;
+  for (int k = 0; k < A::SizeAtCompileTime; k += size)
+    Eigen::internal::pstoreu(result.data() + k, f(Eigen::internal::ploadu<packet>(a.data() + k),
+                                                  Eigen::internal::ploadu<packet>(b.data() + k)...));
+  return result;
+}
+// Whether any lane of by_packet(mask, a) is set, for a packet mask function.
+template <class F, class A>
+LOSSFORGE_LANES_INLINE bool any_lane(F const& mask, A const& a) {
+  using packet = typename Eigen::internal::packet_traits<typename A::Scalar>::type;
+  constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
+  packet any = Eigen::internal::pzero(packet{});
+  for (int k = 0; k < A::SizeAtCompileTime; k += size)
+    any = Eigen::internal::por(any, mask(Eigen::internal::ploadu<packet>(a.data() + k)));
+  return Eigen::internal::predux_any(any);
+}
 template <class A>
-auto is_nan(A const& a) {
-  return a != a;
+LOSSFORGE_LANES_INLINE bool any_nan(A const& a) {
+  return any_lane(
+      [](auto x) { return Eigen::internal::pandnot(Eigen::internal::ptrue(x), Eigen::internal::pcmp_eq(x, x)); }, a);
+}
+// 1 where a mask is set, 0 elsewhere.
+template <class Packet>
+LOSSFORGE_LANES_INLINE Packet one_where(Packet const& mask) {
+  using P = typename Eigen::internal::unpacket_traits<Packet>::type;
+  return Eigen::internal::pand(mask, Eigen::internal::pset1<Packet>(P(1)));
 }
 // Eigen's NaN-propagating min/max functors (vectorized; ArrayBase::min/max leave NaN unspecified). Internal in
 // Eigen 3.4, with this signature since.
@@ -47,34 +93,38 @@ auto nan_propagating(A const&) {
 // Eigen's log takes a denormal input for the smallest normal number (log(1e-45f) would be -87.3, not -103.3);
 // blocks with such a lane (rare) redo those lanes with the scalar log.
 template <class A>
-A exact_log(A const& a) {
+LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
   using P = typename A::Scalar;
   A result = a.log();
-  if (((a > 0) && (a < std::numeric_limits<P>::min())).any())
+  auto const denormal = [](auto x) {
+    using namespace Eigen::internal;
+    return pand(pcmp_lt(pzero(x), x), pcmp_lt(x, pset1<decltype(x)>(std::numeric_limits<P>::min())));
+  };
+  if (any_lane(denormal, a))
     for (int l = 0; l < a.size(); ++l)
       if (a[l] > 0 && a[l] < std::numeric_limits<P>::min()) result[l] = math::log(a[l]);
   return result;
 }
 template <class A>
-A exp_of_minus_abs(A const& a) {
+LOSSFORGE_LANES_INLINE A exp_of_minus_abs(A const& a) {
   return (-a.abs()).exp();
 }
 
-#define LOSSFORGE_LANE_FORM_1(tag, ...) \
-  template <>                           \
-  struct lane_form<ops::tag> {          \
-    template <class A>                  \
-    static A apply(A const& a) {        \
-      return __VA_ARGS__;               \
-    }                                   \
+#define LOSSFORGE_LANE_FORM_1(tag, ...)                 \
+  template <>                                           \
+  struct lane_form<ops::tag> {                          \
+    template <class A>                                  \
+    LOSSFORGE_LANES_INLINE static A apply(A const& a) { \
+      return __VA_ARGS__;                               \
+    }                                                   \
   };
-#define LOSSFORGE_LANE_FORM_2(tag, ...)      \
-  template <>                                \
-  struct lane_form<ops::tag> {               \
-    template <class A>                       \
-    static A apply(A const& a, A const& b) { \
-      return __VA_ARGS__;                    \
-    }                                        \
+#define LOSSFORGE_LANE_FORM_2(tag, ...)                             \
+  template <>                                                       \
+  struct lane_form<ops::tag> {                                      \
+    template <class A>                                              \
+    LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& b) { \
+      return __VA_ARGS__;                                           \
+    }                                                               \
   };
 
 LOSSFORGE_LANE_FORM_2(add, a + b)
@@ -89,24 +139,16 @@ LOSSFORGE_LANE_FORM_1(exp, a.exp())
 LOSSFORGE_LANE_FORM_1(expm1, a.expm1())
 LOSSFORGE_LANE_FORM_1(tanh, a.tanh())
 LOSSFORGE_LANE_FORM_1(abs, a.abs())
-LOSSFORGE_LANE_FORM_1(sign, (a > 0).select(broadcast<A>(1),
-                                           (a < 0).select(broadcast<A>(-1), (a == 0).select(broadcast<A>(0), a))))
 LOSSFORGE_LANE_FORM_2(min, a.binaryExpr(b, nan_propagating<Eigen::internal::scalar_min_op>(a)))
 LOSSFORGE_LANE_FORM_2(max, a.binaryExpr(b, nan_propagating<Eigen::internal::scalar_max_op>(a)))
 LOSSFORGE_LANE_FORM_1(relu, a.binaryExpr(broadcast<A>(0), nan_propagating<Eigen::internal::scalar_max_op>(a)))
-LOSSFORGE_LANE_FORM_2(less, (a < b).template cast<typename A::Scalar>())
-LOSSFORGE_LANE_FORM_2(less_equal, (a <= b).template cast<typename A::Scalar>())
-LOSSFORGE_LANE_FORM_2(greater, (a > b).template cast<typename A::Scalar>())
-LOSSFORGE_LANE_FORM_2(greater_equal, (a >= b).template cast<typename A::Scalar>())
-LOSSFORGE_LANE_FORM_2(equal, (a == b).template cast<typename A::Scalar>())
-LOSSFORGE_LANE_FORM_2(not_equal, (a != b).template cast<typename A::Scalar>())
 #undef LOSSFORGE_LANE_FORM_1
 #undef LOSSFORGE_LANE_FORM_2
 
 template <int Exponent>
 struct lane_form<ops::ipow<Exponent>> {
   template <class A>
-  static A apply(A const& a) {
+  LOSSFORGE_LANES_INLINE static A apply(A const& a) {
     A result = broadcast<A>(1), base = a;
     for (unsigned n = Exponent < 0 ? unsigned(-Exponent) : unsigned(Exponent); n != 0; n >>= 1u) {
       if (n & 1u) result *= base;
@@ -115,57 +157,94 @@ struct lane_form<ops::ipow<Exponent>> {
     return Exponent < 0 ? A(result.inverse()) : result;
   }
 };
-// 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: both from e^-|x|, which never overflows. NaN: x >= 0 fails,
-// e is NaN.
-template <>
-struct lane_form<ops::sigmoid> {
+// The logistic family, from e = e^-|x| (which never overflows; a block computes it once for x and -x):
+// sigmoid is 1 / (1 + e) for x >= 0, e / (1 + e) below (NaN: x >= 0 fails, e is NaN); softplus and log_sigmoid are
+// max(x, 0) + log1p(e) and min(x, 0) - log1p(e) (a NaN x makes the log1p term NaN, whatever max and min give).
+template <class Op>
+struct logistic_lane_form {
   template <class A>
-  static A apply(A const& a) {
-    A const e = exp_of_minus_abs(a), r = (1 + e).inverse(), er = e * r;
-    return (a >= 0).select(r, er);
-  }
-};
-// max(x, 0) + log1p(e^-|x|) and min(x, 0) - log1p(e^-|x|): a NaN x makes the log1p term NaN, whatever max and min
-// (unspecified for NaN) give.
-template <>
-struct lane_form<ops::softplus> {
-  template <class A>
-  static A apply(A const& a) {
-    return a.max(typename A::Scalar(0)) + exp_of_minus_abs(a).log1p();
+  LOSSFORGE_LANES_INLINE static A apply(A const& a) {
+    return Op::apply(a, exp_of_minus_abs(a));
   }
 };
 template <>
-struct lane_form<ops::log_sigmoid> {
+struct lane_form<ops::sigmoid> : logistic_lane_form<lane_form<ops::sigmoid>> {
+  using logistic_lane_form::apply;
   template <class A>
-  static A apply(A const& a) {
-    return a.min(typename A::Scalar(0)) - exp_of_minus_abs(a).log1p();
+  LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
+    A const r = (1 + e).inverse(), er = e * r;
+    return by_packet(
+        [](auto x, auto if_positive, auto if_negative) {
+          using namespace Eigen::internal;
+          return pselect(pcmp_le(pzero(x), x), if_positive, if_negative);
+        },
+        a, r, er);
   }
 };
 template <>
-struct lane_form<ops::clamp> {
+struct lane_form<ops::softplus> : logistic_lane_form<lane_form<ops::softplus>> {
+  using logistic_lane_form::apply;
   template <class A>
-  static A apply(A const& x, A const& lo, A const& hi) {
-    return is_nan(x).select(x, (x < lo).select(lo, (hi < x).select(hi, x)));
+  LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
+    return a.max(typename A::Scalar(0)) + e.log1p();
   }
 };
+template <>
+struct lane_form<ops::log_sigmoid> : logistic_lane_form<lane_form<ops::log_sigmoid>> {
+  using logistic_lane_form::apply;
+  template <class A>
+  LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
+    return a.min(typename A::Scalar(0)) - e.log1p();
+  }
+};
+template <class Op>
+inline constexpr bool is_logistic_v = std::is_base_of_v<logistic_lane_form<lane_form<Op>>, lane_form<Op>>;
 // PyTorch's BCE with each log clamped at -100. Outside [0, 1] one of the logs is NaN, and the NaN-propagating clamp
 // keeps it: NaN, as the scalar form.
 template <>
 struct lane_form<ops::bce> {
   template <class A>
-  static A apply(A const& p, A const& y) {
+  LOSSFORGE_LANES_INLINE static A apply(A const& p, A const& y) {
     A const floor = broadcast<A>(-100);
     auto const clamp = nan_propagating<Eigen::internal::scalar_max_op>(p);
     return -(y * exact_log(p).binaryExpr(floor, clamp) + (1 - y) * exact_log(A(1 - p)).binaryExpr(floor, clamp));
   }
 };
+// Lane forms written on SIMD packets (Params names them), with Eigen::internal's packet functions in scope.
+#define LOSSFORGE_PACKET_FORM(tag, Params, ...)                        \
+  template <>                                                          \
+  struct lane_form<ops::tag> {                                         \
+    template <class A, class... B>                                     \
+    LOSSFORGE_LANES_INLINE static A apply(A const& a, B const&... b) { \
+      return by_packet(                                                \
+          [] Params {                                                  \
+            using namespace Eigen::internal;                           \
+            return __VA_ARGS__;                                        \
+          },                                                           \
+          a, b...);                                                    \
+    }                                                                  \
+  };
+// +1, -1, 0, or the NaN itself.
+LOSSFORGE_PACKET_FORM(sign, (auto x),
+                      pselect(pcmp_lt(pzero(x), x), pset1<decltype(x)>(1),
+                              pselect(pcmp_lt(x, pzero(x)), pset1<decltype(x)>(-1),
+                                      pselect(pcmp_eq(x, pzero(x)), pzero(x), x))))
+// Comparisons give 1 or 0; with a NaN only != is true.
+LOSSFORGE_PACKET_FORM(less, (auto x, auto y), one_where(pcmp_lt(x, y)))
+LOSSFORGE_PACKET_FORM(less_equal, (auto x, auto y), one_where(pcmp_le(x, y)))
+LOSSFORGE_PACKET_FORM(greater, (auto x, auto y), one_where(pcmp_lt(y, x)))
+LOSSFORGE_PACKET_FORM(greater_equal, (auto x, auto y), one_where(pcmp_le(y, x)))
+LOSSFORGE_PACKET_FORM(equal, (auto x, auto y), one_where(pcmp_eq(x, y)))
+LOSSFORGE_PACKET_FORM(not_equal, (auto x, auto y), pandnot(pset1<decltype(x)>(1), pcmp_eq(x, y)))
+// A NaN x stays; else lo below lo, hi above hi.
+LOSSFORGE_PACKET_FORM(clamp, (auto x, auto lo, auto hi),
+                      pselect(pcmp_eq(x, x), pselect(pcmp_lt(x, lo), lo, pselect(pcmp_lt(hi, x), hi, x)), x))
 // where(c, a, b) with both branches computed: used only where neither branch can record an error (block.hpp).
-template <>
-struct lane_form<ops::select> {
-  template <class A>
-  static A apply(A const& c, A const& a, A const& b) {
-    return (c != 0).select(a, b);
-  }
-};
+LOSSFORGE_PACKET_FORM(select, (auto c, auto if_true, auto if_false), pselect(pcmp_eq(c, pzero(c)), if_false, if_true))
+#undef LOSSFORGE_PACKET_FORM
 
 }  // namespace lossforge::kokkos::detail
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif

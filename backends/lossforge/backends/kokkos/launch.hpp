@@ -151,13 +151,19 @@ struct kernel_functor {
   }
 
   LOSSFORGE_FUNCTION void operator()(std::int64_t index, value_type& v) const {
+    for_rows(index, v, [&](Data const& d, std::int64_t row) { run_row(d, row, v); });
+  }
+
+  // Runs run(data, row) for the rows of work item `index`: the row itself, or a chunk's rows after its preludes.
+  template <class Run>
+  LOSSFORGE_FUNCTION void for_rows(std::int64_t index, value_type& v, Run const& run) const {
     if constexpr (!has_prelude) {
-      run_row(data, index, v);
+      run(data, index);
     } else {
       Data chunk = data;
       compute_preludes(chunk, v.error);
       for (std::int64_t row = rows * index / chunks, end = rows * (index + 1) / chunks; row < end; ++row)
-        run_row(chunk, row, v);
+        run(chunk, row);
     }
   }
 

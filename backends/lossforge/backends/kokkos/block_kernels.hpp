@@ -1,0 +1,227 @@
+#pragma once
+// The host kernels that run in blocks (block.hpp): over blocks of consecutive rows where each step is over the row
+// alone (elementwise losses, the sums of Dice), and along each row where rows loop inside (a cross entropy's row
+// of classes). compile.hpp picks them for host execution spaces; other spaces run the scalar kernel_functor.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <tuple>
+#include <type_traits>
+
+#include <lossforge/backends/kokkos/block.hpp>
+#include <lossforge/backends/kokkos/stored_exponentials.hpp>
+
+namespace lossforge::kokkos::detail {
+
+// Whether a kernel's rows can run in blocks: every step is over the row alone (no inner loops, no prelude), and no
+// per-row cache holds a value that differs from row to row.
+template <class Data, class Row, class... Steps>
+inline constexpr bool runs_in_row_blocks =
+    !(is_prelude<Steps, Steps...>() || ...) && ((step_traits<Steps>::inner::size == 0) && ...) &&
+    ![]<class... R>(lossforge::detail::type_list<R...>) {
+      return (contains_v<lossforge::detail::free_indices_t<R>, Row> || ...);
+    }(typename Data::cached{});
+
+// A kernel over blocks of consecutive rows. A work item is a chunk of 64 blocks, which computes the constants of
+// its expressions once and adds its sums in lanes (lane_sum) until its end. Rows after the last full block run
+// through the scalar functor this one extends.
+template <class Data, class Row, class Outputs, class... Steps>
+struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
+  using base = kernel_functor<Data, Row, Outputs, Steps...>;
+  using typename base::value_type;
+  using P = typename tensor_precision<decltype(Data::tensor)>::type;
+  static constexpr int width = block_width<P>;
+  static constexpr std::int64_t rows_per_item = 64 * width;
+
+  static std::int64_t work_items(std::int64_t rows) { return (rows + rows_per_item - 1) / rows_per_item; }
+
+  void operator()(std::int64_t index, value_type& v) const {
+    with_lane_policy<P, width>(this->data, this->outputs, [&]<class L>() { run_item<L>(index, v); });
+  }
+
+  template <class L>
+  void run_item(std::int64_t index, value_type& v) const {
+    std::int64_t const first = index * rows_per_item, end = std::min(this->rows, first + rows_per_item);
+    std::int64_t const blocks_end = first + (end - first) / width * width;
+    Data const data = this->data;  // a local copy: stores to the outputs cannot change it
+    work_item<Data> item{data, v.error};
+    // Every step's uniforms in one array, step K's from uniform_slot[K] on.
+    uniform_values<L, uniform_slot[sizeof...(Steps)]> u{};
+    if (blocks_end > first) [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (collect_uniforms<L, Row, uniform_slot[K]>(expression_of(get<K>(this->steps)), item, u), ...);
+      }
+    (std::index_sequence_for<Steps...>{});
+    std::array<lane_sum<P, width>, at_least_one(base::reduce_count)> sums;
+    run_blocks<L>(u, [&]<class R>() {
+      for (std::int64_t row = first; row < blocks_end; row += width) {
+        item.template at<Row>() = std::ptrdiff_t(row);
+        run_block<R>(item, row, v, sums, u, std::index_sequence_for<Steps...>{});
+      }
+    });
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            if constexpr (is_reduce_step_v<Steps>) {
+              using Op = typename step_traits<Steps>::op;
+              if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+                v.acc[2 * base::slot[K]] += sums[base::slot[K]].sum();
+            }
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<Steps...>{});
+    for (std::int64_t row = blocks_end; row < end; ++row) this->run_row(this->data, row, v);
+  }
+
+  template <class S>
+  static constexpr auto const& expression_of(S const& step) {
+    if constexpr (is_reduce_step_v<S>)
+      return step.body;
+    else
+      return step.expression;
+  }
+  static constexpr auto uniform_slot = [] {
+    constexpr int count[] = {uniform_count<Row, typename step_traits<Steps>::expression>()..., 0};
+    std::array<int, sizeof...(Steps) + 1> first{};
+    for (std::size_t k = 0; k < sizeof...(Steps); ++k) first[k + 1] = first[k] + count[k];
+    return first;
+  }();
+
+  template <class L, class Sums, class U, std::size_t... K>
+  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, std::int64_t first, value_type& v, Sums& sums,
+                                        U const& u, std::index_sequence<K...>) const {
+    auto c = context_for<L, Row, typename step_traits<Steps>::expression...>(u);  // the steps share their nodes
+    (run_step<L, K>(get<K>(this->steps), item, first, v, sums, c), ...);
+  }
+  template <class L, std::size_t K, class S, class Sums, class C>
+  LOSSFORGE_LANES_INLINE void run_step(S const& step, work_item<Data>& item, std::int64_t first, value_type& v,
+                                       Sums& sums, C& c) const {
+    auto const x = block_at<L, Row, uniform_slot[K]>(expression_of(step), item, first, c);
+    if constexpr (is_reduce_step_v<S>) {
+      using Op = typename step_traits<S>::op;
+      if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+        sums[base::slot[K]].add(x);
+      else
+        for (int l = 0; l < width; ++l)
+          accumulate<Op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], double(x[l]));
+    } else {
+      auto const& out = get<std::size_t(step_traits<S>::output)>(this->outputs);
+      using V = std::remove_cvref_t<decltype(*out.data)>;
+      if (L::contiguous || out.row_major)
+        Eigen::Map<lanes<V, width>>(out.data + first) = x.template cast<V>();
+      else
+        for (int l = 0; l < width; ++l) out.data[out.offset_of_flat(first + l)] = V(x[l]);
+    }
+  }
+};
+
+// A kernel whose rows loop inside (reductions along the row, writes with inner indices): rows run one at a time
+// as in the scalar functor it extends, with each row's reductions and the innermost loop of each write in blocks
+// along their index, and a softmax write reading the exponentials its log-sum-exp stored (stored_exponentials.hpp).
+template <class Data, class Row, class Outputs, class... Steps>
+struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
+  using base = kernel_functor<Data, Row, Outputs, Steps...>;
+  using typename base::value_type;
+  using T = typename Data::value_type;
+  using P = typename tensor_precision<decltype(Data::tensor)>::type;
+  static constexpr int width = block_width<P>;
+  using softmax = softmax_write<Data, Steps...>;
+
+  void operator()(std::int64_t index, value_type& v) const {
+    with_lane_policy<P, width>(this->data, this->outputs, [&]<class L>() {
+      this->for_rows(index, v, [&](Data const& d, std::int64_t row) { run_row<L>(d, row, v); });
+    });
+  }
+
+  template <class L>
+  void run_row(Data const& d, std::int64_t row, value_type& v) const {
+    work_item<Data> item{d, v.error};
+    item.template at<Row>() = std::ptrdiff_t(row);
+    double scale = 0;  // 1 / the sum of the exponentials stored in the softmax write's row; 0 when none are
+    if constexpr (softmax::step >= 0 && L::contiguous) scale = store_exponentials<L>(item, row);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&](auto const& step) {
+            using S = std::remove_cvref_t<decltype(step)>;
+            if constexpr (is_reduce_step_v<S>)
+              accumulate<typename step_traits<S>::op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1],
+                                                      row_value<L>(step.body, item));
+            else
+              write<L, K>(step, item, std::ptrdiff_t(row), scale);
+          }(get<K>(this->steps)),
+          ...);
+    }
+    (std::index_sequence_for<Steps...>{});
+  }
+
+  // The softmax's log-sum-exp, its exponentials kept in the write's output row; 1 / their sum (0 if it has none).
+  template <class L>
+  double store_exponentials(work_item<Data>& item, std::int64_t row) const {
+    using R = typename softmax::reduction;
+    using S = std::tuple_element_t<std::size_t(softmax::step), std::tuple<Steps...>>;
+    auto const& out = get<std::size_t(step_traits<S>::output)>(this->outputs);
+    using V = std::remove_cvref_t<decltype(*out.data)>;
+    constexpr int slot = position_v<typename Data::cached, R>;
+    double sum = std::numeric_limits<double>::quiet_NaN();
+    std::ptrdiff_t const n = item.template extent<typename softmax::index>();
+    item.cache[slot] = block_reduce<L>(R{}, item, exponential_store<L::width, V>{out.data + row * n, &sum});
+    item.done[slot] = true;
+    return sum > 0 && sum < std::numeric_limits<double>::infinity() ? 1 / sum : 0;
+  }
+
+  // The row's entries in row-major order of the inner indices: for each position of all but the last, the last
+  // in blocks (stored with one vector store where the output is contiguous), then its remaining positions.
+  template <class L, std::size_t K, int Out, class E, class... Inner>
+  void write(plan::write_step<Out, E, Inner...> const& step, work_item<Data>& item, std::ptrdiff_t row,
+             double scale) const {
+    auto const& out = get<std::size_t(Out)>(this->outputs);
+    using V = std::remove_cvref_t<decltype(*out.data)>;
+    if constexpr (sizeof...(Inner) == 0) {
+      out.data[out.offset_of_flat(row)] = V(row_value<L>(step.expression, item));
+    } else {
+      using last = std::tuple_element_t<sizeof...(Inner) - 1, std::tuple<Inner...>>;
+      std::ptrdiff_t const extent[] = {item.template extent<Inner>()...};
+      std::ptrdiff_t count = 1;
+      for (std::ptrdiff_t e : extent) count *= e;
+      std::ptrdiff_t const n = extent[sizeof...(Inner) - 1], full = n - n % width;
+      for (std::ptrdiff_t start = 0; start < count; start += n) {
+        std::ptrdiff_t rest = start / n;
+        std::ptrdiff_t position[sizeof...(Inner)] = {};
+        for (std::size_t d = sizeof...(Inner) - 1; d-- > 0;) {
+          position[d] = rest % extent[d];
+          rest /= extent[d];
+        }
+        std::size_t k = 0;
+        ((k < sizeof...(Inner) - 1 ? void(item.template at<Inner>() = position[k++]) : void()), ...);
+        std::ptrdiff_t const flat = row * count + start;
+        auto const in_blocks = [&](auto const& expression) {
+          auto const u = uniforms_of<L, last>(expression, item, full == 0);
+          run_blocks<L>(u, [&]<class R>() {
+            for (std::ptrdiff_t first = 0; first < full; first += width) {
+              auto c = context_for<R, last, std::remove_cvref_t<decltype(expression)>>(u);
+              auto const x = block_at<R, last, 0>(expression, item, first, c);
+              if (R::contiguous || out.row_major)
+                Eigen::Map<lanes<V, width>>(out.data + flat + first) = x.template cast<V>();
+              else
+                for (int l = 0; l < width; ++l) out.data[out.offset_of_flat(flat + first + l)] = V(x[l]);
+            }
+          });
+        };
+        if constexpr (int(K) == softmax::step) {
+          if (scale != 0)
+            in_blocks(with_stored_exponentials<last, typename softmax::reduction>(
+                step.expression, stored_lanes<last, V>{out.data + flat, scale}));
+          else
+            in_blocks(step.expression);
+        } else {
+          in_blocks(step.expression);
+        }
+        std::ptrdiff_t& j = item.template at<last>();
+        for (j = full; j < n; ++j) out.data[out.offset_of_flat(flat + j)] = V(value_at<T>(step.expression, item));
+      }
+    }
+  }
+};
+
+}  // namespace lossforge::kokkos::detail
