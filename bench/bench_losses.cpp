@@ -1,7 +1,9 @@
-// lossforge benchmark: each loss's fused kernel (value and gradient) against a hand-fused scalar loop and a
-// hand-fused loop with vectorized math (Eigen's packet log/exp, no -ffast-math), in the same run, at several sizes,
-// in float and double. Prints a table (median time, GB/s of the bytes that must move, lossforge / vector loop) and
-// writes a CSV. A STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses aim at.
+// lossforge benchmark: each loss's fused kernel (value and gradient) against a hand-fused scalar loop, a hand-fused
+// loop with vectorized math (Eigen's packet log/exp, no -ffast-math) and the unfused reference evaluator (an
+// interpreter of the loss and of its gradient expression, one element at a time), in the same run, at several
+// sizes, in float and double. Prints a table (median time, GB/s of the bytes that must move, lossforge / vector
+// loop) and writes a CSV. A STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses
+// aim at. The reference evaluator is timed once, and only up to 2^24 elements (at 2^26 it takes tens of seconds).
 //
 //   lossforge_bench [--quick] [--csv FILE] [--repetitions R] [--pytorch FILE]
 //
@@ -21,10 +23,12 @@
 #include <functional>
 #include <iostream>
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/losses.hpp>
 #include <lossforge/lossforge.hpp>
 #include <map>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,13 +43,21 @@ constexpr lf::tensor<"g"> g;
 constexpr lf::tensor<"x", 2> x;
 constexpr lf::int_tensor<"t", 1> t;
 
-constexpr auto mse_kernel = lf::kokkos::compile(L::mse(p, g, L::mean), lf::wrt(p));
-constexpr auto bce_kernel = lf::kokkos::compile(L::binary_cross_entropy(p, g, L::mean), lf::wrt(p));
-constexpr auto bce_logits_kernel = lf::kokkos::compile(L::binary_cross_entropy_with_logits(p, g, L::mean), lf::wrt(p));
-constexpr auto dice_kernel = lf::kokkos::compile(L::dice(p, g), lf::wrt(p));
-constexpr auto combo_kernel = lf::kokkos::compile(L::combo(p, g, 1_c, 0.5), lf::wrt(p));
-constexpr auto ce_kernel =
-    lf::kokkos::compile(L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(0.1), L::mean), lf::wrt(x));
+constexpr auto mse_loss = L::mse(p, g, L::mean);
+constexpr auto bce_loss = L::binary_cross_entropy(p, g, L::mean);
+constexpr auto bce_logits_loss = L::binary_cross_entropy_with_logits(p, g, L::mean);
+constexpr auto dice_loss = L::dice(p, g);
+constexpr auto combo_loss = L::combo(p, g, 1_c, 0.5);
+constexpr auto ce_loss = L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(0.1), L::mean);
+constexpr auto focal_loss = L::sigmoid_focal_loss(p, g, L::mean);  // alpha 0.25, gamma 2
+constexpr auto mse_kernel = lf::kokkos::compile(mse_loss, lf::wrt(p));
+constexpr auto bce_kernel = lf::kokkos::compile(bce_loss, lf::wrt(p));
+constexpr auto bce_logits_kernel = lf::kokkos::compile(bce_logits_loss, lf::wrt(p));
+constexpr auto dice_kernel = lf::kokkos::compile(dice_loss, lf::wrt(p));
+constexpr auto combo_kernel = lf::kokkos::compile(combo_loss, lf::wrt(p));
+constexpr auto ce_kernel = lf::kokkos::compile(ce_loss, lf::wrt(x));
+constexpr auto focal_kernel = lf::kokkos::compile(focal_loss, lf::wrt(p));
+constexpr std::ptrdiff_t reference_limit = std::ptrdiff_t(1) << 24;  // the largest size the reference is timed at
 
 constexpr int classes = 1000;
 constexpr double smoothing = 0.1;
@@ -69,14 +81,24 @@ struct data {
 };
 
 // A loss: its name, the bytes its value and gradient must move per element (in units of the element size), and
-// the three ways to compute them, each returning the loss and writing the gradient.
+// the four ways to compute them, each returning the loss and writing the gradient.
 template <class T>
 struct loss_case {
   char const* name;
   double values_moved;  // per element: inputs read (twice for two-pass losses) plus the gradient written
   std::function<void(data<T>&, std::mt19937&)> fill;
-  std::function<double(data<T>&)> fused, scalar_loop, vector_loop;
+  std::function<double(data<T>&)> fused, scalar_loop, vector_loop, reference;
 };
+
+// The reference evaluator on the same data: the loss, then its gradient (copied into d.grad).
+template <auto const& Loss, class X, class T, class Bindings>
+double reference_value_and_gradient(data<T>& d, Bindings const& b) {
+  static constexpr auto gradient = lf::grad(lf::simplify(Loss), X{});
+  double const loss = lf::reference::evaluate<T>(Loss, b);
+  auto const dx = lf::reference::evaluate<T>(gradient, b);
+  std::copy(dx.values.begin(), dx.values.end(), d.grad.begin());
+  return loss;
+}
 
 template <class T>
 void fill_probabilities(data<T>& d, std::mt19937& random) {
@@ -197,6 +219,8 @@ std::vector<loss_case<T>> cases() {
   auto bind_flat = [](data<T>& d) {
     return lf::bind(p = view<T const>(d.a.data(), std::size_t(d.n)), g = view<T const>(d.b.data(), std::size_t(d.n)));
   };
+  auto bind_host = [](data<T>& d) { return lf::bind(p = lf::host_view(d.a, {d.n}), g = lf::host_view(d.b, {d.n})); };
+  using P = std::remove_cvref_t<decltype(p)>;
   auto grad_view = [](data<T>& d) { return view<T>(d.grad.data(), std::size_t(d.n)); };
   std::vector<loss_case<T>> all;
   all.push_back({"mse", 3, fill_probabilities<T>, [=](data<T>& d) { return mse_kernel(bind_flat(d), grad_view(d)); },
@@ -213,7 +237,8 @@ std::vector<loss_case<T>> cases() {
                      D = scale * (P - G);
                      return double((P - G).square().sum());
                    });
-                 }});
+                 },
+                 [=](data<T>& d) { return reference_value_and_gradient<mse_loss, P>(d, bind_host(d)); }});
   all.push_back({"bce", 3, fill_probabilities<T>, [=](data<T>& d) { return bce_kernel(bind_flat(d), grad_view(d)); },
                  [](data<T>& d) {
                    T const n = T(d.n);
@@ -229,7 +254,8 @@ std::vector<loss_case<T>> cases() {
                      D = (P - G) / (n * (P * (T(1) - P)).max(T(1e-12f)));
                      return -double((G * P.log().max(T(-100)) + (T(1) - G) * (T(1) - P).log().max(T(-100))).sum());
                    });
-                 }});
+                 },
+                 [=](data<T>& d) { return reference_value_and_gradient<bce_loss, P>(d, bind_host(d)); }});
   all.push_back({"bce_with_logits", 3, fill_logits<T>,
                  [=](data<T>& d) { return bce_logits_kernel(bind_flat(d), grad_view(d)); },
                  [](data<T>& d) {
@@ -245,14 +271,40 @@ std::vector<loss_case<T>> cases() {
                      D = (X.logistic() - Y) / n;
                      return double((X.max(T(0)) - X * Y + (-X.abs()).exp().log1p()).sum());
                    });
-                 }});
+                 },
+                 [=](data<T>& d) { return reference_value_and_gradient<bce_logits_loss, P>(d, bind_host(d)); }});
+  all.push_back({"sigmoid_focal", 3, fill_logits<T>,
+                 [=](data<T>& d) { return focal_kernel(bind_flat(d), grad_view(d)); },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return elementwise_mean(d, [=](T x_i, T y_i, T& grad) {
+                     T const e = std::exp(-std::abs(x_i)), p_i = x_i >= 0 ? 1 / (1 + e) : e / (1 + e);
+                     T const ce = (1 - y_i) * x_i + std::max(-x_i, T(0)) + std::log1p(e);
+                     T const m = 1 - (p_i * y_i + (1 - p_i) * (1 - y_i)), a = T(0.25) * y_i + T(0.75) * (1 - y_i);
+                     grad = a * (2 * m * p_i * (1 - p_i) * (1 - 2 * y_i) * ce + m * m * (p_i - y_i)) / n;
+                     return a * m * m * ce;
+                   });
+                 },
+                 [](data<T>& d) {
+                   T const n = T(d.n);
+                   return blockwise_mean(d, [=](auto const& X, auto const& Y, auto& D) {
+                     array<T> const P = X.logistic(), Q = T(1) - P;
+                     array<T> const ce = (T(1) - Y) * X + (-X).max(T(0)) + (-X.abs()).exp().log1p();
+                     array<T> const M = T(1) - (P * Y + Q * (T(1) - Y)), A = T(0.25) * Y + T(0.75) * (T(1) - Y);
+                     D = A * (T(2) * M * P * Q * (T(1) - T(2) * Y) * ce + M * M * (P - Y)) / n;
+                     return double((A * M * M * ce).sum());
+                   });
+                 },
+                 [=](data<T>& d) { return reference_value_and_gradient<focal_loss, P>(d, bind_host(d)); }});
   all.push_back({"dice", 5, fill_probabilities<T>, [=](data<T>& d) { return dice_kernel(bind_flat(d), grad_view(d)); },
                  [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, false); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, true); }});
+                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, true); },
+                 [=](data<T>& d) { return reference_value_and_gradient<dice_loss, P>(d, bind_host(d)); }});
   all.push_back({"combo", 5, fill_probabilities<T>,
                  [=](data<T>& d) { return combo_kernel(bind_flat(d), grad_view(d)); },
                  [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, false); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, true); }});
+                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, true); },
+                 [=](data<T>& d) { return reference_value_and_gradient<combo_loss, P>(d, bind_host(d)); }});
   all.push_back(
       {"cross_entropy_c1000", 2, fill_logits<T>,
        [](data<T>& d) {
@@ -264,8 +316,14 @@ std::vector<loss_case<T>> cases() {
                                    t = view<int const>(d.labels.data(), rows)),
                           matrix(d.grad.data(), rows, classes));
        },
-       [](data<T>& d) { return cross_entropy_loop(d, false); },
-       [](data<T>& d) { return cross_entropy_loop(d, true); }});
+       [](data<T>& d) { return cross_entropy_loop(d, false); }, [](data<T>& d) { return cross_entropy_loop(d, true); },
+       [](data<T>& d) {
+         std::ptrdiff_t const rows = std::ptrdiff_t(d.labels.size());
+         return reference_value_and_gradient<ce_loss, std::remove_cvref_t<decltype(x)>>(
+             d,
+             lf::bind(x = lf::host_view(std::span<T const>(d.a.data(), std::size_t(rows * classes)), {rows, classes}),
+                      t = lf::host_view(d.labels, {rows})));
+       }});
   return all;
 }
 }  // namespace
@@ -332,13 +390,23 @@ void run(char const* precision, std::vector<int> const& log2_sizes, options cons
       data<T> d{std::ptrdiff_t(1) << log2_n, {}, {}, {}, {}};
       d.a.resize(std::size_t(d.n)), d.b.resize(std::size_t(d.n)), d.grad.resize(std::size_t(d.n));
       c.fill(d, random);
-      // The three agree before they are timed (float: the loops accumulate differently).
+      // They agree before they are timed (float: the loops accumulate differently). The reference evaluator, timed
+      // once where it is timed at all, is checked by that run.
       double const fused = c.fused(d), scalar = c.scalar_loop(d), vector = c.vector_loop(d);
+      bool const with_reference = d.n <= reference_limit;
+      double t_reference = NAN, reference = scalar;
+      if (with_reference) {
+        auto const start = std::chrono::steady_clock::now();
+        reference = c.reference(d);
+        t_reference = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
       double const tolerance = sizeof(T) == 4 ? 1e-4 : 1e-9;
-      if (!(std::abs(fused - scalar) <= tolerance * std::abs(scalar) &&
-            std::abs(vector - scalar) <= tolerance * std::abs(scalar))) {
-        std::printf("  %s %s 2^%d: the losses disagree: fused %.10g, scalar loop %.10g, vector loop %.10g\n", c.name,
-                    precision, log2_n, fused, scalar, vector);
+      auto const agrees = [&](double v) { return std::abs(v - scalar) <= tolerance * std::abs(scalar); };
+      if (!(agrees(fused) && agrees(vector) && agrees(reference))) {
+        std::printf(
+            "  %s %s 2^%d: the losses disagree: fused %.10g, scalar loop %.10g, vector loop %.10g, "
+            "reference %.10g\n",
+            c.name, precision, log2_n, fused, scalar, vector, reference);
         ++off;
       }
       double const bytes = c.values_moved * sizeof(T) * double(d.n);
@@ -347,12 +415,13 @@ void run(char const* precision, std::vector<int> const& log2_sizes, options cons
       double const t_vector = median_seconds([&] { c.vector_loop(d); }, o.repetitions);
       auto const torch = o.pytorch.find(std::string(c.name) + ',' + precision + ',' + std::to_string(d.n));
       double const t_torch = torch == o.pytorch.end() ? NAN : torch->second;
-      std::printf("%-20s %-6s 2^%-3d %10.3f %10.3f %10.3f %10.3f %9.2f %9.2f %9.2f %8.2f %8.2f\n", c.name, precision,
-                  log2_n, t_fused * 1e3, t_scalar * 1e3, t_vector * 1e3, t_torch * 1e3, bytes / t_fused / 1e9,
-                  bytes / t_scalar / 1e9, bytes / t_vector / 1e9, t_fused / t_vector, t_torch / t_fused);
+      std::printf("%-20s %-6s 2^%-3d %10.3f %10.3f %10.3f %10.3f %10.1f %9.2f %9.2f %9.2f %8.2f %8.2f\n", c.name,
+                  precision, log2_n, t_fused * 1e3, t_scalar * 1e3, t_vector * 1e3, t_torch * 1e3, t_reference * 1e3,
+                  bytes / t_fused / 1e9, bytes / t_scalar / 1e9, bytes / t_vector / 1e9, t_fused / t_vector,
+                  t_torch / t_fused);
       csv << c.name << ',' << precision << ',' << d.n << ',' << t_fused << ',' << t_scalar << ',' << t_vector << ','
           << t_torch << ',' << bytes / t_fused / 1e9 << ',' << bytes / t_vector / 1e9 << ',' << t_fused / t_vector
-          << ',' << t_torch / t_fused << '\n';
+          << ',' << t_torch / t_fused << ',' << t_reference << '\n';
     }
   }
 }
@@ -382,11 +451,12 @@ int main(int argc, char** argv) {
               LOSSFORGE_BENCH_FLAGS, Kokkos::DefaultExecutionSpace::name(),
               int(Kokkos::DefaultExecutionSpace().concurrency()));
   std::printf("triad bandwidth (2^24 doubles): %.2f GB/s\n\n", triad_gb_per_s(std::ptrdiff_t(1) << 24, o.repetitions));
-  std::printf("%-20s %-6s %-5s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "loss", "type", "n", "fused ms", "scalar ms",
-              "vector ms", "torch ms", "fused GB/s", "scal GB/s", "vec GB/s", "fused/vec", "torch/fused");
+  std::printf("%-20s %-6s %-5s %10s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "loss", "type", "n", "fused ms",
+              "scalar ms", "vector ms", "torch ms", "ref ms", "fused GB/s", "scal GB/s", "vec GB/s", "fused/vec",
+              "torch/fused");
   std::ofstream csv(o.csv);
   csv << "loss,precision,elements,fused_s,scalar_loop_s,vector_loop_s,pytorch_s,fused_gb_s,vector_gb_s,"
-         "fused_over_vector,pytorch_over_fused\n";
+         "fused_over_vector,pytorch_over_fused,reference_s\n";
   int off = 0;
   run<float>("float", sizes, o, csv, off);
   if (!o.quick) run<double>("double", sizes, o, csv, off);

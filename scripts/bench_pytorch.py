@@ -22,15 +22,25 @@ def dice(p, g, smooth=0.0):
     return 1 - (2 * (p * g).sum() + smooth) / ((p * p).sum() + (g * g).sum() + smooth)
 
 
+def sigmoid_focal(x, y, alpha=0.25, gamma=2):
+    """torchvision.ops.sigmoid_focal_loss (v0.14) with reduction mean, re-typed (Debian has no torchvision)."""
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    p_t = p * y + (1 - p) * (1 - y)
+    return ((alpha * y + (1 - alpha) * (1 - y)) * ce * ((1 - p_t) ** gamma)).mean()
+
+
 def make(loss, n, dtype, generator):
     if loss == "cross_entropy_c1000":
         rows = n // CLASSES
         x = (3 * torch.randn(rows, CLASSES, dtype=dtype, generator=generator)).requires_grad_()
         t = torch.randint(0, CLASSES, (rows,), generator=generator)
         return x, lambda: F.cross_entropy(x, t, label_smoothing=SMOOTHING)
-    if loss == "bce_with_logits":
+    if loss in ("bce_with_logits", "sigmoid_focal"):
         x = (3 * torch.randn(n, dtype=dtype, generator=generator)).requires_grad_()
         y = (torch.arange(n) % 3 == 0).to(dtype)
+        if loss == "sigmoid_focal":
+            return x, lambda: sigmoid_focal(x, y)
         return x, lambda: F.binary_cross_entropy_with_logits(x, y)
     p = (0.02 + 0.96 * torch.rand(n, dtype=dtype, generator=generator)).requires_grad_()
     g = (torch.rand(n, dtype=dtype, generator=generator) < 0.3).to(dtype)
@@ -52,7 +62,7 @@ def main():
     torch.set_num_threads(args.threads)
     sizes = [16, 20] if args.quick else [16, 18, 20, 22, 24, 26]
     dtypes = [("float", torch.float32)] + ([] if args.quick else [("double", torch.float64)])
-    losses = ["mse", "bce", "bce_with_logits", "dice", "combo", "cross_entropy_c1000"]
+    losses = ["mse", "bce", "bce_with_logits", "sigmoid_focal", "dice", "combo", "cross_entropy_c1000"]
     generator = torch.Generator().manual_seed(42)
     print(f"PyTorch {torch.__version__} eager, {torch.get_num_threads()} thread(s), median of {args.repetitions}")
     with open(args.csv, "w") as out:

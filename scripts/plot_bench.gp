@@ -6,7 +6,7 @@ if (!exists("out")) out = 'lossforge_bench.png'
 set datafile separator ','
 set terminal pngcairo size 1400,560 enhanced
 set output out
-losses = "mse bce bce_with_logits dice combo cross_entropy_c1000"
+losses = "mse bce bce_with_logits sigmoid_focal dice combo cross_entropy_c1000"
 set multiplot layout 1,2 title "lossforge: value + gradient, float"
 set logscale xy 2
 set xlabel 'elements'
