@@ -60,10 +60,11 @@ bool agrees(P lane, P scalar) {
   return std::abs(double(lane) - double(scalar)) <= lf::test::tolerance<P>::value * std::abs(double(scalar));
 }
 
-// Every argument tuple of `arguments` through both forms, W at a time (the last group padded with its first).
+// Every argument tuple of `arguments` through both forms, W at a time as the kernels' blocks (the last group padded
+// with its first).
 template <class P, class Op, std::size_t Arity>
 void check(std::vector<std::array<P, Arity>> const& arguments) {
-  constexpr int W = int(64 / sizeof(P));
+  constexpr int W = lf::kokkos::detail::block_width<P>;
   using A = lf::kokkos::detail::lanes<P, W>;
   for (std::size_t first = 0; first < arguments.size(); first += W) {
     std::array<A, Arity> in;

@@ -18,11 +18,6 @@
 
 namespace lossforge::kokkos::detail {
 
-// Lanes per block: two of the target's SIMD registers. Measured with SSE2 and AVX-512: one register per block
-// costs more in per-block work, four spill an expression's live values out of the registers.
-template <class P>
-inline constexpr int block_width = 2 * Eigen::internal::packet_traits<P>::size;
-
 // How a block computes: W lanes of P. Contiguous when every tensor and output is row-major, so that a read or
 // write along the block is one vector load or store without a test; ByReciprocal when every division by a
 // constant of the run may be a multiplication by its reciprocal (see uniform_value), so that none is tested.

@@ -27,6 +27,10 @@ namespace lossforge::kokkos::detail {
 
 template <class P, int W>
 using lanes = Eigen::Array<P, W, 1>;
+// Lanes per block of a kernel: two of the target's SIMD registers. Measured with SSE2 and AVX-512: one register
+// per block costs more in per-block work, four spill an expression's live values out of the registers.
+template <class P>
+inline constexpr int block_width = 2 * Eigen::internal::packet_traits<P>::size;
 
 // The lane evaluation of an expression must become one function: left to GCC's size limits, each node would be
 // a call returning its W lanes through memory, costing more than the arithmetic.
