@@ -218,8 +218,9 @@ class compiled {
   template <class Exec, class Bindings, class Views>
   auto run(Exec const& exec, Bindings const& b, Views const& views) const {
     using namespace lossforge::detail;
-    // Kernels compute in double whatever the Views hold (float Views are read and written as float): the float
-    // conformance tolerance then holds even where a float softmax would lose digits (logit gaps of 1e4).
+    // The scalar evaluator (device kernels, and on the host the positions after a kernel's last block) computes in
+    // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
+    // float would cancel (block.hpp).
     using T = double;
     detail::view_shapes<Bindings> const shapes{b};
     check_outputs(b, shapes, views);
