@@ -3,6 +3,7 @@
 // its parameter type (deduction is the match) and whose requires-clause, if any, is the predicate; the body is the
 // replacement. The driver applies the first rule of the head op's list that matches. Children are already
 // simplified when a rule runs, so sums and products are in canonical form (see canonical.hpp).
+#include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/simplify/canonical.hpp>
 
@@ -312,21 +313,34 @@ struct reduce_of_uniform {
   }
 };
 
+// Whether A is the exponent of a softmax along J: b[i := J] - logsumexp_i(b), R being logsumexp_i(b). J is i itself
+// inside a sum over i, or the gradient index of a gradient written along the row (the Kokkos backend's stored
+// exponentials). Without a literal in b, its type is its value.
+template <class J, class R, class A>
+inline constexpr bool is_softmax_exponent = false;
+template <class J, class I, class B, class A>
+inline constexpr bool is_softmax_exponent<J, reduce<reductions::logsumexp, I, B>, A> = [] {
+  if constexpr (detail::contains_literal_v<B>) {
+    return false;
+  } else {
+    using moved = decltype(detail::substitute<I, J>(std::declval<B const&>()));
+    using exponent = decltype(detail::make_sum(
+        std::tuple_cat(detail::terms(std::declval<moved const&>()),
+                       std::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
+    return std::is_same_v<exponent, A>;
+  }
+}();
+
 // sum_i exp(b - logsumexp_i(b)) -> 1: a softmax sums to one. The derivative of a log-sum-exp with respect to
 // something all its terms share (the target logit of a shifted cross entropy) is such a sum; without this rule a
 // gradient would compute each row's softmax twice.
 template <class I, class T>
-struct negated_logsumexp : std::false_type {
-  using body = void;
+struct negated_logsumexp {
+  using reduction = void;
 };
 template <class I, class B>
-struct negated_logsumexp<I, node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>> : std::true_type {
-  using body = B;
-};
-template <class I>
-struct other_than_negated_logsumexp {
-  template <class T>
-  struct test : std::bool_constant<!negated_logsumexp<I, T>::value> {};
+struct negated_logsumexp<I, node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>> {
+  using reduction = reduce<reductions::logsumexp, I, B>;
 };
 struct sum_of_softmax {
   template <class I, class A>
@@ -334,17 +348,10 @@ struct sum_of_softmax {
     if constexpr (!detail::is_add_v<A>) {
       return false;
     } else {
-      using terms = decltype(detail::terms(std::declval<A const&>()));
       return []<class... T>(std::type_identity<std::tuple<T...>>) {
-        if constexpr ((int(negated_logsumexp<I, T>::value) + ...) != 1) {
-          return false;
-        } else {
-          using body = typename detail::first_non_void_type<typename negated_logsumexp<I, T>::body...>::type;
-          using rest = decltype(detail::make_sum(
-              detail::keep_if<other_than_negated_logsumexp<I>::template test>(std::declval<terms const&>())));
-          return std::is_same_v<rest, body> && !detail::contains_literal_v<body>;
-        }
-      }(std::type_identity<terms>{});
+        using R = typename detail::first_non_void_type<typename negated_logsumexp<I, T>::reduction...>::type;
+        return is_softmax_exponent<I, R, A>;
+      }(std::type_identity<decltype(detail::terms(std::declval<A const&>()))>{});
     }
   }
   template <class I, class A>

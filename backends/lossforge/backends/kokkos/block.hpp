@@ -87,24 +87,17 @@ struct tensor_precision<lossforge::detail::tuple<A...>> {
 template <class Op, class... A>
 inline constexpr bool lane_by_lane = !has_lane_form_v<Op> || (Op::lazy && (may_record_error<A> || ...));
 
-// The terms of a sum (a chain of adds, canonical.hpp) as a type_list; any other expression is one term.
+// The terms of a sum (canonical.hpp's terms(): any other expression is one term) as a type_list.
+template <class... T>
+lossforge::detail::type_list<T...> as_type_list(std::tuple<T...> const&);
 template <class E>
-struct sum_terms {
-  using type = lossforge::detail::type_list<E>;
-};
-template <class A, class B>
-struct sum_terms<node<ops::add, A, B>> {
-  using type = decltype(typename sum_terms<A>::type{} + typename sum_terms<B>::type{});
-};
+using sum_terms_t = decltype(as_type_list(lossforge::detail::terms(std::declval<E const&>())));
 // Calls f.template operator()<K>(term) for the K-th term of a sum, in order.
-template <int K = 0, class E, class F>
+template <class E, class F>
 LOSSFORGE_LANES_INLINE void for_each_term(E const& e, F const& f) {
-  if constexpr (lossforge::detail::is_add_v<E>) {
-    for_each_term<K>(arg<0>(e), f);
-    for_each_term<K + int(sum_terms<std::remove_cvref_t<decltype(arg<0>(e))>>::type::size)>(arg<1>(e), f);
-  } else {
-    f.template operator()<K>(e);
-  }
+  auto const all = lossforge::detail::terms(e);
+  [&]<std::size_t... K>(std::index_sequence<K...>) { (f.template operator()<int(K)>(std::get<K>(all)), ...); }
+  (std::make_index_sequence<std::tuple_size_v<decltype(all)>>{});
 }
 
 template <class L, class E, class Data>
@@ -151,13 +144,14 @@ struct uniform_value {
   lanes<P, W> value, low, reciprocal;
   bool by_reciprocal;
 };
-template <class L>
+// by_reciprocal says whether x * (1 / value) may stand for x / value; a value no block divides by allows it.
+template <class L, bool Divisor>
 uniform_value<typename L::value, L::width> make_uniform(double exact) {
   using P = typename L::value;
   P const v = P(exact), r = P(1) / v;
   P const low = std::isfinite(v) ? P(exact - double(v)) : P(0);
   return {exact, L::type::Constant(v), L::type::Constant(low), L::type::Constant(r),
-          std::isnormal(r) || !std::isfinite(v) || v == 0};
+          !Divisor || std::isnormal(r) || !std::isfinite(v) || v == 0};
 }
 template <class L, int N>
 using uniform_values = std::array<uniform_value<typename L::value, L::width>, std::size_t(N)>;
@@ -228,7 +222,7 @@ constexpr int uniform_count() {
   if constexpr (!varies_along_block<I, E>) {
     return 1;
   } else if constexpr (lossforge::detail::is_add_v<E>) {
-    using terms = typename sum_terms<E>::type;
+    using terms = sum_terms_t<E>;
     return term_slots<I>(terms{})[terms::size];
   } else if constexpr (is_node_v<E>) {
     return []<class Op, class... A>(std::type_identity<node<Op, A...>>) {
@@ -242,12 +236,18 @@ constexpr int uniform_count() {
   }
 }
 
-template <class L, class I, int Slot, class E, class Data, class U>
+// Whether a node divides by a subexpression constant along I (its lanes multiply by the reciprocal).
+template <class I, class Op, class... A>
+inline constexpr bool divides_by_uniform = false;
+template <class I, class X, class D>
+inline constexpr bool divides_by_uniform<I, ops::div, X, D> = !varies_along_block<I, D>;
+
+template <class L, class I, int Slot, bool Divisor = false, class E, class Data, class U>
 void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
   if constexpr (!varies_along_block<I, E>) {
-    u[Slot] = make_uniform<L>(row_value<L>(e, item));
+    u[Slot] = make_uniform<L, Divisor>(row_value<L>(e, item));
   } else if constexpr (lossforge::detail::is_add_v<E>) {
-    using terms = typename sum_terms<E>::type;
+    using terms = sum_terms_t<E>;
     constexpr auto slot = term_slots<I>(terms{});
     double constant = 0;
     for_each_term(e, [&]<int K>(auto const& term) {
@@ -256,13 +256,14 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
       else
         collect_uniforms<L, I, Slot + slot[K]>(term, item, u);
     });
-    if constexpr (has_uniform_terms<I>(terms{})) u[Slot] = make_uniform<L>(constant);
+    if constexpr (has_uniform_terms<I>(terms{})) u[Slot] = make_uniform<L, false>(constant);
   } else if constexpr (is_node_v<E>) {
     [&]<class Op, class... A>(node<Op, A...> const& n) {
       if constexpr (!lane_by_lane<Op, A...>) {
         constexpr auto slot = argument_slots<I, A...>();
         [&]<std::size_t... K>(std::index_sequence<K...>) {
-          (collect_uniforms<L, I, Slot + slot[K]>(get<K>(n.args), item, u), ...);
+          (collect_uniforms < L, I, Slot + slot[K],
+           divides_by_uniform<I, Op, A...> && K == 1 > (get<K>(n.args), item, u), ...);
         }
         (std::index_sequence_for<A...>{});
       }
@@ -401,11 +402,6 @@ inline constexpr bool reads_index_v = std::is_same_v<E, I>;
 template <class I, class Op, class... A>
 inline constexpr bool reads_index_v<I, node<Op, A...>> = (reads_index_v<I, A> || ...);
 
-template <class I, class Op, class... A>
-inline constexpr bool divides_by_uniform = false;
-template <class I, class X, class D>
-inline constexpr bool divides_by_uniform<I, ops::div, X, D> = !varies_along_block<I, D>;
-
 template <class T>
 inline constexpr bool negated_term = false;
 template <class Y>
@@ -415,7 +411,7 @@ inline constexpr bool negated_term<node<ops::mul, constant<-1>, Y>> = true;
 template <class L, class I, int Slot, class E, class Data, class C>
 LOSSFORGE_LANES_INLINE typename L::type varying_terms_at(E const& e, work_item<Data>& item, std::ptrdiff_t first,
                                                          C& c) {
-  constexpr auto slot = term_slots<I>(typename sum_terms<E>::type{});
+  constexpr auto slot = term_slots<I>(sum_terms_t<E>{});
   typename L::type total;
   bool started = false;
   for_each_term(e, [&]<int K>(auto const& term) LOSSFORGE_LANES_LAMBDA {
@@ -448,7 +444,7 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
     if constexpr (std::is_same_v<Op, ops::add>) {
       using node_type = node<Op, A...>;
       auto const x = varying_terms_at<L, I, Slot>(n, item, first, c);
-      if constexpr (!has_uniform_terms<I>(typename sum_terms<node_type>::type{}))
+      if constexpr (!has_uniform_terms<I>(sum_terms_t<node_type>{}))
         return x;
       else if constexpr (std::is_same_v<P, float>)
         return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
@@ -526,7 +522,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const
   using A = typename L::type;
   using P = typename L::value;
   constexpr int W = L::width;
-  constexpr bool split = lossforge::detail::is_add_v<B> && has_uniform_terms<J>(typename sum_terms<B>::type{});
+  constexpr bool split = lossforge::detail::is_add_v<B> && has_uniform_terms<J>(sum_terms_t<B>{});
   std::ptrdiff_t const n = item.template extent<J>();
   std::ptrdiff_t& k = item.template at<J>();
   std::ptrdiff_t const saved = k, full = n - n % W;

@@ -13,25 +13,11 @@
 #include <type_traits>
 
 #include <lossforge/backends/kokkos/block.hpp>
-#include <lossforge/dsl/substitute.hpp>
+#include <lossforge/simplify/rules.hpp>
 
 namespace lossforge::kokkos::detail {
 
-// Whether A, the exponent of an exp in a write along J, is b[c := J] - logsumexp_c(b), R being logsumexp_c(b).
-template <class J, class R, class A>
-inline constexpr bool is_softmax_exponent = false;
-template <class J, class I, class B, class A>
-inline constexpr bool is_softmax_exponent<J, reduce<reductions::logsumexp, I, B>, A> = [] {
-  if constexpr (lossforge::detail::contains_literal_v<B>) {
-    return false;  // its type does not say its value
-  } else {
-    using moved = decltype(lossforge::detail::substitute<I, J>(std::declval<B const&>()));
-    using exponent = decltype(lossforge::detail::make_sum(
-        std::tuple_cat(lossforge::detail::terms(std::declval<moved const&>()),
-                       std::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
-    return std::is_same_v<exponent, A>;
-  }
-}();
+using rewrite::is_softmax_exponent;
 
 // How many softmaxes of R along J E computes in lane forms, and whether a node that may run lane by lane reads one
 // (a lane-by-lane node, or a comparison, which does beyond 2^24 positions in float: it would need the formula's
