@@ -218,9 +218,10 @@ constexpr auto grad_one(Loss const& loss) {
     static_assert(!uses::repeated_index, LOSSFORGE_MSG_REPEATED_INDEX);
     using indices = gradient_indices<X, Loss, detail::gradient_depth_v<Loss> + 1>;
     // Differentiate the simplified loss, so that the stable forms (log_sigmoid, logsumexp) are what is derived.
-    auto terms = derive<X, indices>(simplify(loss));
+    // Its numbers are frozen meanwhile: the derivative's copies of a number keep its identity (literal_identity.hpp).
+    auto terms = derive<X, indices>(detail::freeze_literals(simplify(loss)));
     auto derivative = simplify(std::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
-    return shaped_like<X, indices, Loss>(derivative);
+    return shaped_like<X, indices, Loss>(detail::thaw_literals(derivative));
   }
 }
 

@@ -197,12 +197,13 @@ struct derivative_rule<ops::max> {
 // PyTorch's formulas: d/dp = (p - y) / max(p (1 - p), eps), which is the derivative wherever p (1 - p) >= eps and
 // stays finite at p = 0 and 1; eps is 1e-12 rounded to float, as in PyTorch's kernel. d/dy = clamped log(1 - p) -
 // clamped log(p).
+struct bce_clamp {};  // the id of PyTorch's clamp, a number of the library's own
 template <>
 struct derivative_rule<ops::bce> {
   template <std::size_t K, class P, class Y>
   static constexpr auto partial(P const& p, Y const& y) {
     if constexpr (K == 0)
-      return (p - y) / max(p * (c<1> - p), literal{double(1e-12f)});
+      return (p - y) / max(p * (c<1> - p), literal<bce_clamp>{double(1e-12f)});
     else
       return max(log(c<1> - p), c<-100>) - max(log(p), c<-100>);
   }

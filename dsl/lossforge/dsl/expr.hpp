@@ -43,7 +43,15 @@ struct scalar;
 template <std::intmax_t Num, std::intmax_t Den = 1>
 struct constant {};
 
-// A number written in the expression (`0.5 * bce`), held by value and folded numerically.
+// A number written in the expression (`0.5 * bce`), held by value and folded numerically. Its type still says
+// which number it is, so that two subtrees of one type always hold the same values: Id is numbered<K> for the K-th
+// number of an expression (the builders number them, see literal_identity.hpp), computed<...> for a number the
+// simplifier folded from others, or a tag of the library's own (PyTorch's BCE clamp).
+template <int K>
+struct numbered {};
+template <class Op, class... Ids>
+struct computed {};
+template <class Id>
 struct literal {
   double value;
 };
@@ -113,6 +121,11 @@ template <std::intmax_t N, std::intmax_t D>
 struct is_constant<constant<N, D>> : std::true_type {};
 
 template <class T>
+inline constexpr bool is_literal_v = false;
+template <class Id>
+inline constexpr bool is_literal_v<literal<Id>> = true;
+
+template <class T>
 struct is_expression : std::false_type {};
 template <fixed_string N>
 struct is_expression<index<N>> : std::true_type {};
@@ -124,8 +137,8 @@ template <fixed_string N>
 struct is_expression<scalar<N>> : std::true_type {};
 template <std::intmax_t N, std::intmax_t D>
 struct is_expression<constant<N, D>> : std::true_type {};
-template <>
-struct is_expression<literal> : std::true_type {};
+template <class Id>
+struct is_expression<literal<Id>> : std::true_type {};
 template <class I>
 struct is_expression<extent<I>> : std::true_type {};
 template <class I>
@@ -156,7 +169,7 @@ constexpr auto as_expression(T const& value) {
   if constexpr (TensorSymbol<T>)
     return access<T, flat_index>{};
   else if constexpr (std::is_arithmetic_v<T>)
-    return literal{static_cast<double>(value)};
+    return literal<numbered<0>>{static_cast<double>(value)};
   else
     return value;
 }

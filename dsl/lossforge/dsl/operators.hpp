@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/dsl/literal_identity.hpp>
 #include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/symbols.hpp>
 
@@ -14,9 +15,15 @@ namespace detail {
 template <class L, class R>
 concept BinaryOperands = Operand<L> && Operand<R> && !(std::is_arithmetic_v<L> && std::is_arithmetic_v<R>);
 
+// The node of Op over the operands, their numbers numbered apart (literal_identity.hpp).
 template <class Op, class... A>
 constexpr auto make_node(A const&... a) {
-  return node<Op, expression_t<A>...>{make_tuple(as_expression(a)...)};
+  if constexpr (sizeof...(A) == 1) {
+    return node<Op, expression_t<A>...>{make_tuple(as_expression(a)...)};
+  } else {
+    return std::apply([](auto const&... e) { return node<Op, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)}; },
+                      numbered_apart<0>(as_expression(a)...));
+  }
 }
 }  // namespace detail
 

@@ -17,9 +17,9 @@ template <class T, class Values, std::intmax_t N, std::intmax_t D>
 struct pointwise<T, Values, constant<N, D>> {
   LOSSFORGE_FUNCTION static T at(constant<N, D> const&, Values const&) { return T(N) / T(D); }
 };
-template <class T, class Values>
-struct pointwise<T, Values, literal> {
-  LOSSFORGE_FUNCTION static T at(literal const& l, Values const&) { return T(l.value); }
+template <class T, class Values, class Id>
+struct pointwise<T, Values, literal<Id>> {
+  LOSSFORGE_FUNCTION static T at(literal<Id> const& l, Values const&) { return T(l.value); }
 };
 template <class T, class Values, fixed_string Name>
 struct pointwise<T, Values, scalar<Name>> {

@@ -144,7 +144,7 @@ printed print_sum(std::tuple<Ts...> const& ts) {
                                                             std::make_tuple(split.rest)))
                                .s;
                   else
-                    body = to_printed<S>(detail::product_of(literal{-k}, std::make_tuple(split.rest))).s;
+                    body = to_printed<S>(detail::product_of(literal<numbered<0>>{-k}, std::make_tuple(split.rest))).s;
                   out += (first ? "-" : " - ") + body;
                   first = false;
                   return;
@@ -228,7 +228,7 @@ printed to_printed(E const& e) {
       else
         return {std::to_string(N) + "/" + std::to_string(D), product};
     }(e);
-  } else if constexpr (std::is_same_v<E, literal>) {
+  } else if constexpr (detail::is_literal_v<E>) {
     return {number(e.value), e.value < 0 ? unary : atom};
   } else if constexpr (Index<E>) {
     std::string name = index_name<E>();

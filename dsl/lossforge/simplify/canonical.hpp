@@ -1,6 +1,6 @@
 #pragma once
 // Canonical forms that make equal expressions equal types: sums and products are flattened, their numeric parts
-// folded (exactly for rational constants, numerically for literals), like terms combined, and the remaining
+// folded (numbers.hpp), like terms combined, and the remaining
 // operands sorted by a total order on types. Subtraction and negation are expressed as multiplication by -1.
 #include <algorithm>
 #include <array>
@@ -11,49 +11,9 @@
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/operators.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
+#include <lossforge/simplify/numbers.hpp>
 
 namespace lossforge::detail {
-
-// ---- numbers ---------------------------------------------------------------------------------------------------
-template <class T>
-concept Numeric = Constant<T> || std::is_same_v<T, literal>;
-
-template <std::intmax_t N, std::intmax_t D>
-constexpr double value_of(constant<N, D>) {
-  return double(N) / double(D);
-}
-constexpr double value_of(literal l) { return l.value; }
-
-template <class A, class B>
-constexpr auto add_numbers(A a, B b) {
-  if constexpr (Constant<A> && Constant<B>)
-    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(
-               constant<N1, D1>, constant<N2, D2>) { return reduced_constant<N1 * D2 + N2 * D1, D1 * D2>(); }(a, b);
-  else
-    return literal{value_of(a) + value_of(b)};
-}
-template <class A, class B>
-constexpr auto multiply_numbers(A a, B b) {
-  if constexpr (Constant<A> && Constant<B>)
-    return []<std::intmax_t N1, std::intmax_t D1, std::intmax_t N2, std::intmax_t D2>(
-               constant<N1, D1>, constant<N2, D2>) { return reduced_constant<N1 * N2, D1 * D2>(); }(a, b);
-  else
-    return literal{value_of(a) * value_of(b)};
-}
-
-struct add_tag {};
-struct multiply_tag {};
-template <class Tag, class Acc>
-constexpr auto fold_numbers(Acc acc) {
-  return acc;
-}
-template <class Tag, class Acc, class Next, class... Rest>
-constexpr auto fold_numbers(Acc acc, Next next, Rest... rest) {
-  if constexpr (std::is_same_v<Tag, add_tag>)
-    return fold_numbers<Tag>(add_numbers(acc, next), rest...);
-  else
-    return fold_numbers<Tag>(multiply_numbers(acc, next), rest...);
-}
 
 // ---- a total order on expression types -------------------------------------------------------------------------
 template <class T>
@@ -273,14 +233,6 @@ constexpr auto without_first(std::tuple<Ts...> const& t) {
   (std::index_sequence_for<Ts...>{});
 }
 
-template <class N>
-constexpr auto reciprocal(N n) {
-  if constexpr (Constant<N>)
-    return []<std::intmax_t A, std::intmax_t B>(constant<A, B>) { return reduced_constant<B, A>(); }(n);
-  else
-    return literal{1 / value_of(n)};
-}
-
 template <class... Fs>
 constexpr auto numeric_product(std::tuple<Fs...> const& fs) {
   return std::apply([](auto const&... n) { return fold_numbers<multiply_tag>(c<1>, n...); }, keep_if<is_numeric>(fs));
@@ -312,17 +264,7 @@ constexpr auto make_product(std::tuple<Fs...> const& fs) {
 }
 
 // ---- sums ------------------------------------------------------------------------------------------------------
-// A term is coefficient * rest; terms with the same rest combine. A rest that holds a literal is never merged,
-// since two such rests of one type may hold different numbers.
-template <class E>
-inline constexpr bool contains_literal_v = std::is_same_v<E, literal>;
-template <class S, class... Sl>
-inline constexpr bool contains_literal_v<access<S, Sl...>> = (contains_literal_v<Sl> || ...);
-template <class Op, class... A>
-inline constexpr bool contains_literal_v<node<Op, A...>> = (contains_literal_v<A> || ...);
-template <class Op, class I, class B>
-inline constexpr bool contains_literal_v<reduce<Op, I, B>> = contains_literal_v<B>;
-
+// A term is coefficient * rest; terms with the same rest combine.
 struct unit {};  // the rest of a term that is a plain number
 
 template <class Coefficient, class Rest>
@@ -380,17 +322,12 @@ constexpr auto make_sum(std::tuple<Ts...> const& ts) {
   auto kept = [&]<std::size_t... K>(std::index_sequence<K...>) {
     return std::tuple_cat([&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
       using rest = std::tuple_element_t<P, rest_types>;
-      auto const& own = std::get<P>(parts);
-      if constexpr (contains_literal_v<rest>) {
-        return rebuild(own.coefficient, own.rest);
+      if constexpr (first_index_of<rest>(rest_types{}) != P) {
+        return std::tuple<>{};
       } else {
-        if constexpr (first_index_of<rest>(rest_types{}) != P) {
-          return std::tuple<>{};
-        } else {
-          auto coefficient = std::apply(
-              [](auto const&... p) { return fold_numbers<add_tag>(c<0>, coefficient_if_rest<rest>(p)...); }, parts);
-          return rebuild(coefficient, own.rest);
-        }
+        auto coefficient = std::apply(
+            [](auto const&... p) { return fold_numbers<add_tag>(c<0>, coefficient_if_rest<rest>(p)...); }, parts);
+        return rebuild(coefficient, std::get<P>(parts).rest);
       }
     }(std::integral_constant<std::size_t, K>{})...);
   }

@@ -102,7 +102,7 @@ struct select_on_constant {
 };
 struct select_same_branches {
   template <class C, class A>
-  requires(!detail::contains_literal_v<A>) static constexpr auto rewrite(node<ops::select, C, A, A> const& e) {
+  static constexpr auto rewrite(node<ops::select, C, A, A> const& e) {
     return arg<1>(e);
   }
 };
@@ -163,7 +163,9 @@ struct fold_numeric {
   template <class Op, class... A>
   requires(sizeof...(A) > 0 && (Numeric<A> && ...) &&
            ConstantFoldable<Op, A...>) static constexpr auto rewrite(node<Op, A...> const& e) {
-    return detail::apply_args(e, [](auto const&... a) { return literal{Op::apply(detail::value_of(a)...)}; });
+    return detail::apply_args(e, [](auto const&... a) {
+      return detail::computed_literal<Op, A...>{detail::fold_value<Op>(detail::value_of(a)...)};
+    });
   }
 };
 
@@ -315,20 +317,16 @@ struct reduce_of_uniform {
 
 // Whether A is the exponent of a softmax along J: b[i := J] - logsumexp_i(b), R being logsumexp_i(b). J is i itself
 // inside a sum over i, or the gradient index of a gradient written along the row (the Kokkos backend's stored
-// exponentials). Without a literal in b, its type is its value.
+// exponentials).
 template <class J, class R, class A>
 inline constexpr bool is_softmax_exponent = false;
 template <class J, class I, class B, class A>
 inline constexpr bool is_softmax_exponent<J, reduce<reductions::logsumexp, I, B>, A> = [] {
-  if constexpr (detail::contains_literal_v<B>) {
-    return false;
-  } else {
-    using moved = decltype(detail::substitute<I, J>(std::declval<B const&>()));
-    using exponent = decltype(detail::make_sum(
-        std::tuple_cat(detail::terms(std::declval<moved const&>()),
-                       std::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
-    return std::is_same_v<exponent, A>;
-  }
+  using moved = decltype(detail::substitute<I, J>(std::declval<B const&>()));
+  using exponent = decltype(detail::make_sum(
+      std::tuple_cat(detail::terms(std::declval<moved const&>()),
+                     std::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
+  return std::is_same_v<exponent, A>;
 }();
 
 // sum_i exp(b - logsumexp_i(b)) -> 1: a softmax sums to one. The derivative of a log-sum-exp with respect to

@@ -281,8 +281,8 @@ auto uniforms_of(E const& e, work_item<Data>& item, bool run_is_empty) {
 // ---- costly subexpressions shared within a block ---------------------------------------------------------------
 // A node as costly as a transcendental function (exp, log, sigmoid, softplus, ...) that the expressions of a run
 // compute more than once (a focal loss's value and gradient hold sigmoid(x) seven times) is computed once per
-// block: its first occurrence keeps its lanes in the block's context, the others read them. Without a literal, a
-// node's type is its value.
+// block: its first occurrence keeps its lanes in the block's context, the others read them. A node's type is its
+// value (literal_identity.hpp).
 inline constexpr int transcendental_cost = 10;  // ops::exp's, in op_traits' flops-equivalents
 template <class I, class E>
 struct costly_occurrences {
@@ -304,7 +304,7 @@ struct costly_occurrences<I, node<Op, A...>> {
   using self = node<Op, A...>;
   using below = decltype((lossforge::detail::type_list<>{} + ... + typename costly_occurrences<I, A>::type{}));
   static constexpr bool in_lanes = varies_along_block<I, self> && !lane_by_lane<Op, A...>;
-  static constexpr bool costly = Op::cost >= transcendental_cost && !lossforge::detail::contains_literal_v<self>;
+  static constexpr bool costly = in_lanes && Op::cost >= transcendental_cost;  // a lane-by-lane node is not shared
   using own = decltype([] {
     if constexpr (!costly)
       return lossforge::detail::type_list<>{};

@@ -165,7 +165,9 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     constexpr int slot = position_v<typename Data::cached, R>;
     double sum = std::numeric_limits<double>::quiet_NaN();
     std::ptrdiff_t const n = item.template extent<typename softmax::index>();
-    item.cache[slot] = block_reduce<L>(R{}, item, exponential_store<L::width, V>{out.data + row * n, &sum});
+    // R's value (its literals included) as the write holds it.
+    R const reduction = lossforge::detail::find_reduction<R>(get<std::size_t(softmax::step)>(this->steps).expression);
+    item.cache[slot] = block_reduce<L>(reduction, item, exponential_store<L::width, V>{out.data + row * n, &sum});
     item.done[slot] = true;
     return sum > 0 && sum < std::numeric_limits<double>::infinity() ? 1 / sum : 0;
   }

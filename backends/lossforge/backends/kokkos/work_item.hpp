@@ -161,7 +161,7 @@ template <class T, class E, class Data>
 LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item) {
   if constexpr (Constant<E>) {
     return []<std::intmax_t N, std::intmax_t D>(constant<N, D>) { return T(N) / T(D); }(e);
-  } else if constexpr (std::is_same_v<E, literal>) {
+  } else if constexpr (lossforge::detail::is_literal_v<E>) {
     return T(e.value);
   } else if constexpr (Index<E>) {
     return T(item.template at<E>());

@@ -178,7 +178,7 @@ template <class T, class Root, class E, class Bindings>
 T eval(E const& e, Bindings const& b, environment& env) {
   if constexpr (Constant<E>) {
     return T(value_of(e));
-  } else if constexpr (std::is_same_v<E, literal>) {
+  } else if constexpr (detail::is_literal_v<E>) {
     return T(e.value);
   } else if constexpr (Index<E>) {
     return T(env.template find<E>().value);
