@@ -165,7 +165,7 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     constexpr int slot = position_v<typename Data::cached, R>;
     double sum = std::numeric_limits<double>::quiet_NaN();
     std::ptrdiff_t const n = item.template extent<typename softmax::index>();
-    item.cache[slot] = block_reduce<L>(R{}, item, exponential_store<L::width, V>{out.data + row * n, &sum});
+    item.cache[slot] = block_reduce<L>(R{}, item, &item.parts[slot], exponential_store<L::width, V>{out.data + row * n, &sum});
     item.done[slot] = true;
     return sum > 0 && sum < std::numeric_limits<double>::infinity() ? 1 / sum : 0;
   }
