@@ -5,6 +5,7 @@
 // [N, C, d] with targets [N, d] (the spatial form, chosen by the targets' rank 2). With lp = log_softmax over C:
 //
 //   cross_entropy    l = (1 - eps) w[t] (-lp[t]) + (eps / C) sum_c w[c] (-lp[c]),  0 where t == ignore_index
+//                    (the eps term left out where eps is 0, as PyTorch)
 //   nll_loss         l = -w[t] x[t] (x already log-probabilities),                   0 where t == ignore_index
 //   mean             sum l / sum over kept positions of w[t] (the count of kept positions without weights); NaN with
 //                    a zero gradient when that sum is 0
@@ -122,7 +123,8 @@ constexpr auto cross_entropy(X const& x, T const& t, cross_entropy_options<W, K,
     } else {
       // (eps / C) sum_c w[c] (-lp[c]), skipped where eps is 0 as PyTorch does: a logit of -inf makes it infinite,
       // and 0 * inf must not turn the loss into NaN.
-      auto const smooth = lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
+      auto const smooth =
+          lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
       return (lossforge::c<1> - o.smoothing_value) * picked +
              where(o.smoothing_value == lossforge::c<0>, lossforge::c<0>, o.smoothing_value * smooth);
     }
