@@ -5,6 +5,7 @@
 // [N, C, d] with targets [N, d] (the spatial form, chosen by the targets' rank 2). With lp = log_softmax over C:
 //
 //   cross_entropy    l = (1 - eps) w[t] (-lp[t]) + (eps / C) sum_c w[c] (-lp[c]),  0 where t == ignore_index
+//                    (the eps term left out where eps is 0, as PyTorch)
 //   nll_loss         l = -w[t] x[t] (x already log-probabilities),                   0 where t == ignore_index
 //   mean             sum l / sum over kept positions of w[t] (the count of kept positions without weights); NaN with
 //                    a zero gradient when that sum is 0
@@ -111,18 +112,21 @@ constexpr auto cross_entropy(X const& x, T const& t, cross_entropy_options<W, K,
   using namespace detail;
   auto const target_class = detail::target<T, spatial>(t);
   auto const target_logit = logit<X, decltype(target_class), spatial>(x, target_class);
-  // -log_softmax at the target, as the log-sum-exp of the logits shifted by the target's: no cancellation between
-  // two large numbers (equal logits of 1e8 still give ln C).
-  auto const nll = logsumexp(klass, logit<X, index<"c">, spatial>(x, klass) - target_logit);
-  auto const picked = class_weight<W>(target_class) * nll;
+  // -log_softmax at class c is lse - x[c]. The evaluators keep a log-sum-exp as the pair max + log(sum exp(x - max))
+  // and add x[c] to it exactly, so this is PyTorch's (max - x[c]) + log(sum): ln C for equal logits of any size,
+  // +inf (not inf - inf) for a target logit of -inf.
+  auto const lse = logsumexp(klass, logit<X, index<"c">, spatial>(x, klass));
+  auto const picked = class_weight<W>(target_class) * (lse - target_logit);
   auto const per_position = [&] {
     if constexpr (std::is_same_v<E, unset>) {
       return picked;
     } else {
-      // (eps / C) sum_c w[c] (-lp[c]) = eps mean_c w[c] (nll + x[t] - x[c]), in the same shifted form
-      auto const smooth = lossforge::mean(
-          klass, class_weight<W>(klass) * (nll + (target_logit - logit<X, index<"c">, spatial>(x, klass))));
-      return (lossforge::c<1> - o.smoothing_value) * picked + o.smoothing_value * smooth;
+      // (eps / C) sum_c w[c] (-lp[c]), skipped where eps is 0 as PyTorch does: a logit of -inf makes it infinite,
+      // and 0 * inf must not turn the loss into NaN.
+      auto const smooth =
+          lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
+      return (lossforge::c<1> - o.smoothing_value) * picked +
+             where(o.smoothing_value == lossforge::c<0>, lossforge::c<0>, o.smoothing_value * smooth);
     }
   }();
   return reduce_positions(o, target_class, kept(o, target_class, per_position), reduction);

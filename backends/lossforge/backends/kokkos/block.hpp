@@ -102,6 +102,8 @@ LOSSFORGE_LANES_INLINE void for_each_term(E const& e, F const& f) {
 
 template <class L, class E, class Data>
 double row_value(E const& e, work_item<Data>& item);
+template <class L, class R, class Data>
+lead_tail row_parts(R const& r, work_item<Data>& item);
 
 // Lanes already in memory: row[j] * scale along J (a row's stored exponentials, stored_exponentials.hpp). A leaf
 // only the block evaluator sees.
@@ -134,9 +136,10 @@ namespace lossforge::kokkos::detail {
 // (otherwise the lanes divide).
 //
 // In a sum whose terms vary along I, the constant terms share one slot: their sum in double, and in P as the pair
-// value + low (low = what rounding to P lost). The lanes add the varying terms, then value, then low; so
-// x[c] - x[t] - logsumexp in float keeps every digit a float result has (a float x[c] - lse, lse a float, would
-// lose ulp(lse) / 2, a relative error of 1e-3 in a softmax of logits near 1e4).
+// value + low (low = what rounding to P lost). A log-sum-exp among them adds its max to value and its log(sum) to
+// low (work_item.hpp). The lanes add the varying terms, then value, then low; so x[c] - logsumexp is
+// (x[c] - max) - log(sum) as in PyTorch, exact for equal logits of 1e30 and, in float, free of the ulp(lse) / 2
+// that a float lse would lose (a relative error of 1e-3 in a softmax of logits near 1e4).
 // The lanes are broadcast once, here: Eigen would fill a Constant array one lane at a time in every block.
 template <class P, int W>
 struct uniform_value {
@@ -144,12 +147,14 @@ struct uniform_value {
   lanes<P, W> value, low, reciprocal;
   bool by_reciprocal;
 };
-// by_reciprocal says whether x * (1 / value) may stand for x / value; a value no block divides by allows it.
+// by_reciprocal says whether x * (1 / value) may stand for x / value; a value no block divides by allows it. A value
+// given as lead + tail (a sum holding a log-sum-exp, work_item.hpp) enters the lanes as lead, then the rest.
 template <class L, bool Divisor>
-uniform_value<typename L::value, L::width> make_uniform(double exact) {
+uniform_value<typename L::value, L::width> make_uniform(double lead, double tail = 0) {
   using P = typename L::value;
-  P const v = P(exact), r = P(1) / v;
-  P const low = std::isfinite(v) ? P(exact - double(v)) : P(0);
+  double const exact = lead_tail{lead, tail}.value();
+  P const v = P(lead), r = P(1) / P(exact);
+  P const low = std::isfinite(v) ? P((lead - double(v)) + tail) : P(0);
   return {exact, L::type::Constant(v), L::type::Constant(low), L::type::Constant(r),
           !Divisor || std::isnormal(r) || !std::isfinite(v) || v == 0};
 }
@@ -249,14 +254,16 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
   } else if constexpr (lossforge::detail::is_add_v<E>) {
     using terms = sum_terms_t<E>;
     constexpr auto slot = term_slots<I>(terms{});
-    double constant = 0;
+    log_sum_exp_sum constant;
     for_each_term(e, [&]<int K>(auto const& term) {
       if constexpr (!varies_along_block<I, std::remove_cvref_t<decltype(term)>>)
-        constant += row_value<L>(term, item);
+        constant.add(
+            term, [&](auto const& t) { return row_value<L>(t, item); },
+            [&](auto const& r) { return row_parts<L>(r, item); });
       else
         collect_uniforms<L, I, Slot + slot[K]>(term, item, u);
     });
-    if constexpr (has_uniform_terms<I>(terms{})) u[Slot] = make_uniform<L, false>(constant);
+    if constexpr (has_uniform_terms<I>(terms{})) u[Slot] = make_uniform<L, false>(constant.lead(), constant.tails);
   } else if constexpr (is_node_v<E>) {
     [&]<class Op, class... A>(node<Op, A...> const& n) {
       if constexpr (!lane_by_lane<Op, A...>) {
@@ -446,7 +453,7 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
       auto const x = varying_terms_at<L, I, Slot>(n, item, first, c);
       if constexpr (!has_uniform_terms<I>(sum_terms_t<node_type>{}))
         return x;
-      else if constexpr (std::is_same_v<P, float>)
+      else if constexpr (std::is_same_v<P, float> || adds_log_sum_exp<node_type>)
         return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
       else
         return typename L::type(x + c.u[Slot].value);
@@ -505,10 +512,10 @@ LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& it
 // ---- reductions along a row ------------------------------------------------------------------------------------
 // A reduction over J with reduce_at's semantics (work_item.hpp), its body in blocks along J and the last n mod W
 // positions through the scalar evaluator. A block's lanes are summed in P (a pairwise tree: error about log2(W)
-// ulps, the order of each lane's own rounding), the blocks in double. A body that is a sum with terms constant
-// along J reduces only its varying terms, and the constant K joins the result in double: sum + n K, mean + K,
-// max + K, logsumexp + K. So a log-sum-exp of x[c] - x[t] in float shifts by the largest x[c] (exact) and is as
-// accurate as PyTorch's max-shifted one.
+// ulps, the order of each lane's own rounding), the blocks in double. A max or log-sum-exp whose body is a sum with
+// terms constant along J reduces only its varying terms, and the constant K joins the result in double: max + K,
+// (max + K) + log(sum). A sum or mean adds K in the lanes, to each term: sum_c (x[c] - K) is a sum of small terms
+// where sum_c x[c] - n K would cancel two large ones.
 // What a log-sum-exp does with the exponentials it computes: nothing, or keep them (stored_exponentials.hpp).
 struct no_sink {
   template <class A>
@@ -517,18 +524,38 @@ struct no_sink {
   void total(double) const {}
 };
 
+// The sum of the terms of a sum that vary along J (Varying) or of the others, in double, through the scalar
+// evaluator.
+template <class J, bool Varying, class E, class Data>
+double terms_value(E const& e, work_item<Data>& item) {
+  double total = 0;
+  for_each_term(e, [&]<int K>(auto const& term) {
+    if constexpr (varies_along_block<J, std::remove_cvref_t<decltype(term)>> == Varying)
+      total += double(value_at<typename Data::value_type>(term, item));
+  });
+  return total;
+}
+
+// The reduction's value; parts, when given, receives it as lead + tail (a log-sum-exp's max + K and log(sum)).
 template <class L, class Op, class J, class B, class Data, class Sink = no_sink>
-double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const& sink = {}) {
+double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail* parts = nullptr,
+                    Sink const& sink = {}) {
   using A = typename L::type;
   using P = typename L::value;
   constexpr int W = L::width;
-  constexpr bool split = lossforge::detail::is_add_v<B> && has_uniform_terms<J>(sum_terms_t<B>{});
+  constexpr bool sums = std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>;
+  constexpr bool split = !sums && lossforge::detail::is_add_v<B> && has_uniform_terms<J>(sum_terms_t<B>{});
   std::ptrdiff_t const n = item.template extent<J>();
   std::ptrdiff_t& k = item.template at<J>();
   std::ptrdiff_t const saved = k, full = n - n % W;
   auto const u = uniforms_of<L, J>(r.body, item, full == 0);
-  bool const shifted = split && full > 0;
-  double const constant = shifted ? u[0].exact : 0.0;
+  // The constant terms (in the lanes' uniforms when there are blocks, else through the scalar evaluator).
+  double const constant = [&] {
+    if constexpr (split)
+      return full > 0 ? u[0].exact : n > 0 ? terms_value<J, false>(r.body, item) : 0.0;
+    else
+      return 0.0;
+  }();
   // on_block(lanes, first) for each full block, then on_value(value, k) for each remaining position k.
   auto const each = [&](auto const& on_block, auto const& on_value) {
     run_blocks<L>(u, [&]<class R>() {
@@ -540,16 +567,21 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const
           on_block(block_at<R, J, 0>(r.body, item, first, c), first);
       }
     });
-    for (k = full; k < n; ++k) on_value(double(value_at<typename Data::value_type>(r.body, item)) - constant, k);
+    for (k = full; k < n; ++k) {
+      if constexpr (split)
+        on_value(terms_value<J, true>(r.body, item), k);
+      else
+        on_value(double(value_at<typename Data::value_type>(r.body, item)), k);
+    }
   };
   constexpr double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
-  double result;
-  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
+  lead_tail result{0, 0};
+  if constexpr (sums) {
     lane_sum<P, W> blocks;
     double rest = 0;
     each([&](A const& x, std::ptrdiff_t) { blocks.add(x); }, [&](double x, std::ptrdiff_t) { rest += x; });
-    double const total = blocks.sum() + rest + (shifted ? double(n) * constant : 0.0);
-    result = std::is_same_v<Op, reductions::mean> ? total / double(n) : total;
+    double const total = blocks.sum() + rest;
+    result.lead = std::is_same_v<Op, reductions::mean> ? total / double(n) : total;
   } else {
     // The largest lanes (NaN-propagating, so a NaN anywhere leaves a NaN lane), then the largest of them.
     A largest = A::Constant(-std::numeric_limits<P>::infinity());
@@ -565,9 +597,9 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const
     m = std::max(m, double(largest.maxCoeff()));
     if constexpr (std::is_same_v<Op, reductions::max>) {
       if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
-      result = seen_nan || n == 0 ? nan : m;
+      result.lead = (seen_nan || n == 0 ? nan : m) + constant;
     } else if (seen_nan || !(m > -inf && m < inf)) {
-      result = seen_nan ? nan : m;
+      result.lead = (seen_nan ? nan : m) + constant;
     } else {
       lane_sum<P, W> blocks;
       double rest = 0;
@@ -586,12 +618,12 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, Sink const
           });
       double const total = blocks.sum() + rest;
       sink.total(total);
-      result = pivot + std::log(total);
+      result = {pivot + constant, std::log(total)};
     }
-    result += constant;
   }
   k = saved;
-  return result;
+  if (parts) *parts = result;
+  return result.value();
 }
 
 // The value of an expression that does not vary along the block, once: as the scalar evaluator, except that its
@@ -603,7 +635,7 @@ double row_value(E const& e, work_item<Data>& item) {
     if constexpr (position_v<typename Data::cached, E> >= 0) {
       constexpr int slot = position_v<typename Data::cached, E>;
       if (!item.done[slot]) {
-        item.cache[slot] = block_reduce<L>(e, item);
+        item.cache[slot] = block_reduce<L>(e, item, &item.parts[slot]);
         item.done[slot] = true;
       }
       return item.cache[slot];
@@ -613,7 +645,15 @@ double row_value(E const& e, work_item<Data>& item) {
   } else if constexpr (is_node_v<E> &&
                        !std::is_same_v<lossforge::detail::reductions_in_t<E>, lossforge::detail::type_list<>>) {
     return [&]<class Op, class... A>(node<Op, A...> const& n) {
-      if constexpr (Op::lazy)
+      if constexpr (adds_log_sum_exp<node<Op, A...>>) {
+        log_sum_exp_sum total;
+        for_each_addend(n, [&](auto const& term) {
+          total.add(
+              term, [&](auto const& t) { return row_value<L>(t, item); },
+              [&](auto const& r) { return row_parts<L>(r, item); });
+        });
+        return total.value();
+      } else if constexpr (Op::lazy)
         return row_value<L>(get<0>(n.args), item) != 0 ? row_value<L>(get<1>(n.args), item)
                                                        : row_value<L>(get<2>(n.args), item);
       else
@@ -624,6 +664,21 @@ double row_value(E const& e, work_item<Data>& item) {
     }(e);
   } else {
     return double(value_at<T>(e, item));
+  }
+}
+// A log-sum-exp's lead and tail, as parts_at (work_item.hpp) with its reductions in blocks.
+template <class L, class R, class Data>
+lead_tail row_parts(R const& r, work_item<Data>& item) {
+  constexpr int global = position_v<typename Data::globals_list, R>, slot = position_v<typename Data::cached, R>;
+  if constexpr (global >= 0) {
+    return {item.data.global[global], 0};
+  } else if constexpr (slot >= 0) {
+    row_value<L>(r, item);
+    return item.parts[slot];
+  } else {
+    lead_tail p;
+    block_reduce<L>(r, item, &p);
+    return p;
   }
 }
 

@@ -7,6 +7,10 @@
 // computed on first use and cached for the rest of the work item; others loop where they stand. Sums accumulate in
 // double whatever T is. A gather whose index is out of range reads nothing: it records the error (reported by the
 // host after the pass) and yields NaN.
+//
+// A log-sum-exp is max + log(sum exp(x - max)), and a sum that holds one (x[c] - lse, lse - x[t]) adds its max first
+// and its log after, as PyTorch's log_softmax does: (x[c] - max) - log(sum). Rounded to one number first, lse would
+// lose log(sum) against a max of 1e30, and x[c] - lse would cancel to 0.
 #include <cstddef>
 #include <limits>
 
@@ -53,12 +57,20 @@ struct kernel_data {
   double global[at_least_one(Globals::size)] = {};
 };
 
+// A reduction's value as lead + tail: a log-sum-exp's max (plus the terms of its body constant along it) and its
+// log(sum exp(x - max)); any other value, or a log-sum-exp that is infinite or NaN, is all lead.
+struct lead_tail {
+  double lead, tail;
+  LOSSFORGE_FUNCTION double value() const { return tail != 0 ? lead + tail : lead; }  // keeps -0
+};
+
 template <class Data>
 struct work_item {
   Data const& data;
   error_record& error;
   std::ptrdiff_t position[at_least_one(Data::keys::size)] = {};
-  double cache[at_least_one(Data::cached::size)] = {};
+  double cache[at_least_one(Data::cached::size)] = {};  // lead + tail
+  lead_tail parts[at_least_one(Data::cached::size)] = {};
   bool done[at_least_one(Data::cached::size)] = {};
 
   template <class I>
@@ -74,6 +86,57 @@ struct work_item {
 
 template <class T, class E, class Data>
 LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item);
+
+// The terms of a sum that are a log-sum-exp (sign 1) or its negation (sign -1): the reduction itself and its sign.
+template <class E>
+struct log_sum_exp_term {
+  static constexpr int sign = 0;
+};
+template <class I, class B>
+struct log_sum_exp_term<reduce<reductions::logsumexp, I, B>> {
+  static constexpr int sign = 1;
+  LOSSFORGE_FUNCTION static auto const& of(reduce<reductions::logsumexp, I, B> const& r) { return r; }
+};
+template <class I, class B>
+struct log_sum_exp_term<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>> {
+  static constexpr int sign = -1;
+  LOSSFORGE_FUNCTION static auto const& of(node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>> const& n) {
+    return get<1>(n.args);
+  }
+};
+// Calls f(term) for each term of a sum of (nested, binary) adds, in order.
+template <class E, class F>
+LOSSFORGE_FUNCTION void for_each_addend(E const& e, F const& f) {
+  if constexpr (requires { []<class A, class B>(node<ops::add, A, B> const&) {}(e); }) {
+    for_each_addend(get<0>(e.args), f);
+    for_each_addend(get<1>(e.args), f);
+  } else {
+    f(e);
+  }
+}
+template <class E>
+inline constexpr bool adds_log_sum_exp = log_sum_exp_term<E>::sign != 0;
+template <class A, class B>
+inline constexpr bool adds_log_sum_exp<node<ops::add, A, B>> = adds_log_sum_exp<A> || adds_log_sum_exp<B>;
+// The value of a sum holding a log-sum-exp, accumulated term by term: its other terms, then each log-sum-exp's lead,
+// then their tails (see above).
+struct log_sum_exp_sum {
+  double others = 0, leads = 0, tails = 0;
+  // Adds term, with value(t) a term's value in double and parts(r) a log-sum-exp's lead and tail.
+  template <class Term, class Value, class Parts>
+  LOSSFORGE_FUNCTION void add(Term const& term, Value const& value, Parts const& parts) {
+    using traits = log_sum_exp_term<Term>;
+    if constexpr (traits::sign == 0) {
+      others += value(term);
+    } else {
+      lead_tail const p = parts(traits::of(term));
+      leads += traits::sign * p.lead;
+      tails += traits::sign * p.tail;
+    }
+  }
+  LOSSFORGE_FUNCTION double lead() const { return others + leads; }
+  LOSSFORGE_FUNCTION double value() const { return lead_tail{lead(), tails}.value(); }
+};
 
 template <class T, class S, class... Slots, class Data>
 LOSSFORGE_FUNCTION T access_at(access<S, Slots...> const& a, work_item<Data>& item) {
@@ -112,7 +175,7 @@ LOSSFORGE_FUNCTION T access_at(access<S, Slots...> const& a, work_item<Data>& it
 // A local reduction: loops over its index (saving the position, which an enclosing reduction over the same index
 // still needs).
 template <class T, class Op, class I, class B, class Data>
-LOSSFORGE_FUNCTION T reduce_at(reduce<Op, I, B> const& r, work_item<Data>& item) {
+LOSSFORGE_FUNCTION T reduce_at(reduce<Op, I, B> const& r, work_item<Data>& item, lead_tail* parts = nullptr) {
   static_assert(!std::is_same_v<I, flat_index>,
                 "lossforge: a reduction over all elements of a bare tensor may not depend on an index of an "
                 "enclosing expression; index the tensor instead");
@@ -141,20 +204,59 @@ LOSSFORGE_FUNCTION T reduce_at(reduce<Op, I, B> const& r, work_item<Data>& item)
       double total = 0;
       for (k = 0; k < n; ++k) total += math::exp(double(value_at<T>(r.body, item)) - double(m));
       result = T(double(m) + math::log(total));
+      if (parts) *parts = {double(m), math::log(total)};
+      k = saved;
+      return result;
     }
   }
+  if (parts) *parts = {double(result), 0};
   k = saved;
   return result;
 }
 
+// A cached reduction, computed on first use.
+template <class T, class R, class Data>
+LOSSFORGE_FUNCTION double cached_at(R const& r, work_item<Data>& item) {
+  constexpr int slot = position_v<typename Data::cached, R>;
+  if (!item.done[slot]) {
+    item.cache[slot] = double(reduce_at<T>(r, item, &item.parts[slot]));
+    item.done[slot] = true;
+  }
+  return item.cache[slot];
+}
+// A log-sum-exp's lead and tail.
+template <class T, class R, class Data>
+LOSSFORGE_FUNCTION lead_tail parts_at(R const& r, work_item<Data>& item) {
+  constexpr int global = position_v<typename Data::globals_list, R>, slot = position_v<typename Data::cached, R>;
+  if constexpr (global >= 0) {
+    return {item.data.global[global], 0};
+  } else if constexpr (slot >= 0) {
+    cached_at<T>(r, item);
+    return item.parts[slot];
+  } else {
+    lead_tail p;
+    reduce_at<T>(r, item, &p);
+    return p;
+  }
+}
+
 template <class T, class Op, class... A, class Data>
 LOSSFORGE_FUNCTION T node_at(node<Op, A...> const& n, work_item<Data>& item) {
-  if constexpr (Op::lazy)  // only the chosen branch runs
+  if constexpr (adds_log_sum_exp<node<Op, A...>>) {
+    log_sum_exp_sum total;
+    for_each_addend(n, [&](auto const& term) {
+      total.add(
+          term, [&](auto const& t) { return double(value_at<T>(t, item)); },
+          [&](auto const& r) { return parts_at<T>(r, item); });
+    });
+    return T(total.value());
+  } else if constexpr (Op::lazy) {  // only the chosen branch runs
     return value_at<T>(get<0>(n.args), item) != T(0) ? value_at<T>(get<1>(n.args), item)
                                                      : value_at<T>(get<2>(n.args), item);
-  else
+  } else {
     return [&]<std::size_t... K>(std::index_sequence<K...>) { return Op::apply(value_at<T>(get<K>(n.args), item)...); }
-  (std::index_sequence_for<A...>{});
+    (std::index_sequence_for<A...>{});
+  }
 }
 
 template <class T, class E, class Data>
@@ -176,12 +278,7 @@ LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item) {
     if constexpr (position_v<typename Data::globals_list, E> >= 0) {
       return T(item.data.global[position_v<typename Data::globals_list, E>]);
     } else if constexpr (position_v<typename Data::cached, E> >= 0) {
-      constexpr int slot = position_v<typename Data::cached, E>;
-      if (!item.done[slot]) {
-        item.cache[slot] = double(reduce_at<T>(e, item));
-        item.done[slot] = true;
-      }
-      return T(item.cache[slot]);
+      return T(cached_at<T>(e, item));
     } else {
       return reduce_at<T>(e, item);
     }

@@ -48,6 +48,7 @@ struct index_state {
 struct memo_entry {
   std::vector<std::ptrdiff_t> at;
   double value;
+  double max, log_sum;  // a finite log-sum-exp's value is max + log_sum; others are all max, log_sum 0
 };
 
 struct environment {
@@ -133,8 +134,13 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
   }
 }
 
+// The value of a log-sum-exp as (max, log(sum exp(x - max))): set by eval_reduce.
+struct log_sum_exp_parts {
+  double max = 0, log_sum = 0;
+};
+
 template <class T, class Root, class Op, class I, class B, class Bindings>
-T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
+T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env, log_sum_exp_parts& parts) {
   std::ptrdiff_t const n = element_count(resolve_extent<I, B, Root>(b));
   auto& state = env.template push<I>(n);
   auto body = [&](std::ptrdiff_t k) {
@@ -167,11 +173,72 @@ T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
         double total = 0;
         for (std::ptrdiff_t k = 0; k < n; ++k) total += std::exp(double(body(k)) - double(m));
         result = T(double(m) + std::log(total));
+        parts = {double(m), std::log(total)};
+        env.pop();
+        return result;
       }
     }
   }
+  parts = {double(result), 0};
   env.pop();
   return result;
+}
+
+// A reduction's value, remembered for the positions of its free indices.
+template <class T, class Root, class R, class Bindings>
+memo_entry const& eval_memo(R const& e, Bindings const& b, environment& env) {
+  std::vector<std::ptrdiff_t> at = [&]<class... I>(type_list<I...>) {
+    return std::vector<std::ptrdiff_t>{env.template find<I>().value...};
+  }(free_indices_t<R>{});
+  auto const key = std::make_pair(static_cast<void const*>(&e), sizeof(T));
+  if (auto const found = env.memo.find(key); found != env.memo.end() && found->second.at == at) return found->second;
+  log_sum_exp_parts parts;
+  T const value = eval_reduce<T, Root>(e, b, env, parts);
+  return env.memo[key] = {std::move(at), double(value), parts.max, parts.log_sum};
+}
+
+// A sum that holds a log-sum-exp (x[c] - lse, lse - x[t]) is computed as PyTorch's log_softmax computes it: the other
+// terms, plus the log-sum-exps' maxima, plus their logs ((x[c] - max) - log(sum)), so that equal logits of 1e30 do
+// not cancel to 0 and a target logit of -inf gives +inf. Sums are nested + and - nodes, negations -e or -1 * e.
+template <class E>
+struct signed_terms {
+  static constexpr bool log_sum_exp = false;
+};
+template <class I, class B>
+struct signed_terms<reduce<reductions::logsumexp, I, B>> {
+  static constexpr bool log_sum_exp = true;
+};
+template <class Op, class A, class B>
+requires(std::is_same_v<Op, ops::add> || std::is_same_v<Op, ops::sub>) struct signed_terms<node<Op, A, B>> {
+  static constexpr bool log_sum_exp = signed_terms<A>::log_sum_exp || signed_terms<B>::log_sum_exp;
+};
+template <class A>
+struct signed_terms<node<ops::neg, A>> : signed_terms<A> {};
+template <class A>
+struct signed_terms<node<ops::mul, constant<-1>, A>> : signed_terms<A> {};
+
+struct pytorch_order_sum {
+  double others = 0, maxima = 0, logs = 0;
+};
+template <class T, class Root, class E, class Bindings>
+void add_terms(E const& e, double sign, Bindings const& b, environment& env, pytorch_order_sum& sum) {
+  if constexpr (!signed_terms<E>::log_sum_exp) {
+    sum.others += sign * double(eval<T, Root>(e, b, env));
+  } else if constexpr (is_reduce_v<E>) {
+    memo_entry const& lse = eval_memo<T, Root>(e, b, env);
+    sum.maxima += sign * lse.max;
+    sum.logs += sign * lse.log_sum;
+  } else {
+    using Op = typename node_op<E>::type;
+    if constexpr (std::is_same_v<Op, ops::add> || std::is_same_v<Op, ops::sub>) {
+      add_terms<T, Root>(arg<0>(e), sign, b, env, sum);
+      add_terms<T, Root>(arg<1>(e), std::is_same_v<Op, ops::sub> ? -sign : sign, b, env, sum);
+    } else if constexpr (std::is_same_v<Op, ops::neg>) {
+      add_terms<T, Root>(arg<0>(e), -sign, b, env, sum);
+    } else {
+      add_terms<T, Root>(arg<1>(e), -sign, b, env, sum);
+    }
+  }
 }
 
 template <class T, class Root, class E, class Bindings>
@@ -190,15 +257,11 @@ T eval(E const& e, Bindings const& b, environment& env) {
   } else if constexpr (is_access_v<E>) {
     return eval_access<T, Root>(e, b, env);
   } else if constexpr (is_reduce_v<E>) {
-    std::vector<std::ptrdiff_t> at = [&]<class... I>(type_list<I...>) {
-      return std::vector<std::ptrdiff_t>{env.template find<I>().value...};
-    }(free_indices_t<E>{});
-    auto const key = std::make_pair(static_cast<void const*>(&e), sizeof(T));
-    if (auto const found = env.memo.find(key); found != env.memo.end() && found->second.at == at)
-      return T(found->second.value);
-    T const value = eval_reduce<T, Root>(e, b, env);
-    env.memo[key] = {std::move(at), double(value)};
-    return value;
+    return T(eval_memo<T, Root>(e, b, env).value);
+  } else if constexpr (signed_terms<E>::log_sum_exp) {
+    pytorch_order_sum sum;
+    add_terms<T, Root>(e, 1.0, b, env, sum);
+    return T((sum.others + sum.maxima) + sum.logs);
   } else if constexpr (is_node_v<E>) {
     using Op = typename node_op<E>::type;
     if constexpr (Op::lazy)  // only the chosen branch runs
