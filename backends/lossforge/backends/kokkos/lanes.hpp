@@ -109,9 +109,27 @@ LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
       if (a[l] > 0 && a[l] < std::numeric_limits<P>::min()) result[l] = math::log(a[l]);
   return result;
 }
+// Eigen's exp clamps its argument at -88.72 in float (-709.4 in double): below, every result is e^-88.72 = 2.9e-39
+// (also for -inf) where IEEE arithmetic and glibc underflow gradually to the denormals and then to 0. Blocks with a
+// lane whose result is below the normal range (rare) redo those lanes with the scalar exp.
+template <class P>
+inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
+template <class A>
+LOSSFORGE_LANES_INLINE A exact_exp(A const& a) {
+  using P = typename A::Scalar;
+  A result = a.exp();
+  auto const underflows = [](auto x) {
+    using namespace Eigen::internal;
+    return pcmp_lt(x, pset1<decltype(x)>(exp_normal_floor<P>));
+  };
+  if (any_lane(underflows, a))
+    for (int l = 0; l < a.size(); ++l)
+      if (a[l] < exp_normal_floor<P>) result[l] = math::exp(a[l]);
+  return result;
+}
 template <class A>
 LOSSFORGE_LANES_INLINE A exp_of_minus_abs(A const& a) {
-  return (-a.abs()).exp();
+  return exact_exp(A(-a.abs()));
 }
 
 #define LOSSFORGE_LANE_FORM_1(tag, ...)                 \
@@ -139,7 +157,7 @@ LOSSFORGE_LANE_FORM_1(neg, -a)
 LOSSFORGE_LANE_FORM_1(square, a* a)
 LOSSFORGE_LANE_FORM_1(log, exact_log(a))
 LOSSFORGE_LANE_FORM_1(log1p, a.log1p())
-LOSSFORGE_LANE_FORM_1(exp, a.exp())
+LOSSFORGE_LANE_FORM_1(exp, exact_exp(a))
 LOSSFORGE_LANE_FORM_1(expm1, a.expm1())
 LOSSFORGE_LANE_FORM_1(tanh, a.tanh())
 LOSSFORGE_LANE_FORM_1(abs, a.abs())
