@@ -207,6 +207,20 @@ struct derivative_rule<ops::bce> {
       return max(log(c<1> - p), c<-100>) - max(log(p), c<-100>);
   }
 };
+// The formula's partials: d/dx = (1 - y) - c sigmoid(-x), one sigmoid, whose limits at +-inf are the loss's slopes
+// there (1 - y and -(c - 1 + y)); d/dy = -x; d/dc = softplus(-x).
+template <>
+struct derivative_rule<ops::bce_with_logits> {
+  template <std::size_t K, class X, class Y, class W>
+  static constexpr auto partial(X const& x, Y const& y, W const& w) {
+    if constexpr (K == 0)
+      return c<1> - y - w * sigmoid(-x);
+    else if constexpr (K == 1)
+      return -x;
+    else
+      return softplus(-x);
+  }
+};
 template <>
 struct derivative_rule<ops::clamp> {
   template <std::size_t K, class X, class Lo, class Hi>

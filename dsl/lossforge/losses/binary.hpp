@@ -6,7 +6,9 @@
 //   binary_cross_entropy_with_logits(x, y)
 //                                     l = w [(1 - y) x + (1 + (pw - 1) y) softplus(-x)]
 //       PyTorch's form of w [(1 - y) softplus(x) + pw y softplus(-x)]: stable for any finite logit, one
-//       softplus per element; gradient w [(1 - y) - (1 + (pw - 1) y) sigmoid(-x)], one sigmoid.
+//       softplus per element; gradient w [(1 - y) - (1 + (pw - 1) y) sigmoid(-x)], one sigmoid. At x = +-inf the
+//       limit (0 for x = +inf, y = 1 and for x = -inf, y = 0; else +inf), where PyTorch's formula gives NaN
+//       (lf::bce_with_logits).
 //   sigmoid_focal_loss(x, y)          l = alpha_t (1 - p_t)^gamma bce_with_logits(x, y),
 //       p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y): torchvision's
 //       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
@@ -54,14 +56,14 @@ constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, bce_opti
       return w * e;
   };
   if constexpr (std::is_same_v<PW, unset>) {
-    return reduce_elements(weighted((c<1> - y) * x + softplus(-x), W{}), reduction);
+    return reduce_elements(weighted(bce_with_logits(x, y), W{}), reduction);
   } else {
     static_assert(X::rank == 2 && Y::rank == 2,
                   "lossforge: pos_weight broadcasts along the class dimension: declare the input and target as "
                   "rank-2 tensors [N, C]");
     constexpr index<"i"> i;
     constexpr index<"n"> n;  // the class
-    auto const term = (c<1> - y(i, n)) * x(i, n) + (c<1> + (PW{}(n)-c<1>)*y(i, n)) * softplus(-x(i, n));
+    auto const term = bce_with_logits(x(i, n), y(i, n), c<1> + (PW{}(n)-c<1>)*y(i, n));
     if constexpr (std::is_same_v<W, unset>)
       return reduce_elements(term, reduction);
     else
