@@ -221,6 +221,14 @@ struct derivative_rule<ops::bce_with_logits> {
       return softplus(-x);
   }
 };
+// A parameter with a range is its argument.
+template <class Range>
+struct derivative_rule<ops::in_range<Range>> {
+  template <std::size_t K, class A>
+  static constexpr auto partial(A const&) {
+    return c<1>;
+  }
+};
 template <>
 struct derivative_rule<ops::clamp> {
   template <std::size_t K, class X, class Lo, class Hi>

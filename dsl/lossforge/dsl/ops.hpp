@@ -214,6 +214,22 @@ struct bce_with_logits : op_traits<3, 24> {
   }
 };
 
+// ---- parameters ------------------------------------------------------------------------------------------------
+// A loss parameter and the range it must lie in (dsl/parameter_range.hpp): its argument's value. The executors check
+// the bound value against Range before they evaluate anything.
+template <class Range>
+struct in_range : op_traits<1, 0> {
+  using requirement = Range;
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return a;
+  }
+};
+template <class Op>
+inline constexpr bool is_in_range_v = false;
+template <class Range>
+inline constexpr bool is_in_range_v<in_range<Range>> = true;
+
 // ---- comparisons and selection ---------------------------------------------------------------------------------
 #define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)   \
   struct tag : op_traits<2, 1, is_commutative> {            \

@@ -202,6 +202,8 @@ printed print_node(node<Op, A...> const& n) {
       return {"\\left[" + s + "\\right]", atom};
     else
       return {s, comparison};
+  } else if constexpr (ops::is_in_range_v<Op>) {  // a parameter prints as what it is bound to
+    return child(std::integral_constant<std::size_t, 0>{});
   } else if constexpr (std::is_same_v<Op, ops::sqrt> && latex) {
     return {"\\sqrt{" + child(std::integral_constant<std::size_t, 0>{}).s + "}", atom};
   } else {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <lossforge/backends/kokkos/block_kernels.hpp>
+#include <lossforge/backends/parameters.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
@@ -226,6 +227,13 @@ class compiled {
     check_outputs(b, shapes, views);
 
     std::array<double, detail::at_least_one(globals::size)> global{};
+    // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
+    std::apply(
+        [&](auto const&... output) {
+          (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }),
+           ...);
+        },
+        plan.outputs);
     std::apply([&](auto const&... pass) { (run_pass<T>(exec, b, shapes, views, pass, global), ...); }, plan.passes);
 
     finish_scalar_outputs(b, views, global);

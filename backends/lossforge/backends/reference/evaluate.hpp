@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <lossforge/backends/extents.hpp>
+#include <lossforge/backends/parameters.hpp>
 #include <lossforge/backends/reference/host_tensor.hpp>
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
@@ -239,6 +240,8 @@ auto evaluate(E const& expression, Bindings const& b) {
   using free = free_indices_t<expr>;
   detail::check_ranks<expr>(b);
   detail::environment env;
+  // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before anything else.
+  backend::check_parameters(e, [&](auto const& value) { return detail::eval<double, expr>(value, b, env); });
   if constexpr (free::size == 0) {
     return detail::eval<T, expr>(e, b, env);
   } else {
