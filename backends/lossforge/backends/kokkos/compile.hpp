@@ -109,13 +109,13 @@ inline constexpr bool is_row_index_v<plan::row_index<P, G, F>> = true;
 template <class Data>
 [[noreturn]] void throw_kernel_error(error_record const& e, auto const& shapes) {
   if (e.code == max_of_nothing) throw std::invalid_argument("lossforge: max over an empty index has no value");
-  std::string name, shape;
+  std::string name;
+  shape_t shape;
   [&]<class... S>(type_list<S...>) {
     int k = 0;
-    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shape_string(shapes.template of<S>())) : name), ...);
+    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shapes.template of<S>(), 0) : 0), ...);
   }(typename Data::tensors{});
-  throw std::out_of_range("lossforge: index " + print::number(e.value) + " is out of range for dimension " +
-                          std::to_string(e.dimension) + " of '" + name + "' with shape " + shape);
+  throw std::out_of_range(index_out_of_range_message(e.value, std::size_t(e.dimension), name, shape));
 }
 
 }  // namespace detail

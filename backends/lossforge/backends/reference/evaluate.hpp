@@ -121,9 +121,7 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
               double const v = eval<double, Root>(slot, b, env);
               std::ptrdiff_t const extent = t.shape[K];
               if (!(v >= 0 && v < double(extent)))
-                throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
-                                        std::to_string(K) + " of '" + symbol_name<S>() + "' with shape " +
-                                        shape_string(t.shape));
+                throw std::out_of_range(index_out_of_range_message(v, K, symbol_name<S>(), t.shape));
               position[K] = std::ptrdiff_t(v);
             }
           }(get<K>(a.slots)),
