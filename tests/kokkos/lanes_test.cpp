@@ -2,8 +2,8 @@
 // values (NaN, +-inf, +-0, denormals, the edges of exp's range, 0 and 1 for bce) and on a sweep of finite values:
 //   * NaN exactly where the scalar form gives NaN, and the same infinities;
 //   * finite values within 32 ulps relative (tolerance<P>::value: Eigen's exp/log/log1p/expm1/tanh are accurate to a
-//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number: Eigen
-//     flushes results that would be denormal (exp(-100) in float) to 0, glibc keeps the denormal.
+//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number, where a
+//     denormal has few digits (exp's gradual underflow is pinned exactly by extremes_test.cpp).
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>
