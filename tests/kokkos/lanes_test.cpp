@@ -129,6 +129,21 @@ TEMPLATE_TEST_CASE("bce clamps each log at -100 and is NaN outside [0, 1]", "[la
   check<P, ops::bce>(arguments);
 }
 
+TEMPLATE_TEST_CASE("bce_with_logits is its limit at x = +-inf, with and without a positive weight", "[lanes]", float,
+                   double) {
+  using P = TestType;
+  using limits = std::numeric_limits<P>;
+  // Logits away from where (1 - y) x + c softplus(-x) cancels (x of a few units below 0, where a last-bit difference
+  // between Eigen's and glibc's log1p grows to tens of ulps; vector_path_test covers those with its tolerance); the
+  // positive weight c = 1 + (pw - 1) y for pw 1, 2 and 0.5, as the loss forms it.
+  std::vector<std::array<P, 3>> arguments;
+  for (P x : {limits::quiet_NaN(), limits::infinity(), -limits::infinity(), P(0), P(1), P(-1), P(20), P(-20), P(88),
+              P(100), P(1e6), P(-1e6), limits::min(), limits::denorm_min()})
+    for (P y : {P(0), P(1), P(0.25), limits::quiet_NaN()})
+      for (P pw : {P(1), P(2), P(0.5)}) arguments.push_back({x, y, P(1) + (pw - P(1)) * y});
+  check<P, ops::bce_with_logits>(arguments);
+}
+
 TEMPLATE_TEST_CASE("clamp keeps NaN, where selects per lane", "[lanes]", float, double) {
   using P = TestType;
   P const nan = std::numeric_limits<P>::quiet_NaN(), inf = std::numeric_limits<P>::infinity();
