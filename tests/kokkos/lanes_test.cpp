@@ -2,8 +2,8 @@
 // values (NaN, +-inf, +-0, denormals, the edges of exp's range, 0 and 1 for bce) and on a sweep of finite values:
 //   * NaN exactly where the scalar form gives NaN, and the same infinities;
 //   * finite values within 32 ulps relative (tolerance<P>::value: Eigen's exp/log/log1p/expm1/tanh are accurate to a
-//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number: Eigen
-//     flushes results that would be denormal (exp(-100) in float) to 0, glibc keeps the denormal.
+//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number, where a
+//     denormal has few digits (exp's gradual underflow is pinned exactly by extremes_test.cpp).
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>
@@ -127,6 +127,21 @@ TEMPLATE_TEST_CASE("bce clamps each log at -100 and is NaN outside [0, 1]", "[la
               std::numeric_limits<P>::quiet_NaN(), std::numeric_limits<P>::infinity()})
     for (P y : {P(0), P(1), P(0.3), std::numeric_limits<P>::quiet_NaN()}) arguments.push_back({p, y});
   check<P, ops::bce>(arguments);
+}
+
+TEMPLATE_TEST_CASE("bce_with_logits is its limit at x = +-inf, with and without a positive weight", "[lanes]", float,
+                   double) {
+  using P = TestType;
+  using limits = std::numeric_limits<P>;
+  // Logits away from where (1 - y) x + c softplus(-x) cancels (x of a few units below 0, where a last-bit difference
+  // between Eigen's and glibc's log1p grows to tens of ulps; vector_path_test covers those with its tolerance); the
+  // positive weight c = 1 + (pw - 1) y for pw 1, 2 and 0.5, as the loss forms it.
+  std::vector<std::array<P, 3>> arguments;
+  for (P x : {limits::quiet_NaN(), limits::infinity(), -limits::infinity(), P(0), P(1), P(-1), P(20), P(-20), P(88),
+              P(100), P(1e6), P(-1e6), limits::min(), limits::denorm_min()})
+    for (P y : {P(0), P(1), P(0.25), limits::quiet_NaN()})
+      for (P pw : {P(1), P(2), P(0.5)}) arguments.push_back({x, y, P(1) + (pw - P(1)) * y});
+  check<P, ops::bce_with_logits>(arguments);
 }
 
 TEMPLATE_TEST_CASE("clamp keeps NaN, where selects per lane", "[lanes]", float, double) {

@@ -208,6 +208,28 @@ struct derivative_rule<ops::bce> {
       return max(log(c<1> - p), c<-100>) - max(log(p), c<-100>);
   }
 };
+// The formula's partials: d/dx = (1 - y) - c sigmoid(-x), one sigmoid, whose limits at +-inf are the loss's slopes
+// there (1 - y and -(c - 1 + y)); d/dy = -x; d/dc = softplus(-x).
+template <>
+struct derivative_rule<ops::bce_with_logits> {
+  template <std::size_t K, class X, class Y, class W>
+  static constexpr auto partial(X const& x, Y const& y, W const& w) {
+    if constexpr (K == 0)
+      return c<1> - y - w * sigmoid(-x);
+    else if constexpr (K == 1)
+      return -x;
+    else
+      return softplus(-x);
+  }
+};
+// A parameter with a range is its argument.
+template <class Range>
+struct derivative_rule<ops::in_range<Range>> {
+  template <std::size_t K, class A>
+  static constexpr auto partial(A const&) {
+    return c<1>;
+  }
+};
 template <>
 struct derivative_rule<ops::clamp> {
   template <std::size_t K, class X, class Lo, class Hi>

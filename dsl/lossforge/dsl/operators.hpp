@@ -74,6 +74,13 @@ constexpr auto bce(P const& p, Y const& y) {
   return detail::make_node<ops::bce>(p, y);
 }
 
+// PyTorch's elementwise binary cross entropy with logits x against targets y, the positive term weighted by c (see
+// ops::bce_with_logits).
+template <Operand X, Operand Y, Operand C = constant<1>>
+constexpr auto bce_with_logits(X const& x, Y const& y, C const& c = C{}) {
+  return detail::make_node<ops::bce_with_logits>(x, y, c);
+}
+
 // Elementwise minimum and maximum (torch.minimum / torch.maximum); ties split the gradient one half each.
 template <class A, class B>
 requires detail::BinaryOperands<A, B>

@@ -198,6 +198,38 @@ struct bce : op_traits<2, 22> {
   }
 };
 
+// PyTorch's binary cross entropy with logits x against target y, (1 - y) x + c softplus(-x), where c is the positive
+// term's weight (1 + (pw - 1) y with a pos_weight pw, else 1): one softplus, stable for every finite x. At x = +-inf
+// it is its limit, k |x| with k = 1 - y at +inf and k = c - 1 + y at -inf, and 0 where k is 0 (y = 1 at +inf, y = 0
+// at -inf): there the formula gives 0 * inf or inf - inf, NaN (as PyTorch's does). A primitive for those limits;
+// its derivative is the formula's.
+struct bce_with_logits : op_traits<3, 24> {
+  template <class T>
+  LOSSFORGE_FUNCTION static T apply(T x, T y, T c) {
+    if (x == x && x - x != T(0)) {  // +-inf
+      T const k = x > T(0) ? T(1) - y : c - T(1) + y;
+      return k == T(0) ? T(0) : k * math::abs(x);
+    }
+    return (T(1) - y) * x + c * softplus::apply(-x);
+  }
+};
+
+// ---- parameters ------------------------------------------------------------------------------------------------
+// A loss parameter and the range it must lie in (dsl/parameter_range.hpp): its argument's value. The executors check
+// the bound value against Range before they evaluate anything.
+template <class Range>
+struct in_range : op_traits<1, 0> {
+  using requirement = Range;
+  template <class T>
+  LOSSFORGE_FUNCTION static constexpr T apply(T a) {
+    return a;
+  }
+};
+template <class Op>
+inline constexpr bool is_in_range_v = false;
+template <class Range>
+inline constexpr bool is_in_range_v<in_range<Range>> = true;
+
 // ---- comparisons and selection ---------------------------------------------------------------------------------
 #define LOSSFORGE_COMPARISON(tag, symbol, is_commutative)   \
   struct tag : op_traits<2, 1, is_commutative> {            \

@@ -6,20 +6,25 @@
 //   binary_cross_entropy_with_logits(x, y)
 //                                     l = w [(1 - y) x + (1 + (pw - 1) y) softplus(-x)]
 //       PyTorch's form of w [(1 - y) softplus(x) + pw y softplus(-x)]: stable for any finite logit, one
-//       softplus per element; gradient w [(1 - y) - (1 + (pw - 1) y) sigmoid(-x)], one sigmoid.
+//       softplus per element; gradient w [(1 - y) - (1 + (pw - 1) y) sigmoid(-x)], one sigmoid. At x = +-inf the
+//       limit (0 for x = +inf, y = 1 and for x = -inf, y = 0; else +inf), where PyTorch's formula gives NaN
+//       (lf::bce_with_logits).
 //   sigmoid_focal_loss(x, y)          l = alpha_t (1 - p_t)^gamma bce_with_logits(x, y),
 //       p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y): torchvision's
 //       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
 // Options: .weight(w) multiplies each element (a tensor of the input's shape); .pos_weight(pw) weights the
 // positive term per class, pw indexed by the last dimension of a rank-2 input [N, C]. Focal: .alpha(a) a number in
-// [0, 1] or a scalar symbol, .without_alpha() (torchvision's alpha < 0), .gamma<N>() an integer exponent.
-#include <stdexcept>
+// [0, 1] or a scalar symbol (lf::in_range), .without_alpha() (torchvision's alpha < 0), .gamma<N>() an integer
+// exponent.
 #include <type_traits>
 
+#include <lossforge/dsl/parameter_range.hpp>
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::losses {
+
+using focal_alpha = parameter_range<"sigmoid_focal_loss", "alpha", range::unit_interval>;
 
 template <class Weight = unset, class PosWeight = unset>
 struct bce_options {
@@ -54,14 +59,14 @@ constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, bce_opti
       return w * e;
   };
   if constexpr (std::is_same_v<PW, unset>) {
-    return reduce_elements(weighted((c<1> - y) * x + softplus(-x), W{}), reduction);
+    return reduce_elements(weighted(bce_with_logits(x, y), W{}), reduction);
   } else {
     static_assert(X::rank == 2 && Y::rank == 2,
                   "lossforge: pos_weight broadcasts along the class dimension: declare the input and target as "
                   "rank-2 tensors [N, C]");
     constexpr index<"i"> i;
     constexpr index<"n"> n;  // the class
-    auto const term = (c<1> - y(i, n)) * x(i, n) + (c<1> + (PW{}(n)-c<1>)*y(i, n)) * softplus(-x(i, n));
+    auto const term = bce_with_logits(x(i, n), y(i, n), c<1> + (PW{}(n)-c<1>)*y(i, n));
     if constexpr (std::is_same_v<W, unset>)
       return reduce_elements(term, reduction);
     else
@@ -85,9 +90,7 @@ struct focal_options {
 
   template <Operand A>
   constexpr focal_options<A, Gamma> alpha(A a) const {
-    if constexpr (std::is_arithmetic_v<A>)
-      if (!(a >= 0 && a <= 1))
-        throw std::invalid_argument("lossforge::losses::sigmoid_focal_loss: alpha must be in [0, 1]");
+    in_range<focal_alpha>(a);  // a number now; a symbol in the loss (sigmoid_focal_loss)
     return {a};
   }
   constexpr focal_options<unset, Gamma> without_alpha() const { return {}; }
@@ -103,10 +106,12 @@ constexpr auto sigmoid_focal_loss(X const& x, Y const& y, focal_options<Alpha, G
   auto const p = sigmoid(x);
   auto const p_t = p * y + (c<1> - p) * (c<1> - y);
   auto const focal = pow<Gamma>(c<1> - p_t) * ((c<1> - y) * x + softplus(-x));
-  if constexpr (std::is_same_v<Alpha, unset>)
+  if constexpr (std::is_same_v<Alpha, unset>) {
     return reduce_elements(focal, reduction);
-  else
-    return reduce_elements((o.alpha_value * y + (c<1> - o.alpha_value) * (c<1> - y)) * focal, reduction);
+  } else {
+    auto const alpha = in_range<focal_alpha>(o.alpha_value);
+    return reduce_elements((alpha * y + (c<1> - alpha) * (c<1> - y)) * focal, reduction);
+  }
 }
 template <TensorSymbol X, TensorSymbol Y, Reduction R>
 constexpr auto sigmoid_focal_loss(X const& x, Y const& y, R reduction) {

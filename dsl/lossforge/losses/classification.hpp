@@ -13,20 +13,27 @@
 //                    l = -sum_c w[c] ((1 - eps) y[c] + eps / C) lp[c];  mean divides by N
 //
 // Options: .weight(w) class weights [C]; .ignore_index(k) a number or scalar symbol; .label_smoothing(eps) a
-// number in [0, 1] or a scalar symbol. Without weights and ignore_index the mean divides by N, which the planner
+// number or scalar symbol in [0, 1] (lf::in_range). A target of -100 is a class index like any other unless
+// .ignore_index(-100) is given (PyTorch ignores -100 by default; the out-of-range error says so). Without weights and ignore_index the mean divides by N, which the planner
 // knows without a pass; with them the denominator is a sum over the targets, recomputed by each chunk of rows.
 #include <limits>
 #include <stdexcept>
 
+#include <lossforge/dsl/parameter_range.hpp>
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::losses {
 
+using label_smoothing_range = parameter_range<"cross_entropy", "label_smoothing", range::unit_interval>;
+
 template <class Weight = unset, class IgnoreIndex = unset, class Smoothing = unset>
 struct cross_entropy_options {
   IgnoreIndex ignore_index_value{};
   Smoothing smoothing_value{};
+
+  // The smoothing as the loss uses it: a scalar symbol carries its range.
+  constexpr auto smoothing() const { return in_range<label_smoothing_range>(smoothing_value); }
 
   template <TensorSymbol W>
   constexpr cross_entropy_options<W, IgnoreIndex, Smoothing> weight(W) const {
@@ -38,9 +45,7 @@ struct cross_entropy_options {
   }
   template <Operand E>
   constexpr cross_entropy_options<Weight, IgnoreIndex, E> label_smoothing(E eps) const {
-    if constexpr (std::is_arithmetic_v<E>)
-      if (!(eps >= 0 && eps <= 1))
-        throw std::invalid_argument("lossforge::losses::cross_entropy: label_smoothing must be in [0, 1]");
+    in_range<label_smoothing_range>(eps);  // a number now; a symbol in the loss (smoothing())
     return {ignore_index_value, eps};
   }
 };
@@ -125,8 +130,8 @@ constexpr auto cross_entropy(X const& x, T const& t, cross_entropy_options<W, K,
       // and 0 * inf must not turn the loss into NaN.
       auto const smooth =
           lossforge::mean(klass, class_weight<W>(klass) * (lse - logit<X, index<"c">, spatial>(x, klass)));
-      return (lossforge::c<1> - o.smoothing_value) * picked +
-             where(o.smoothing_value == lossforge::c<0>, lossforge::c<0>, o.smoothing_value * smooth);
+      auto const eps = o.smoothing();
+      return (lossforge::c<1> - eps) * picked + where(eps == lossforge::c<0>, lossforge::c<0>, eps * smooth);
     }
   }();
   return reduce_positions(o, target_class, kept(o, target_class, per_position), reduction);
@@ -158,8 +163,8 @@ constexpr auto cross_entropy_probabilities(X const& x, Y const& y, cross_entropy
     if constexpr (std::is_same_v<E, unset>)
       return target_term;
     else  // the uniform part eps / C of the smoothed target, as a mean over the classes
-      return (lossforge::c<1> - o.smoothing_value) * target_term -
-             o.smoothing_value * lossforge::mean(klass, class_weight<W>(klass) * log_p);
+      return (lossforge::c<1> - o.smoothing()) * target_term -
+             o.smoothing() * lossforge::mean(klass, class_weight<W>(klass) * log_p);
   }();
   return reduce_elements(per_row, reduction);
 }

@@ -7,13 +7,15 @@
 //   huber      l = d^2 / 2 if |d| < delta, else delta (|d| - delta / 2)  torch.nn.functional.huber_loss
 //   smooth_l1  l = d^2 / (2 beta) if |d| < beta, else |d| - beta / 2    torch.nn.functional.smooth_l1_loss
 //                 (beta = 0 is the L1 loss, as in PyTorch)
-// Thresholds may be numbers (checked here: delta must be positive, beta non-negative) or scalar symbols bound at
-// call time (the caller checks them).
-#include <stdexcept>
-
+// Thresholds may be numbers or scalar symbols bound at call time: delta must be positive and beta non-negative, a
+// number checked here, a bound value before evaluation (lf::in_range).
+#include <lossforge/dsl/parameter_range.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::losses {
+
+using huber_delta = parameter_range<"huber", "delta", range::positive>;
+using smooth_l1_beta = parameter_range<"smooth_l1", "beta", range::non_negative>;
 
 template <Operand X, Operand Y, Reduction R>
 constexpr auto mse(X const& x, Y const& y, R reduction) {
@@ -31,17 +33,15 @@ constexpr auto rmse(X const& x, Y const& y) {
 }
 
 template <Operand X, Operand Y, Operand D, Reduction R>
-constexpr auto huber(X const& x, Y const& y, D const& delta, R reduction) {
-  if constexpr (std::is_arithmetic_v<D>)
-    if (!(delta > 0)) throw std::invalid_argument("lossforge::losses::huber: delta must be positive");
+constexpr auto huber(X const& x, Y const& y, D const& threshold, R reduction) {
+  auto const delta = in_range<huber_delta>(threshold);
   auto const d = x - y;
   return reduce_elements(where(abs(d) < delta, c<1, 2> * square(d), delta * (abs(d) - c<1, 2> * delta)), reduction);
 }
 
 template <Operand X, Operand Y, Operand B, Reduction R>
-constexpr auto smooth_l1(X const& x, Y const& y, B const& beta, R reduction) {
-  if constexpr (std::is_arithmetic_v<B>)
-    if (!(beta >= 0)) throw std::invalid_argument("lossforge::losses::smooth_l1: beta must be non-negative");
+constexpr auto smooth_l1(X const& x, Y const& y, B const& threshold, R reduction) {
+  auto const beta = in_range<smooth_l1_beta>(threshold);
   auto const d = x - y;
   return reduce_elements(where(abs(d) < beta, c<1, 2> * square(d) / beta, abs(d) - c<1, 2> * beta), reduction);
 }

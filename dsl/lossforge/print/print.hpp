@@ -44,6 +44,7 @@ LOSSFORGE_SPELLING(min, "min", "\\min")
 LOSSFORGE_SPELLING(max, "max", "\\max")
 LOSSFORGE_SPELLING(clamp, "clamp", "\\operatorname{clamp}")
 LOSSFORGE_SPELLING(bce, "bce", "\\operatorname{bce}")
+LOSSFORGE_SPELLING(bce_with_logits, "bce_with_logits", "\\operatorname{bce}_{\\text{logits}}")
 LOSSFORGE_SPELLING(pow, "pow", "\\operatorname{pow}")
 LOSSFORGE_SPELLING(select, "where", "\\operatorname{where}")
 LOSSFORGE_SPELLING(less, "<", "<")
@@ -201,6 +202,8 @@ printed print_node(node<Op, A...> const& n) {
       return {"\\left[" + s + "\\right]", atom};
     else
       return {s, comparison};
+  } else if constexpr (ops::is_in_range_v<Op>) {  // a parameter prints as what it is bound to
+    return child(std::integral_constant<std::size_t, 0>{});
   } else if constexpr (std::is_same_v<Op, ops::sqrt> && latex) {
     return {"\\sqrt{" + child(std::integral_constant<std::size_t, 0>{}).s + "}", atom};
   } else {

@@ -295,7 +295,8 @@ template <class I, class E>
 struct costly_occurrences {
   using type = lossforge::detail::type_list<>;
 };
-// The e^-|x| of sigmoid(x), softplus(x), log_sigmoid(x) and of the same ops of -x: a node of its own for sharing.
+// The e^-|x| of sigmoid(x), softplus(x), log_sigmoid(x), bce_with_logits(x, ...) and of the same ops of -x: a node
+// of its own for sharing.
 template <class X>
 struct exp_of_minus_abs_of {};
 template <class A>
@@ -306,6 +307,14 @@ template <class X>
 struct magnitude<node<ops::mul, constant<-1>, X>> {
   using type = X;
 };
+template <class... A>
+struct exp_of_first;  // of the first argument
+template <class X, class... Rest>
+struct exp_of_first<X, Rest...> {
+  using type = exp_of_minus_abs_of<typename magnitude<X>::type>;
+};
+template <class... A>
+using exp_of_first_t = typename exp_of_first<A...>::type;
 template <class I, class Op, class... A>
 struct costly_occurrences<I, node<Op, A...>> {
   using self = node<Op, A...>;
@@ -316,7 +325,7 @@ struct costly_occurrences<I, node<Op, A...>> {
     if constexpr (!costly)
       return lossforge::detail::type_list<>{};
     else if constexpr (is_logistic_v<Op>)
-      return lossforge::detail::type_list<exp_of_minus_abs_of<typename magnitude<A>::type>..., self>{};
+      return lossforge::detail::type_list<exp_of_first_t<A...>, self>{};
     else
       return lossforge::detail::type_list<self>{};
   }());
@@ -466,12 +475,19 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
         return d.by_reciprocal ? typename L::type(x * d.reciprocal) : typename L::type(x / d.value);
     } else if constexpr (is_logistic_v<Op>) {
       auto const x = block_at<L, I, Slot + slot[0]>(get<0>(n.args), item, first, c);
-      constexpr int k = position_v<typename C::shared, exp_of_minus_abs_of<typename magnitude<A>::type...>>;
+      auto const with = [&](typename L::type const& e) LOSSFORGE_LANES_LAMBDA {  // the other arguments after e
+        return [&]<std::size_t... K>(std::index_sequence<K...>) LOSSFORGE_LANES_LAMBDA {
+          return typename L::type(
+              lane_form<Op>::apply(x, e, block_at<L, I, Slot + slot[K + 1]>(get<K + 1>(n.args), item, first, c)...));
+        }
+        (std::make_index_sequence<sizeof...(A) - 1>{});
+      };
+      constexpr int k = position_v<typename C::shared, exp_of_first_t<A...>>;
       if constexpr (k < 0) {
-        return lane_form<Op>::apply(x);
+        return with(exp_of_minus_abs(x));
       } else {
         if (!c.done[k]) c.value[k] = exp_of_minus_abs(x), c.done[k] = true;
-        return lane_form<Op>::apply(x, c.value[k]);
+        return with(c.value[k]);
       }
     } else {
       return [&]<std::size_t... K>(std::index_sequence<K...>) {

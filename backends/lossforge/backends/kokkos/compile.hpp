@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <lossforge/backends/kokkos/block_kernels.hpp>
+#include <lossforge/backends/parameters.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
@@ -108,13 +109,13 @@ inline constexpr bool is_row_index_v<plan::row_index<P, G, F>> = true;
 template <class Data>
 [[noreturn]] void throw_kernel_error(error_record const& e, auto const& shapes) {
   if (e.code == max_of_nothing) throw std::invalid_argument("lossforge: max over an empty index has no value");
-  std::string name, shape;
+  std::string name;
+  shape_t shape;
   [&]<class... S>(type_list<S...>) {
     int k = 0;
-    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shape_string(shapes.template of<S>())) : name), ...);
+    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shapes.template of<S>(), 0) : 0), ...);
   }(typename Data::tensors{});
-  throw std::out_of_range("lossforge: index " + print::number(e.value) + " is out of range for dimension " +
-                          std::to_string(e.dimension) + " of '" + name + "' with shape " + shape);
+  throw std::out_of_range(index_out_of_range_message(e.value, std::size_t(e.dimension), name, shape));
 }
 
 }  // namespace detail
@@ -226,6 +227,13 @@ class compiled {
     check_outputs(b, shapes, views);
 
     std::array<double, detail::at_least_one(globals::size)> global{};
+    // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
+    std::apply(
+        [&](auto const&... output) {
+          (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }),
+           ...);
+        },
+        plan.outputs);
     std::apply([&](auto const&... pass) { (run_pass<T>(exec, b, shapes, views, pass, global), ...); }, plan.passes);
 
     finish_scalar_outputs(b, views, global);

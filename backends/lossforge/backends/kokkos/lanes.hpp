@@ -12,6 +12,7 @@
 // of random sign). So comparisons, selects and sign work on SIMD packets directly (by_packet: compare masks and
 // bitwise blends), and the clamps inside expressions are Eigen's vectorized NaN-propagating max/min.
 #include <Eigen/Core>
+#include <cmath>
 #include <limits>
 
 #include <lossforge/dsl/ops.hpp>
@@ -109,9 +110,27 @@ LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
       if (a[l] > 0 && a[l] < std::numeric_limits<P>::min()) result[l] = math::log(a[l]);
   return result;
 }
+// Eigen's exp clamps its argument at -88.72 in float (-709.4 in double): below, every result is e^-88.72 = 2.9e-39
+// (also for -inf) where IEEE arithmetic and glibc underflow gradually to the denormals and then to 0. Blocks with a
+// lane whose result is below the normal range (rare) redo those lanes with the scalar exp.
+template <class P>
+inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
+template <class A>
+LOSSFORGE_LANES_INLINE A exact_exp(A const& a) {
+  using P = typename A::Scalar;
+  A result = a.exp();
+  auto const underflows = [](auto x) {
+    using namespace Eigen::internal;
+    return pcmp_lt(x, pset1<decltype(x)>(exp_normal_floor<P>));
+  };
+  if (any_lane(underflows, a))
+    for (int l = 0; l < a.size(); ++l)
+      if (a[l] < exp_normal_floor<P>) result[l] = math::exp(a[l]);
+  return result;
+}
 template <class A>
 LOSSFORGE_LANES_INLINE A exp_of_minus_abs(A const& a) {
-  return (-a.abs()).exp();
+  return exact_exp(A(-a.abs()));
 }
 
 #define LOSSFORGE_LANE_FORM_1(tag, ...)                 \
@@ -139,7 +158,7 @@ LOSSFORGE_LANE_FORM_1(neg, -a)
 LOSSFORGE_LANE_FORM_1(square, a* a)
 LOSSFORGE_LANE_FORM_1(log, exact_log(a))
 LOSSFORGE_LANE_FORM_1(log1p, a.log1p())
-LOSSFORGE_LANE_FORM_1(exp, a.exp())
+LOSSFORGE_LANE_FORM_1(exp, exact_exp(a))
 LOSSFORGE_LANE_FORM_1(expm1, a.expm1())
 LOSSFORGE_LANE_FORM_1(tanh, a.tanh())
 LOSSFORGE_LANE_FORM_1(abs, a.abs())
@@ -161,14 +180,15 @@ struct lane_form<ops::ipow<Exponent>> {
     return Exponent < 0 ? A(result.inverse()) : result;
   }
 };
-// The logistic family, from e = e^-|x| (which never overflows; a block computes it once for x and -x):
-// sigmoid is 1 / (1 + e) for x >= 0, e / (1 + e) below (NaN: x >= 0 fails, e is NaN); softplus and log_sigmoid are
-// max(x, 0) + log1p(e) and min(x, 0) - log1p(e) (a NaN x makes the log1p term NaN, whatever max and min give).
+// The logistic family, from e = e^-|x| of the first argument x (which never overflows; a block computes it once for
+// x and -x): sigmoid is 1 / (1 + e) for x >= 0, e / (1 + e) below (NaN: x >= 0 fails, e is NaN); softplus and
+// log_sigmoid are max(x, 0) + log1p(e) and min(x, 0) - log1p(e) (a NaN x makes the log1p term NaN, whatever max and
+// min give); bce_with_logits(x, y, c) is (1 - y) x + c softplus(-x).
 template <class Op>
 struct logistic_lane_form {
-  template <class A>
-  LOSSFORGE_LANES_INLINE static A apply(A const& a) {
-    return Op::apply(a, exp_of_minus_abs(a));
+  template <class A, class... B>
+  LOSSFORGE_LANES_INLINE static A apply(A const& a, B const&... b) {
+    return Op::apply(a, exp_of_minus_abs(a), b...);
   }
 };
 template <>
@@ -199,6 +219,24 @@ struct lane_form<ops::log_sigmoid> : logistic_lane_form<lane_form<ops::log_sigmo
   template <class A>
   LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
     return a.min(typename A::Scalar(0)) - e.log1p();
+  }
+};
+// Lanes where x is infinite (rare) take the scalar form's limits.
+template <>
+struct lane_form<ops::bce_with_logits> : logistic_lane_form<lane_form<ops::bce_with_logits>> {
+  using logistic_lane_form::apply;
+  template <class A>
+  LOSSFORGE_LANES_INLINE static A apply(A const& x, A const& e, A const& y, A const& c) {
+    using P = typename A::Scalar;
+    A result = (1 - y) * x + c * lane_form<ops::softplus>::apply(A(-x), e);
+    auto const infinite = [](auto v) {
+      using namespace Eigen::internal;
+      return pcmp_eq(pabs(v), pset1<decltype(v)>(std::numeric_limits<P>::infinity()));
+    };
+    if (any_lane(infinite, x))
+      for (int l = 0; l < x.size(); ++l)
+        if (std::isinf(x[l])) result[l] = ops::bce_with_logits::apply(x[l], y[l], c[l]);
+    return result;
   }
 };
 template <class Op>

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <lossforge/backends/extents.hpp>
+#include <lossforge/backends/parameters.hpp>
 #include <lossforge/backends/reference/host_tensor.hpp>
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
@@ -121,9 +122,7 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
               double const v = eval<double, Root>(slot, b, env);
               std::ptrdiff_t const extent = t.shape[K];
               if (!(v >= 0 && v < double(extent)))
-                throw std::out_of_range("lossforge: index " + print::number(v) + " is out of range for dimension " +
-                                        std::to_string(K) + " of '" + symbol_name<S>() + "' with shape " +
-                                        shape_string(t.shape));
+                throw std::out_of_range(index_out_of_range_message(v, K, symbol_name<S>(), t.shape));
               position[K] = std::ptrdiff_t(v);
             }
           }(get<K>(a.slots)),
@@ -302,6 +301,8 @@ auto evaluate(E const& expression, Bindings const& b) {
   using free = free_indices_t<expr>;
   detail::check_ranks<expr>(b);
   detail::environment env;
+  // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before anything else.
+  backend::check_parameters(e, [&](auto const& value) { return detail::eval<double, expr>(value, b, env); });
   if constexpr (free::size == 0) {
     return detail::eval<T, expr>(e, b, env);
   } else {
