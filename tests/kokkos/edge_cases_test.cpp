@@ -1,5 +1,5 @@
-// Edge cases of reliability.md section 7 that the conformance cases do not pin, by row number. Expected values
-// are closed forms, PyTorch's documented behaviour, or the Keras documentation's example values.
+// Edge cases that the conformance cases do not pin, numbered as in the project's list of known failure modes. Expected
+// values are closed forms, PyTorch's documented behaviour, or the Keras documentation's example values.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>

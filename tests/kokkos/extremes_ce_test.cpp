@@ -8,9 +8,9 @@
 // evaluator), 37 (blocks and a remainder) and 32000 (blocks only); one runs on a LayoutLeft View, whose gradient is
 // written from the formula in lanes rather than from stored exponentials.
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
-#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <limits>
@@ -35,10 +35,10 @@ constexpr int ignored = -100;
 constexpr auto plain_mean = L::cross_entropy(x, t, L::mean);
 constexpr auto plain_none = L::cross_entropy(x, t, L::none);
 constexpr auto smoothed_sum = L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(0.1), L::sum);
-constexpr auto all_options_mean = L::cross_entropy(
-    x, t, L::cross_entropy_options<>{}.weight(cw).ignore_index(ignored).label_smoothing(0.1), L::mean);
-constexpr auto all_options_eps = L::cross_entropy(
-    x, t, L::cross_entropy_options<>{}.weight(cw).ignore_index(ignored).label_smoothing(eps), L::mean);
+constexpr auto all_options_mean =
+    L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(cw).ignore_index(ignored).label_smoothing(0.1), L::mean);
+constexpr auto all_options_eps =
+    L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(cw).ignore_index(ignored).label_smoothing(eps), L::mean);
 
 enum class reduction { none, sum, mean };
 
@@ -122,7 +122,10 @@ struct views {
   std::vector<T> xt, wt;  // the same values for the reference evaluator
 
   explicit views(batch& b)
-      : x("x", b.rows, b.classes), dx("dx", b.rows, b.classes), t("t", b.rows), w("w", b.weights.size()),
+      : x("x", b.rows, b.classes),
+        dx("dx", b.rows, b.classes),
+        t("t", b.rows),
+        w("w", b.weights.size()),
         per_row("l", b.rows) {
     for (int i = 0; i < b.rows; ++i) {
       t(i) = b.targets[std::size_t(i)];
@@ -195,8 +198,8 @@ void check(batch b, long double smoothing, reduction r) {
     for (int c = 0; c < b.classes; ++c) {
       std::size_t const k = std::size_t(i * b.classes + c);
       INFO(std::setprecision(17) << "row " << i << ", class " << c << " (target " << b.targets[std::size_t(i)]
-                                 << "): kernel " << v.dx(i, c) << ", reference " << reference.values[k]
-                                 << ", expected " << double(want.gradient[k]));
+                                 << "): kernel " << v.dx(i, c) << ", reference " << reference.values[k] << ", expected "
+                                 << double(want.gradient[k]));
       CHECK(close_entry(double(v.dx(i, c)), want.gradient[k], want.scale[k], tol));
       CHECK(close_entry(reference.values[k], want.gradient[k], want.scale[k], tol));
     }
@@ -233,17 +236,17 @@ TEMPLATE_TEST_CASE("equal logits of any finite size give ln C", "[extremes]", fl
   check<T, plain_mean, Kokkos::LayoutLeft>(equal_logits(37, 1e12), 0, reduction::mean);
 }
 
-TEMPLATE_TEST_CASE("a target logit of -inf gives +inf and the gradient softmax - onehot", "[extremes]", float,
-                   double) {
+TEMPLATE_TEST_CASE("a target logit of -inf gives +inf and the gradient softmax - onehot", "[extremes]", float, double) {
   using T = TestType;
-  // The issue's rows, then the same with C = 37: the -inf target inside a block, the other rows ordinary.
+  // The rows of the reported failure, then the same with C = 37: the -inf target inside a block, the other rows
+  // ordinary.
   check<T, plain_none>(batch{2, 3, {-inf_, 0.5, -0.25, 0.1, 0.2, 0.3}, {0, 1}, {}}, 0, reduction::none);
   for (int const classes : class_counts) {
     INFO(classes << " classes");
     batch b{3, classes, std::vector<double>(std::size_t(3 * classes)), {0, classes - 1, classes / 2}, {}};
     for (int i = 0; i < 3; ++i)
       for (int c = 0; c < classes; ++c) b.logits[std::size_t(i * classes + c)] = 2 * std::sin(0.9 * c + 1.3 * i);
-    b.logits[0] = -inf_;                                      // row 0's target
+    b.logits[0] = -inf_;                                       // row 0's target
     b.logits[std::size_t(2 * classes + classes / 2)] = -inf_;  // row 2's target
     check<T, plain_none>(b, 0, reduction::none);
     check<T, smoothed_sum>(b, 0.1L, reduction::sum);
@@ -262,15 +265,14 @@ TEMPLATE_TEST_CASE("label smoothing bound to 0 ignores a logit of -inf", "[extre
     batch b{4, classes, std::vector<double>(std::size_t(4 * classes)), {1, 0, ignored, classes - 1}, {}};
     for (int i = 0; i < 4; ++i)
       for (int c = 0; c < classes; ++c) b.logits[std::size_t(i * classes + c)] = std::cos(0.7 * c + 2.1 * i);
-    b.logits[0] = -inf_;                                  // row 0, a class other than its target
+    b.logits[0] = -inf_;                                             // row 0, a class other than its target
     b.logits[std::size_t(3 * classes + (classes - 1) / 2)] = -inf_;  // row 3, another
     b.weights = class_weights(classes);
     check<T, all_options_eps>(b, 0, reduction::mean);
   }
 }
 
-TEMPLATE_TEST_CASE("smoothed losses of logits near 1e5 to 1e6 keep the Views' precision", "[extremes]", float,
-                   double) {
+TEMPLATE_TEST_CASE("smoothed losses of logits near 1e5 to 1e6 keep the Views' precision", "[extremes]", float, double) {
   using T = TestType;
   for (int const classes : class_counts) {
     INFO(classes << " classes");

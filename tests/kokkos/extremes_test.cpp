@@ -89,7 +89,8 @@ TEMPLATE_TEST_CASE("BCE with logits at x = +-inf is its limit, in blocks and on 
     double x, y;
   };
   // Limits: 0 for (+inf, 1) and (-inf, 0), +inf otherwise (soft targets included); NaN stays NaN.
-  extreme const cases[] = {{inf_, 1}, {-inf_, 0}, {-inf_, 1}, {inf_, 0}, {inf_, 0.25}, {-inf_, 0.25}, {nan_, 0}, {nan_, 1}};
+  extreme const cases[] = {{inf_, 1},    {-inf_, 0},    {-inf_, 1}, {inf_, 0},
+                           {inf_, 0.25}, {-inf_, 0.25}, {nan_, 0},  {nan_, 1}};
   for (auto const c : cases)
     for (int at : {in_block, n - 1}) {
       vector_view<T> xv("x", n), yv("y", n), loss("loss", n), dx("dx", n);
@@ -159,7 +160,7 @@ TEMPLATE_TEST_CASE("BCE with logits beyond exp's normal range underflows gradual
   constexpr int n = size<T>;
   // y = 1: the loss is log1p(e^-x), a denormal from x = 87.4 (float) or 708.4 (double), 0 beyond 103.9 or 745.1.
   std::vector<double> const logits = std::is_same_v<T, float> ? std::vector<double>{87.5, 89, 95, 100, 103, 104, 110}
-                                                               : std::vector<double>{709, 720, 740, 745, 750};
+                                                              : std::vector<double>{709, 720, 740, 745, 750};
   for (double const big : logits)
     for (int at : {in_block, n - 1}) {
       vector_view<T> xv("x", n), yv("y", n), loss("loss", n), dx("dx", n);
@@ -359,11 +360,12 @@ TEMPLATE_TEST_CASE("bound loss parameters inside their ranges, bounds included, 
   for (double const smoothing : {0.0, 0.1, 1.0}) {
     double want = 0;
     for (int i = 0; i < r.rows; ++i)
-      want += cf::cross_entropy(r.row(i), cf::smoothed_target(std::size_t(r.tv(i)), std::size_t(r.classes), smoothing)) /
-              r.rows;
+      want +=
+          cf::cross_entropy(r.row(i), cf::smoothed_target(std::size_t(r.tv(i)), std::size_t(r.classes), smoothing)) /
+          r.rows;
     CHECK(lf::test::close(ce_kernel(lf::bind(logits = r.xv, t = r.tv, eps = smoothing), r.dx), want, tol));
-    CHECK(lf::test::close(ce_probabilities_kernel(lf::bind(logits = r.xv, q = r.qv, eps = smoothing), r.dx), want,
-                          tol));
+    CHECK(
+        lf::test::close(ce_probabilities_kernel(lf::bind(logits = r.xv, q = r.qv, eps = smoothing), r.dx), want, tol));
   }
   for (double const alpha : {0.0, 0.25, 1.0}) {
     double want = 0;

@@ -141,3 +141,20 @@ TEMPLATE_TEST_CASE("row caches and stored exponentials: two temperatures over on
   auto const host = lf::bind(x = lf::host_view(xs, {rows, classes}), t = lf::host_view(ts, {rows}));
   CHECK(lf::test::close(lf::reference::evaluate(loss, host), want, 1e-12));
 }
+
+TEMPLATE_TEST_CASE("a constexpr kernel whose numbers fold to infinity: smooth L1 with beta 0 is L1", "[kokkos][literal]",
+                   float, double) {
+  // 1 / beta folds to +inf at compile time; it sits in the branch |d| < 0 that is never taken.
+  constexpr auto kernel = lf::kokkos::compile(L::smooth_l1(p, g, 0.0, L::sum), lf::wrt(p));
+  int const n = 37;
+  auto const pv = spread<TestType>(n, -2, 2, 6), gv = spread<TestType>(n, -2, 2, 7);
+  vector<TestType> dp("dp", n);
+  double const value = kernel(lf::bind(p = pv, g = gv), dp);
+  double want = 0;
+  for (int k = 0; k < n; ++k) {
+    double const d = double(pv(k)) - double(gv(k));
+    want += std::abs(d);
+    CHECK(double(dp(k)) == (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0));
+  }
+  CHECK(lf::test::close(value, want, tol<TestType>()));
+}

@@ -26,8 +26,9 @@ inline std::string index_out_of_range_message(double index, std::size_t dimensio
   std::string message = "lossforge: index " + print::number(index) + " is out of range for dimension " +
                         std::to_string(dimension) + " of '" + name + "' with shape " + shape_string(shape);
   if (index == -100)
-    message += " (PyTorch's cross_entropy and nll_loss ignore targets of -100 by default; lossforge ignores none "
-               "unless told: .ignore_index(-100) ignores them as PyTorch does)";
+    message +=
+        " (PyTorch's cross_entropy and nll_loss ignore targets of -100 by default; lossforge ignores none "
+        "unless told: .ignore_index(-100) ignores them as PyTorch does)";
   return message;
 }
 

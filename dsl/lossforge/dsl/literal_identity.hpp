@@ -9,6 +9,7 @@
 // thaws them after, so a derivative shares the loss's numbers. A number the simplifier folds is computed<Op, Ids...>,
 // named by how it was made.
 #include <algorithm>
+#include <tuple>
 
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>

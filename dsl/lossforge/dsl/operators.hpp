@@ -74,8 +74,9 @@ constexpr auto bce(P const& p, Y const& y) {
   return detail::make_node<ops::bce>(p, y);
 }
 
-// PyTorch's elementwise binary cross entropy with logits x against targets y, the positive term weighted by c (see
-// ops::bce_with_logits).
+// PyTorch's elementwise binary cross entropy with logits x against targets y, the positive term weighted by c:
+// (1 - y) x + c softplus(-x), taking its limits at x = +-inf (see ops::bce_with_logits). Derivatives: (1 - y) -
+// c sigmoid(-x) in x, -x in y, softplus(-x) in c.
 template <Operand X, Operand Y, Operand C = constant<1>>
 constexpr auto bce_with_logits(X const& x, Y const& y, C const& c = C{}) {
   return detail::make_node<ops::bce_with_logits>(x, y, c);

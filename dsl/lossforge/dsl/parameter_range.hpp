@@ -44,12 +44,19 @@ constexpr bool only_scalars(type_list<S...>) {
 }
 }  // namespace detail
 
-// A parameter with its range: a number is checked here and returned as it is; an expression of scalar symbols
-// becomes in_range<Range>(value), checked when the symbols are bound.
+// A parameter with its range: a number (written, or an exact constant such as lf::c<1, 2>) is checked here and
+// returned as it is; an expression of scalar symbols becomes in_range<Range>(value), checked when the symbols are
+// bound.
 template <class Range, Operand V>
 constexpr auto in_range(V const& value) {
-  if constexpr (std::is_arithmetic_v<V>) {
-    if (!Range::admits(double(value))) throw std::invalid_argument(Range::error("", double(value)));
+  if constexpr (std::is_arithmetic_v<V> || Constant<V>) {
+    double const v = [&] {
+      if constexpr (Constant<V>)
+        return []<std::intmax_t N, std::intmax_t D>(constant<N, D>) { return double(N) / double(D); }(value);
+      else
+        return double(value);
+    }();
+    if (!Range::admits(v)) throw std::invalid_argument(Range::error("", v));
     return value;
   } else {
     using E = expression_t<V>;

@@ -3,11 +3,13 @@
 // called with indices, x(i, c), is an element access; used bare it stands for all of its elements.
 #include <cstdint>
 #include <numeric>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/expr.hpp>
+#include <lossforge/dsl/literal_identity.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 
 namespace lossforge {
@@ -51,7 +53,10 @@ struct tensor_base : symbol_base<Self> {
   template <class... Slots>
   constexpr auto operator()(Slots const&... slots) const {
     static_assert(Rank == any_rank || sizeof...(Slots) == std::size_t(Rank), LOSSFORGE_MSG_RANK_MISMATCH);
-    return access<Self, decltype(as_slot(slots))...>{make_tuple(as_slot(slots)...)};
+    // The slots' numbers are numbered apart, as a node's operands (literal_identity.hpp).
+    return std::apply(
+        [](auto const&... s) { return access<Self, std::remove_cvref_t<decltype(s)>...>{make_tuple(s...)}; },
+        numbered_apart<0>(as_slot(slots)...));
   }
 };
 }  // namespace detail

@@ -14,8 +14,9 @@
 //
 // Options: .weight(w) class weights [C]; .ignore_index(k) a number or scalar symbol; .label_smoothing(eps) a
 // number or scalar symbol in [0, 1] (lf::in_range). A target of -100 is a class index like any other unless
-// .ignore_index(-100) is given (PyTorch ignores -100 by default; the out-of-range error says so). Without weights and ignore_index the mean divides by N, which the planner
-// knows without a pass; with them the denominator is a sum over the targets, recomputed by each chunk of rows.
+// .ignore_index(-100) is given (PyTorch ignores -100 by default; the out-of-range error says so). Without weights and
+// ignore_index the mean divides by N, which the planner knows without a pass; with them the denominator is a sum over
+// the targets, recomputed by each chunk of rows.
 #include <limits>
 #include <stdexcept>
 

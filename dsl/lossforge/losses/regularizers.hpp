@@ -1,5 +1,5 @@
 #pragma once
-// Weight regularizers over a parameter tensor of any shape (no 1/2 factor on the L2 term, as LOSSES.md writes it).
+// Weight regularizers over a parameter tensor of any shape (no 1/2 factor on the L2 term: lambda * sum(w^2)).
 //
 //   l1_reg(w, lambda)                 lambda sum |w|         gradient lambda sign(w), sign(0) = 0
 //   l2_reg(w, lambda)                 lambda sum w^2         gradient 2 lambda w

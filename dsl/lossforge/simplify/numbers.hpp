@@ -43,19 +43,36 @@ inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr bool is_nan(double x) { return x != x; }
 constexpr bool is_inf(double x) { return x == infinity || x == -infinity; }
 constexpr bool sign_bit(double x) { return (std::bit_cast<std::uint64_t>(x) >> 63) != 0; }
-// Whether an exact result of finite operands rounds to infinity: its magnitude reaches max + ulp / 2. The long
-// double (64-bit significand) is only compared; the result itself is computed in double when finite.
-constexpr bool overflows(long double exact) {
-  constexpr long double overflow = 0x1.fffffffffffff8p1023L;
-  return exact >= overflow || exact <= -overflow;
+// Whether the exact result of finite operands rounds to infinity: its magnitude reaches max + ulp / 2 = max + 2^970.
+// Where long double is wider than double (x86, aarch64) it holds the result well enough to compare; elsewhere
+// (long double = double) the test is made in double, and a result within half an ulp of max may round to max.
+enum class arithmetic { sum, product, quotient };
+inline constexpr bool wide_long_double =
+    std::numeric_limits<long double>::max_exponent > std::numeric_limits<double>::max_exponent;
+template <arithmetic A>
+constexpr bool overflows(double a, double b) {
+  double const max = std::numeric_limits<double>::max();
+  if constexpr (wide_long_double) {
+    long double const x = a, y = b, threshold = (long double)max + 0x1p970L;
+    long double const exact = A == arithmetic::sum ? x + y : A == arithmetic::product ? x * y : x / y;
+    return exact >= threshold || exact <= -threshold;
+  } else {
+    double const magnitude_a = a < 0 ? -a : a, magnitude_b = b < 0 ? -b : b;
+    if constexpr (A == arithmetic::sum)
+      return (a < 0) == (b < 0) && magnitude_a > max - magnitude_b;
+    else if constexpr (A == arithmetic::product)
+      return magnitude_b > 1 && magnitude_a > max / magnitude_b;
+    else
+      return magnitude_b < 1 && magnitude_a > max * magnitude_b;
+  }
 }
+constexpr double signed_infinity(bool negative) { return negative ? -infinity : infinity; }
 constexpr double sum(double a, double b) {
   if (!std::is_constant_evaluated()) return a + b;
   if (is_nan(a) || is_nan(b)) return nan;
   if (is_inf(a) && is_inf(b)) return a == b ? a : nan;
   if (is_inf(a) || is_inf(b)) return is_inf(a) ? a : b;
-  long double const exact = (long double)a + b;
-  return overflows(exact) ? (exact > 0 ? infinity : -infinity) : a + b;
+  return overflows<arithmetic::sum>(a, b) ? signed_infinity(a < 0) : a + b;
 }
 constexpr double product(double a, double b) {
   if (!std::is_constant_evaluated()) return a * b;
@@ -64,16 +81,14 @@ constexpr double product(double a, double b) {
     if (a == 0 || b == 0) return nan;
     return sign_bit(a) != sign_bit(b) ? -infinity : infinity;
   }
-  long double const exact = (long double)a * b;
-  return overflows(exact) ? (exact > 0 ? infinity : -infinity) : a * b;
+  return overflows<arithmetic::product>(a, b) ? signed_infinity((a < 0) != (b < 0)) : a * b;
 }
 constexpr double quotient(double a, double b) {
   if (!std::is_constant_evaluated()) return a / b;
   if (is_nan(a) || is_nan(b) || (a == 0 && b == 0) || (is_inf(a) && is_inf(b))) return nan;
   if (b == 0 || is_inf(a)) return sign_bit(a) != sign_bit(b) ? -infinity : infinity;
   if (is_inf(b)) return sign_bit(a) != sign_bit(b) ? -0.0 : 0.0;
-  long double const exact = (long double)a / b;
-  return overflows(exact) ? (exact > 0 ? infinity : -infinity) : a / b;
+  return overflows<arithmetic::quotient>(a, b) ? signed_infinity((a < 0) != (b < 0)) : a / b;
 }
 }  // namespace ieee
 
@@ -92,9 +107,13 @@ constexpr double fold_value(V... v) {
   } else if constexpr (std::is_same_v<Op, ops::square>) {
     return [](double a) { return ieee::product(a, a); }(v...);
   } else if constexpr (requires { Op::exponent; }) {
-    return [](double a) {
-      double r = 1;
-      for (int k = 0; k < (Op::exponent < 0 ? -Op::exponent : Op::exponent); ++k) r = ieee::product(r, a);
+    return [](double a) {  // square and multiply, as ops::ipow computes it
+      unsigned n = Op::exponent < 0 ? unsigned(-Op::exponent) : unsigned(Op::exponent);
+      double r = 1, base = a;
+      for (; n != 0; n >>= 1u) {
+        if (n & 1u) r = ieee::product(r, base);
+        if (n > 1) base = ieee::product(base, base);
+      }
       return Op::exponent < 0 ? ieee::quotient(1, r) : r;
     }(v...);
   } else {

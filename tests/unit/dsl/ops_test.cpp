@@ -91,6 +91,14 @@ TEMPLATE_TEST_CASE("transcendental ops", "[ops]", float, double) {
   check_unary<TestType>([](auto a) { return lf::log_sigmoid(a); },
                         [](double a) { return std::log(1 / (1 + std::exp(ld(-a)))); },
                         {-40.0, -3.0, 0.0, 0.4, 5.0, 40.0});
+  // bce_with_logits(x, y, c) = (1 - y) x + c log(1 + e^-x): with respect to x and y at c = 1.5, then x and c.
+  auto softplus_minus = [](double a) { return std::log(1 + std::exp(ld(-a))); };
+  check_binary<TestType>([](auto a, auto b) { return lf::bce_with_logits(a, b, 1.5); },
+                         [&](double a, double b) { return (1 - b) * a + 1.5 * softplus_minus(a); },
+                         {{-30.0, 0.25}, {-2.0, 1.0}, {0.0, 0.5}, {3.0, 0.0}, {30.0, 0.75}});
+  check_binary<TestType>([](auto a, auto b) { return lf::bce_with_logits(a, 0.25, b); },
+                         [&](double a, double b) { return 0.75 * a + b * softplus_minus(a); },
+                         {{-3.0, 1.0}, {0.5, 2.5}, {4.0, 0.5}});
 }
 
 TEMPLATE_TEST_CASE("piecewise ops away from their kinks", "[ops]", float, double) {

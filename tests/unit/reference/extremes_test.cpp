@@ -44,8 +44,8 @@ std::string invalid_argument_message(F const& f) {
 }
 }  // namespace
 
-TEMPLATE_TEST_CASE("reference: BCE with logits at x = +-inf is its limit, and so is its gradient", "[reference][extremes]",
-                   float, double) {
+TEMPLATE_TEST_CASE("reference: BCE with logits at x = +-inf is its limit, and so is its gradient",
+                   "[reference][extremes]", float, double) {
   using T = TestType;
   static constexpr auto loss = L::binary_cross_entropy_with_logits(x, y, L::none);
   static constexpr auto gradient = lf::grad(lf::sum(loss), x);
@@ -127,6 +127,12 @@ TEST_CASE("reference: bound loss parameters are checked against their ranges bef
              Equals("lossforge::losses::cross_entropy: label_smoothing (scalar 'eps') must be in [0, 1], got nan"));
   CHECK_THAT(invalid_argument_message([&] { lf::reference::evaluate(focal, elementwise(a = -0.5)); }),
              Equals("lossforge::losses::sigmoid_focal_loss: alpha (scalar 'a') must be in [0, 1], got -0.5"));
+
+  // An exact constant is a number: checked when the loss is built.
+  CHECK_THAT(invalid_argument_message([] { (void)L::huber(x, y, lf::c<-1>, L::mean); }),
+             Equals("lossforge::losses::huber: delta must be positive, got -1"));
+  CHECK_THAT(invalid_argument_message([] { (void)L::smooth_l1(x, y, lf::c<-1, 2>, L::sum); }),
+             Equals("lossforge::losses::smooth_l1: beta must be non-negative, got -0.5"));
 
   // In range, bounds included: the closed forms (double_tol: a few roundings of terms of order 1).
   double want = 0;

@@ -269,8 +269,8 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
       if constexpr (!lane_by_lane<Op, A...>) {
         constexpr auto slot = argument_slots<I, A...>();
         [&]<std::size_t... K>(std::index_sequence<K...>) {
-          (collect_uniforms < L, I, Slot + slot[K],
-           divides_by_uniform<I, Op, A...> && K == 1 > (get<K>(n.args), item, u), ...);
+          (collect_uniforms<L, I, Slot + slot[K], (divides_by_uniform<I, Op, A...> && K == 1)>(get<K>(n.args), item, u),
+           ...);
         }
         (std::index_sequence_for<A...>{});
       }

@@ -230,8 +230,7 @@ class compiled {
     // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
     std::apply(
         [&](auto const&... output) {
-          (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }),
-           ...);
+          (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }), ...);
         },
         plan.outputs);
     std::apply([&](auto const&... pass) { (run_pass<T>(exec, b, shapes, views, pass, global), ...); }, plan.passes);

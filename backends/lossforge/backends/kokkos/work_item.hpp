@@ -18,6 +18,7 @@
 #include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/tuple.hpp>
 #include <lossforge/plan/reductions.hpp>
+#include <lossforge/simplify/canonical.hpp>
 
 namespace lossforge::kokkos::detail {
 using namespace lossforge::detail;
@@ -69,7 +70,7 @@ struct work_item {
   Data const& data;
   error_record& error;
   std::ptrdiff_t position[at_least_one(Data::keys::size)] = {};
-  double cache[at_least_one(Data::cached::size)] = {};  // lead + tail
+  double cache[at_least_one(Data::cached::size)] = {};  // each cached reduction's value
   lead_tail parts[at_least_one(Data::cached::size)] = {};
   bool done[at_least_one(Data::cached::size)] = {};
 
@@ -107,7 +108,7 @@ struct log_sum_exp_term<node<ops::mul, constant<-1>, reduce<reductions::logsumex
 // Calls f(term) for each term of a sum of (nested, binary) adds, in order.
 template <class E, class F>
 LOSSFORGE_FUNCTION void for_each_addend(E const& e, F const& f) {
-  if constexpr (requires { []<class A, class B>(node<ops::add, A, B> const&) {}(e); }) {
+  if constexpr (lossforge::detail::is_add_v<E>) {
     for_each_addend(get<0>(e.args), f);
     for_each_addend(get<1>(e.args), f);
   } else {
