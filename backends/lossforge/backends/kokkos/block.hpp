@@ -92,12 +92,16 @@ template <class... T>
 lossforge::detail::type_list<T...> as_type_list(std::tuple<T...> const&);
 template <class E>
 using sum_terms_t = decltype(as_type_list(lossforge::detail::terms(std::declval<E const&>())));
-// Calls f.template operator()<K>(term) for the K-th term of a sum, in order.
-template <class E, class F>
+// Calls f.template operator()<K>(term) for the K-th term of a sum, in order, on the terms in place (a tuple of
+// copies, as terms() makes, costs the hot loop its registers).
+template <int K = 0, class E, class F>
 LOSSFORGE_LANES_INLINE void for_each_term(E const& e, F const& f) {
-  auto const all = lossforge::detail::terms(e);
-  [&]<std::size_t... K>(std::index_sequence<K...>) { (f.template operator()<int(K)>(std::get<K>(all)), ...); }
-  (std::make_index_sequence<std::tuple_size_v<decltype(all)>>{});
+  if constexpr (lossforge::detail::is_add_v<E>) {
+    for_each_term<K>(arg<0>(e), f);
+    for_each_term<K + int(sum_terms_t<std::remove_cvref_t<decltype(arg<0>(e))>>::size)>(arg<1>(e), f);
+  } else {
+    f.template operator()<K>(e);
+  }
 }
 
 template <class L, class E, class Data>
@@ -466,6 +470,13 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
         return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
       else
         return typename L::type(x + c.u[Slot].value);
+    } else if constexpr (std::is_same_v<Op, ops::select> &&
+                         !varies_along_block<I, std::tuple_element_t<0, std::tuple<A...>>>) {
+      // A choice constant along the run (where(eps == 0, 0, eps * smooth)) takes its branch once, not per lane.
+      if (c.u[Slot + slot[0]].exact != 0)
+        return block_at<L, I, Slot + slot[1]>(get<1>(n.args), item, first, c);
+      else
+        return block_at<L, I, Slot + slot[2]>(get<2>(n.args), item, first, c);
     } else if constexpr (divides_by_uniform<I, Op, A...>) {
       auto const x = block_at<L, I, Slot + slot[0]>(get<0>(n.args), item, first, c);
       auto const& d = c.u[Slot + slot[1]];
