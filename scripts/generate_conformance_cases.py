@@ -171,6 +171,10 @@ def main():
             "mean", note="ignore_index is a real class id (2), with weights")
     ce_case("cross_entropy", torch.full((3, 2), 1e8), torch.tensor([0, 1, 1]), None, -100, 0.0, "mean",
             note="equal huge logits: loss ln 2, gradient 1/C - onehot")
+    # Equal logits far beyond float's exact integers, over 37 classes (full SIMD blocks and a remainder): ln 37.
+    for v in [1e12, -1e30, 1e30]:
+        ce_case("cross_entropy", torch.full((3, 37), v), torch.tensor([0, 36, 18]), None, -100, 0.0, "mean",
+                note=f"equal logits {v:g} over 37 classes: loss ln 37, gradient (1/C - onehot) / N")
     x = torch.zeros(2, 3); x[0, 0] = 1e4; x[1, 2] = -1e4
     ce_case("cross_entropy", x, torch.tensor([1, 2]), None, -100, 0.0, "sum", note="logit gap 1e4 to the wrong class")
     x = randn(4, 3)
@@ -183,6 +187,8 @@ def main():
             loss = "cross_entropy_label_smoothing" if eps == 0.1 else "cross_entropy"
             ce_case(loss, x, t, rand(4, lo=0.2, hi=2.0) if weighted else None, ignore, eps,
                     reductions[(len(w.files.get(loss, [])) % 3)])
+    ce_case("cross_entropy_label_smoothing", torch.full((3, 37), 1e12), torch.tensor([0, 36, 18]), None, -100, 0.1,
+            "sum", note="equal logits 1e12 with label smoothing 0.1: 3 ln 37")
     for red in reductions:
         x = randn(3, 4, 5); t = torch.randint(0, 4, (3, 5), generator=g); t[0, 1] = -100
         ce_case("cross_entropy_spatial", x, t, rand(4, lo=0.2, hi=2.0) if red == "sum" else None, -100,
