@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 #include <lossforge/backends/kokkos.hpp>
-#include <lossforge/lossforge.hpp>
 
 namespace lf = lossforge;
 

@@ -11,7 +11,6 @@
 #include <iostream>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
-#include <lossforge/lossforge.hpp>
 #include <random>
 #include <vector>
 

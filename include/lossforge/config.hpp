@@ -14,3 +14,9 @@
 #else
 #define LOSSFORGE_FUNCTION inline
 #endif
+
+// Called with the number of tensor elements a kernel reads, where it reads them. Empty unless defined before the
+// first lossforge header: the work-count tests define it to count the work a plan does.
+#ifndef LOSSFORGE_COUNT_TENSOR_READS
+#define LOSSFORGE_COUNT_TENSOR_READS(n) ((void)0)
+#endif

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <tests/support/closed_forms.hpp>
+#include <tests/support/kokkos_events.hpp>
 #include <tests/support/tolerance.hpp>
 #include <vector>
 
@@ -55,25 +56,7 @@ using vector_view = Kokkos::View<T*, Kokkos::HostSpace>;
 template <class T>
 constexpr double value_tol = lf::test::tolerance<T>::value;
 
-int launches = 0;
-void count_launch(char const*, std::uint32_t, std::uint64_t*) { ++launches; }
-// The number of kernels f launches (parallel_for and parallel_reduce).
-template <class F>
-int kernels_launched(F const& f) {
-  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(count_launch);
-  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(count_launch);
-  launches = 0;
-  try {
-    f();
-  } catch (...) {
-    Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
-    Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
-    throw;
-  }
-  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
-  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
-  return launches;
-}
+using lf::test::kernels_launched;
 
 constexpr auto bce_logits_none = L::binary_cross_entropy_with_logits(x, y, L::none);
 constexpr auto bce_logits_mean = L::binary_cross_entropy_with_logits(x, y, L::mean);
@@ -306,7 +289,7 @@ TEMPLATE_TEST_CASE("bound loss parameters outside their ranges throw before the 
   Kokkos::View<T, Kokkos::HostSpace> dd("dd");
   auto const rejects = [](auto const& call, std::string const& message) {
     CHECK_THAT(invalid_argument_message([&] { kernels_launched(call); }), Equals(message));
-    CHECK(launches == 0);  // thrown before the first launch
+    CHECK(lf::test::launches_counted() == 0);  // thrown before the first launch
   };
   rejects([&] { huber_kernel(lf::bind(x = e.xv, y = e.yv, d = -1), e.dx, dd); },
           "lossforge::losses::huber: delta (scalar 'd') must be positive, got -1");

@@ -9,6 +9,7 @@
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/losses.hpp>
 #include <lossforge/lossforge.hpp>
+#include <tests/support/kokkos_events.hpp>
 #include <tests/support/tolerance.hpp>
 #include <vector>
 
@@ -16,20 +17,7 @@ namespace lf = lossforge;
 namespace L = lf::losses;
 
 namespace {
-int launches = 0;
-void count_launch(char const*, std::uint32_t, std::uint64_t*) { ++launches; }
-
-// Kernels launched by f (parallel_for and parallel_reduce).
-template <class F>
-int kernels_launched(F const& f) {
-  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(count_launch);
-  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(count_launch);
-  launches = 0;
-  f();
-  Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
-  Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
-  return launches;
-}
+using lf::test::kernels_launched;
 
 constexpr lf::tensor<"p"> p;
 constexpr lf::tensor<"g"> g;

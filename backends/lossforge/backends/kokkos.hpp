@@ -1,3 +1,6 @@
 #pragma once
-// The Kokkos backend: lf::kokkos::compile(loss, lf::wrt(x...)) and the View interop it needs.
+// The Kokkos backend: lf::kokkos::compile(loss, lf::wrt(x...)) and the View interop it needs, with the symbolic core
+// (symbols, operators, lf::bind, grad, printing), so that this header alone compiles and runs a loss written in the
+// DSL.
 #include <lossforge/backends/kokkos/compile.hpp>
+#include <lossforge/lossforge.hpp>

@@ -15,6 +15,9 @@
 //    sum_i w[t[i]]) does not hold back an output whose rows have inner entries (a gradient row of C classes): the
 //    kernel's work items become chunks of rows, each of which first recomputes that global over all rows (a
 //    *prelude*: chunks x rows x O(1), small next to rows x C), and the output is written in the global's own pass.
+//  * A reduction with free indices that a work item would recompute per position of an index it does not depend
+//    on (a class's sums in every row of a Dice gradient) is an *intermediate* (intermediates.hpp): a buffer over its
+//    free indices, written in the pass of its level, read by later passes.
 //  * Within a pass, units whose outer index runs over the same tensor dimension are fused into one kernel, whose
 //    work items are the positions of that index: the *row*. Each unit's outer index is renamed to the kernel's
 //    row_index, so identical row-local subexpressions (the log-sum-exp of row i in both the loss and its gradient)
@@ -26,6 +29,7 @@
 
 #include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/substitute.hpp>
+#include <lossforge/plan/intermediates.hpp>
 #include <lossforge/plan/reductions.hpp>
 
 namespace lossforge {
@@ -93,13 +97,16 @@ struct kernel {
 };
 
 // What the host needs to run a plan: the outputs (to finish the scalar ones), the globals in level order, and the
-// passes, each a std::tuple of kernels.
-template <class Outputs, class Globals, class Passes>
+// passes, each a std::tuple of kernels. The last Intermediates outputs are the intermediates' computations,
+// intermediate K at position size - Intermediates + K - 1; the others are the outputs the caller asked for.
+template <class Outputs, class Globals, class Passes, std::size_t Intermediates = 0>
 struct plan {
   Outputs outputs;
   Passes passes;
   using globals = Globals;
   static constexpr std::size_t pass_count = std::tuple_size_v<Passes>;
+  static constexpr std::size_t intermediate_count = Intermediates;
+  static constexpr std::size_t requested_count = std::tuple_size_v<Outputs> - Intermediates;
 };
 
 }  // namespace plan
@@ -193,12 +200,32 @@ template <class E, class Root>
 struct write_sources<flat_index, E, Root> {
   using type = extent_sources_t<flat_index, E>;
 };
+// The intermediate whose computation E is (void when E is an output the caller asked for).
+template <class E, class List>
+struct intermediate_computed_as {
+  using type = void;
+};
+template <class E, class... S>
+struct intermediate_computed_as<E, type_list<S...>> {
+  using type = typename first_non_void_type<
+      std::conditional_t<std::is_same_v<typename S::computation, E>, S, void>...>::type;
+};
 template <int Output, class E, class Globals, class Root>
 struct unit_traits<write_unit<Output, E, Globals, Root>> {
   using outer = typename first_type<output_indices_t<E>>::type;
   template <class R>
   using sources = typename write_sources<outer, E, R>::type;
-  static constexpr int pass = write_pass<Globals, Root, E, sources<Root>>(closed_reductions_t<E>{});
+  using computes = typename intermediate_computed_as<E, intermediates_in_t<Root>>::type;
+  // An intermediate is written in the pass of its level; any other write after the intermediates it reads.
+  static constexpr int pass = [] {
+    if constexpr (!std::is_void_v<computes>)
+      return reduction_level(std::type_identity<computes>{});
+    else
+      return std::max(write_pass<Globals, Root, E, sources<Root>>(closed_reductions_t<E>{}),
+                      1 + []<class... X>(type_list<X...>) {
+                        return std::max({0, reduction_level(std::type_identity<X>{})...});
+                      }(intermediates_in_t<E>{}));
+  }();
 };
 
 template <class List, int Pass>
@@ -366,10 +393,10 @@ struct write_units<Globals, Root, std::index_sequence<K...>, E...> {
 
 }  // namespace detail
 
-// The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
-template <class... E>
-constexpr auto make_plan(E const&... outputs) {
-  using namespace detail;
+namespace detail {
+// The plan of outputs E... of which the last Intermediates are intermediates' computations.
+template <std::size_t Intermediates, class... E>
+constexpr auto plan_of(E const&... outputs) {
   using root = node<plan_root, E...>;
   using all_globals = typename globals_among<closed_reductions_t<root>, root, E...>::type;
   constexpr int levels = deepest_level(all_globals{});
@@ -389,7 +416,16 @@ constexpr auto make_plan(E const&... outputs) {
     return std::make_tuple(make_pass<P + 1, root, units>(outputs_tuple)...);
   }
   (std::make_integer_sequence<int, passes>{});
-  return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple)>{outputs_tuple, pass_tuple};
+  return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple), Intermediates>{outputs_tuple, pass_tuple};
+}
+}  // namespace detail
+
+// The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
+template <class... E>
+constexpr auto make_plan(E const&... outputs) {
+  return std::apply(
+      [](auto const&... all) { return detail::plan_of<sizeof...(all) - sizeof...(E)>(all...); },
+      detail::with_intermediates(outputs...));
 }
 
 }  // namespace lossforge

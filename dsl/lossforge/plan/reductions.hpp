@@ -4,6 +4,7 @@
 // before anything that reads it, so it sets the pass structure. A reduction with free indices (logsumexp over the
 // classes of row i) is *local*: computed inside the work item that needs it.
 #include <algorithm>
+#include <cstdint>
 
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/free_indices.hpp>
@@ -38,13 +39,43 @@ struct is_closed_reduction : std::bool_constant<is_closed_v<R>> {};
 template <class E>
 using closed_reductions_t = filter_t<reductions_in_t<E>, is_closed_reduction>;
 
-// The level of a closed reduction: 1 + the deepest level of the closed reductions its body reads. Reductions of
-// one level can share a pass; level L needs the results of level L - 1.
+// A reduction with free indices that the plan computes once, in an earlier pass, into a buffer over its free
+// indices (the per-class sums every row of a Dice gradient reads): R as computed, read back as the tensor
+// access<intermediate<K, R>, output indices of R...>. K numbers the intermediates of a plan from 1 (how they print).
+template <int K, class R>
+struct intermediate {
+  static constexpr int number = K;
+  using computation = R;
+  static constexpr fixed_string name = fixed_string(std::uint64_t('t') | std::uint64_t('0' + K % 10) << 8 |
+                                                        (K >= 10 ? std::uint64_t('0' + K / 10 % 10) << 16 : 0),
+                                                    0, 0);
+};
+template <int K, class R>
+struct is_tensor_symbol<intermediate<K, R>> : std::true_type {};
+template <class S>
+inline constexpr bool is_intermediate_v = false;
+template <int K, class R>
+inline constexpr bool is_intermediate_v<intermediate<K, R>> = true;
+// A buffer's shape follows from the tensors of the reduction it holds, so reading it is no extent source.
+template <int K, class R>
+inline constexpr bool is_extent_source_symbol_v<intermediate<K, R>> = false;
+template <class S>
+struct is_intermediate : std::bool_constant<is_intermediate_v<S>> {};
+template <class E>
+using intermediates_in_t = filter_t<symbols_of_t<E>, is_intermediate>;
+
+// The level of a closed reduction: 1 + the deepest level of the closed reductions and intermediates its body reads;
+// an intermediate's level is the pass that writes it, likewise 1 + the deepest level of what it reads. Reductions
+// of one level can share a pass; level L needs the results of level L - 1.
 template <class E>
 constexpr int closed_depth();
 template <class Op, class I, class B>
 constexpr int reduction_level(std::type_identity<reduce<Op, I, B>>) {
   return 1 + closed_depth<B>();
+}
+template <int K, class R>
+constexpr int reduction_level(std::type_identity<intermediate<K, R>>) {
+  return 1 + closed_depth<R>();
 }
 template <class E>
 constexpr int closed_depth() {
@@ -52,7 +83,7 @@ constexpr int closed_depth() {
     int depth = 0;
     ((depth = std::max(depth, reduction_level(std::type_identity<R>{}))), ...);
     return depth;
-  }(closed_reductions_t<E>{});
+  }(closed_reductions_t<E>{} + intermediates_in_t<E>{});
 }
 
 // Every index type E mentions (free or bound), except the flat index that reductions over bare tensors bind.

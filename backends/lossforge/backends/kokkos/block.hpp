@@ -394,12 +394,16 @@ LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, wo
   using P = typename L::value;
   constexpr int W = L::width;
   if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
-    if (L::contiguous || t.row_major) return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
+    if (L::contiguous || t.row_major) {
+      LOSSFORGE_COUNT_TENSOR_READS(W);
+      return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
+    }
   } else if constexpr ((Index<Slots> && ...) && ((std::is_same_v<Slots, I> ? 1 : 0) + ...) == 1 &&
                        std::is_same_v<std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>, I>) {
     std::ptrdiff_t const position[] = {(std::is_same_v<Slots, I> ? first : item.template at<Slots>())...};
     V const* start = t.data + t.offset_of(position);
     std::ptrdiff_t const stride = t.stride[sizeof...(Slots) - 1];
+    LOSSFORGE_COUNT_TENSOR_READS(W);
     if (L::contiguous || stride == 1) return Eigen::Map<lanes<V, W> const>(start).template cast<P>();
     return Eigen::Map<lanes<V, W> const, Eigen::Unaligned, Eigen::InnerStride<>>(start, Eigen::InnerStride<>(stride))
         .template cast<P>();

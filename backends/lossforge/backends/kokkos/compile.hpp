@@ -17,6 +17,7 @@
 
 #include <lossforge/backends/kokkos/block_kernels.hpp>
 #include <lossforge/backends/parameters.hpp>
+#include <lossforge/dsl/bind.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
@@ -39,6 +40,28 @@ enum class mode { value_and_gradient, value_only, gradient_only };
 struct gradient_only_t {};
 inline constexpr gradient_only_t gradient_only{};
 
+// Buffers for a plan's intermediates (the per-class sums of a Dice gradient, a similarity matrix): pass one to a
+// compiled kernel and every call reuses them, allocating only when a call needs more than an earlier one did.
+// Without one, each call allocates its buffers and frees them (after a fence) before it returns. A workspace is
+// used by one call at a time.
+template <class MemorySpace = Kokkos::HostSpace>
+class workspace {
+ public:
+  using memory_space = MemorySpace;
+  // At least size doubles for intermediate number k (from 1).
+  double* buffer(int k, std::size_t size) {
+    if (buffers_.size() < std::size_t(k)) buffers_.resize(std::size_t(k));
+    auto& b = buffers_[std::size_t(k) - 1];
+    if (b.extent(0) < size)
+      b = Kokkos::View<double*, MemorySpace>(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::intermediate" + std::to_string(k)), size);
+    return b.data();
+  }
+
+ private:
+  std::vector<Kokkos::View<double*, MemorySpace>> buffers_;
+};
+
 namespace detail {
 
 // The names of an output: in error messages (phrase) and in plan listings (brief).
@@ -58,16 +81,53 @@ inline constexpr bool reads_along_row = []<class S, class... Slots>(std::type_id
   return (std::is_same_v<Slots, Row> || ...);
 }(std::type_identity<A>{});
 
-template <class Bindings>
+// The shapes of a call's tensors: a bound View's, or an intermediate's, over the extents of its output indices.
+template <class Root, class Bindings>
 struct view_shapes {
   Bindings const& b;
   template <class Symbol>
   shape_t of() const {
-    auto const& v = b.template get<Symbol>();
-    shape_t shape(std::size_t(std::remove_cvref_t<decltype(v)>::rank));
-    for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
-    return shape;
+    if constexpr (is_intermediate_v<Symbol>) {
+      using E = typename Symbol::computation;
+      shape_t shape;
+      [&]<class... I>(type_list<I...>) {
+        (shape.push_back(element_count(backend::resolve_extent<I, E, Root>(*this))), ...);
+      }(output_indices_t<E>{});
+      return shape;
+    } else {
+      auto const& v = b.template get<Symbol>();
+      shape_t shape(std::size_t(std::remove_cvref_t<decltype(v)>::rank));
+      for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
+      return shape;
+    }
   }
+};
+
+// An intermediate's buffer seen as a View of its rank: row-major over its output indices.
+template <class T, std::size_t Rank>
+struct pointer_of_rank {
+  using type = typename pointer_of_rank<T, Rank - 1>::type*;
+};
+template <class T>
+struct pointer_of_rank<T, 0> {
+  using type = T;
+};
+template <class MemorySpace, class Shape>
+auto buffer_view(double* data, Shape const& shape) {
+  return [&]<std::size_t... D>(std::index_sequence<D...>) {
+    return Kokkos::View<typename pointer_of_rank<double, sizeof...(D)>::type, Kokkos::LayoutRight, MemorySpace,
+                        Kokkos::MemoryTraits<Kokkos::Unmanaged>>(data, std::size_t(shape[D])...);
+  }(std::make_index_sequence<std::tuple_size_v<Shape>>{});
+}
+
+// The element type of tensor S in a call: its View's, or double for an intermediate's buffer.
+template <class S, class Bindings>
+struct element_type_of {
+  using type = typename std::remove_cvref_t<decltype(std::declval<Bindings>().template get<S>())>::value_type;
+};
+template <int K, class R, class Bindings>
+struct element_type_of<lossforge::detail::intermediate<K, R>, Bindings> {
+  using type = double;
 };
 
 template <class S>
@@ -127,14 +187,30 @@ class compiled {
   Plan plan;
   static constexpr bool returns_loss = ReturnsLoss;
 
-  // Runs on execution space instance exec.
+  // Runs on execution space instance exec, with the intermediates' buffers in ws.
+  template <class Exec, class Bindings, class... Out>
+  requires Kokkos::is_execution_space<Exec>::value auto operator()(
+      Exec const& exec, Bindings const& b, workspace<typename Exec::memory_space>& ws, Out const&... out) const {
+    static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == Plan::requested_count,
+                  "lossforge: pass one output View per output: the per-element loss when the loss has free "
+                  "indices, then one per symbol in wrt(...)");
+    return run(exec, b, ws, std::tie(out...));
+  }
+  // Runs on execution space instance exec; buffers for intermediates, if the plan has any, live for this call.
   template <class Exec, class Bindings, class... Out>
   requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
                                                                    Out const&... out) const {
-    static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == std::tuple_size_v<decltype(plan.outputs)>,
-                  "lossforge: pass one output View per output: the per-element loss when the loss has free "
-                  "indices, then one per symbol in wrt(...)");
-    return run(exec, b, std::tie(out...));
+    workspace<typename Exec::memory_space> ws;
+    if constexpr (Plan::intermediate_count == 0) {
+      return (*this)(exec, b, ws, out...);
+    } else {
+      // The buffers are freed on return: the launches that read them must have finished.
+      struct fence_on_exit {
+        Exec const& exec;
+        ~fence_on_exit() { exec.fence(); }
+      } const fence{exec};
+      return (*this)(exec, b, ws, out...);
+    }
   }
   // The plan as text: passes, kernels, what each step accumulates or writes, and what is finished on the host.
   std::string describe() const {
@@ -144,7 +220,7 @@ class compiled {
   // a tensor read along the row counts its whole size, a gathered one (class weights) one value per access.
   template <class Bindings, class... Out>
   std::string describe(Bindings const& b, Out const&... out) const {
-    detail::view_shapes<Bindings> const shapes{b};
+    detail::view_shapes<root, Bindings> const shapes{b};
     auto const views = std::tie(out...);
     return plan::to_text(
         plan, output_names(), [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
@@ -157,13 +233,12 @@ class compiled {
           [&]<class... S>(type_list<S...>) {
             (
                 [&] {
-                  auto const& v = b.template get<S>();
-                  double const size = sizeof(typename std::remove_cvref_t<decltype(v)>::value_type);
+                  double const size = sizeof(typename detail::element_type_of<S, Bindings>::type);
                   constexpr bool along_row = []<class... A>(type_list<A...>) {
                     return (detail::reads_along_row<Row, A> || ...);
                   }(accesses_of_t<S, exprs>{});
-                  double const per_row =
-                      along_row ? double(v.size()) * size / rows : accesses_of_t<S, exprs>::size * size;
+                  double const per_row = along_row ? double(element_count(shapes.template of<S>())) * size / rows
+                                                   : accesses_of_t<S, exprs>::size * size;
                   read += per_row;
                   reads += (reads.empty() ? "" : ", ") + backend::symbol_name<S>() + " " + bytes(per_row);
                 }(),
@@ -173,9 +248,15 @@ class compiled {
               [&] {
                 if constexpr (!plan::is_reduce_step_v<Steps>) {
                   constexpr int k = plan::step_traits<Steps>::output;
-                  auto const& v = std::get<std::size_t(k) - first_view_output>(views);
-                  double const per_row =
-                      double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) / rows;
+                  double const per_row = [&] {
+                    if constexpr (std::size_t(k) >= Plan::requested_count) {
+                      using S = intermediate_symbol<k - int(Plan::requested_count) + 1>;
+                      return double(element_count(shapes.template of<S>())) * sizeof(double) / rows;
+                    } else {
+                      auto const& v = std::get<std::size_t(k) - first_view_output>(views);
+                      return double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) / rows;
+                    }
+                  }();
                   written += per_row;
                   writes += (writes.empty() ? "" : ", ") + output_names()[std::size_t(k)] + " " + bytes(per_row);
                 }
@@ -191,9 +272,9 @@ class compiled {
 
   // Runs on the default instance of the bound Views' execution space.
   template <class Bindings, class... Out>
-  requires(!Kokkos::is_execution_space<Bindings>::value) auto operator()(Bindings const& b, Out const&... out) const {
+  requires(!Kokkos::is_execution_space<Bindings>::value) auto operator()(Bindings const& b, Out&&... out) const {
     using space = typename std::remove_cvref_t<decltype(std::get<0>(b.items).value)>::execution_space;
-    return (*this)(space{}, b, out...);
+    return (*this)(space{}, b, std::forward<Out>(out)...);
   }
 
  private:
@@ -210,21 +291,57 @@ class compiled {
       std::is_same_v<lossforge::detail::free_indices_t<R>, lossforge::detail::type_list<Row>> ||
       (lossforge::detail::is_closed_v<R> && detail::position_v<globals, R> < 0);
 
+  // The requested outputs' names, then the intermediates' with their indices: t1[c], t2[i,j], ...
   static std::vector<std::string> output_names() {
-    return []<class... Name>(std::type_identity<std::tuple<Name...>>) {
+    auto names = []<class... Name>(std::type_identity<std::tuple<Name...>>) {
       return std::vector<std::string>{Name::brief()...};
     }(std::type_identity<Names>{});
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (names.push_back([]<class... I>(lossforge::detail::type_list<I...>) {
+         std::string indices;
+         ((indices += (indices.empty() ? "" : ",") + print::index_name<I>()), ...);
+         return "t" + std::to_string(K + 1) + "[" + indices + "]";
+       }(lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
+       ...);
+    }(std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    return names;
   }
 
-  template <class Exec, class Bindings, class Views>
-  auto run(Exec const& exec, Bindings const& b, Views const& views) const {
+  // Intermediate number K (from 1): the symbol its readers access.
+  template <int K>
+  using intermediate_symbol =
+      lossforge::detail::intermediate<K, std::tuple_element_t<Plan::requested_count + K - 1, outputs_t>>;
+
+  // The bindings with each intermediate bound to its buffer in ws.
+  template <class MemorySpace, class... Items>
+  static auto with_buffers(bindings<Items...> const& b, workspace<MemorySpace>& ws) {
+    detail::view_shapes<root, bindings<Items...>> const shapes{b};
+    return [&]<int... K>(std::integer_sequence<int, K...>) {
+      auto buffer = [&]<int N>(std::integral_constant<int, N>) {
+        using S = intermediate_symbol<N>;
+        shape_t const shape = shapes.template of<S>();
+        std::array<std::ptrdiff_t, lossforge::detail::output_indices_t<typename S::computation>::size> extents{};
+        std::copy(shape.begin(), shape.end(), extents.begin());
+        auto view = detail::buffer_view<MemorySpace>(ws.buffer(N, std::size_t(element_count(shape))), extents);
+        return binding<S, decltype(view)>{view};
+      };
+      return bindings<Items..., decltype(buffer(std::integral_constant<int, K + 1>{}))...>{
+          std::tuple_cat(b.items, std::make_tuple(buffer(std::integral_constant<int, K + 1>{})...))};
+    }(std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+  }
+
+  template <class Exec, class Requested, class Views>
+  auto run(Exec const& exec, Requested const& requested, workspace<typename Exec::memory_space>& ws,
+           Views const& views) const {
     using namespace lossforge::detail;
     // The scalar evaluator (device kernels, and on the host the positions after a kernel's last block) computes in
     // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
     // float would cancel (block.hpp).
     using T = double;
-    detail::view_shapes<Bindings> const shapes{b};
-    check_outputs(b, shapes, views);
+    check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
+    // The intermediates are bound like inputs, to their buffers.
+    auto const b = with_buffers<typename Exec::memory_space>(requested, ws);
+    detail::view_shapes<root, std::remove_const_t<decltype(b)>> const shapes{b};
 
     std::array<double, detail::at_least_one(globals::size)> global{};
     // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
@@ -271,7 +388,7 @@ class compiled {
     [&]<class... S>(type_list<S...>) {
       (
           [&] {
-            if constexpr (TensorSymbol<S>) {
+            if constexpr (TensorSymbol<S> && !is_intermediate_v<S>) {
               auto const& in = b.template get<S>();
               char const* a = reinterpret_cast<char const*>(in.data());
               char const* z = a + in.span() * sizeof(typename std::remove_cvref_t<decltype(in)>::value_type);
@@ -314,7 +431,7 @@ class compiled {
     std::ptrdiff_t const rows = data.extent[position_v<keys, Row>];
 
     auto outputs = [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return lossforge::detail::make_tuple(output_accessor<K>(views)...);
+      return lossforge::detail::make_tuple(output_accessor<K>(b, views)...);
     }
     (std::make_index_sequence<output_count>{});
     using scalar_functor = kernel_functor<decltype(data), Row, decltype(outputs), Steps...>;
@@ -392,10 +509,12 @@ class compiled {
     }
   }
 
-  template <std::size_t K, class Views>
-  static auto output_accessor(Views const& views) {
+  template <std::size_t K, class Bindings, class Views>
+  static auto output_accessor(Bindings const& b, Views const& views) {
     using E = std::tuple_element_t<K, outputs_t>;
-    if constexpr (K < first_view_output || lossforge::detail::free_indices_t<E>::size == 0)
+    if constexpr (K >= Plan::requested_count)
+      return make_accessor(b.template get<intermediate_symbol<int(K - Plan::requested_count) + 1>>());
+    else if constexpr (K < first_view_output || lossforge::detail::free_indices_t<E>::size == 0)
       return detail::no_output{};
     else
       return make_accessor(std::get<K - first_view_output>(views));

@@ -143,6 +143,7 @@ template <class T, class S, class... Slots, class Data>
 LOSSFORGE_FUNCTION T access_at(access<S, Slots...> const& a, work_item<Data>& item) {
   constexpr int symbol = position_v<typename Data::tensors, S>;
   auto const& t = get<std::size_t(symbol)>(item.data.tensor);
+  LOSSFORGE_COUNT_TENSOR_READS(1);
   static_assert((sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) ||
                     std::remove_cvref_t<decltype(t)>::rank == int(sizeof...(Slots)),
                 "lossforge: a tensor is bound to a View whose rank differs from the number of indices it is "

@@ -1,0 +1,174 @@
+// lossforge benchmark of losses whose gradients read reductions over other rows: per-class Dice over [N, C, H, W]
+// (each class's sums) and InfoNCE over M anchors and M candidates of dimension D (the similarity matrix and each
+// row's log-sum-exp). Each is timed as lossforge's fused value and gradient (with a workspace, as a training loop
+// would call it) against a hand-written loop that computes the same intermediates once, in the same run, in double.
+// Prints median times, the ratio lossforge / hand loop, and the largest difference between the two results.
+//
+//   lossforge_bench_structured [--quick] [--repetitions R]
+//
+// Sizes: Dice [8, 4, 256, 256] and InfoNCE M = 4096, D = 256; --quick: [8, 4, 64, 64] and M = 1024, D = 64.
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <lossforge/backends/kokkos.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace lf = lossforge;
+
+namespace {
+constexpr lf::tensor<"p", 4> p;
+constexpr lf::tensor<"g", 4> g;
+constexpr lf::tensor<"a", 2> a;
+constexpr lf::tensor<"q", 2> q;
+constexpr lf::index<"n"> n;
+constexpr lf::index<"c"> c;
+constexpr lf::index<"h"> h;
+constexpr lf::index<"w"> w;
+constexpr lf::index<"i"> i;
+constexpr lf::index<"j"> j;
+constexpr lf::index<"d"> d;
+
+// sum over the pixels of class c: n, h and w.
+template <class E>
+constexpr auto over_pixels(E const& e) {
+  return lf::sum(n, lf::sum(h, lf::sum(w, e)));
+}
+constexpr auto per_class_dice =
+    lf::mean(c, 1 - 2 * over_pixels(p(n, c, h, w) * g(n, c, h, w)) /
+                        (over_pixels(p(n, c, h, w)) + over_pixels(g(n, c, h, w))));
+constexpr auto info_nce =
+    lf::mean(i, lf::logsumexp(j, lf::sum(d, a(i, d) * q(j, d))) - lf::sum(d, a(i, d) * q(i, d)));
+constexpr auto dice_kernel = lf::kokkos::compile(per_class_dice, lf::wrt(p));
+constexpr auto nce_kernel = lf::kokkos::compile(info_nce, lf::wrt(a, q));
+
+template <class F>
+double median_seconds(F const& f, int repetitions) {
+  std::vector<double> times;
+  for (int r = 0; r < repetitions; ++r) {
+    auto const start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+using tensor4 = Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace>;
+using matrix = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace>;
+
+// Per-class Dice by hand: the class sums in one sweep, the gradient in a second.
+double dice_by_hand(tensor4 const& pv, tensor4 const& gv, tensor4 const& dp) {
+  int const N = int(pv.extent(0)), C = int(pv.extent(1)), H = int(pv.extent(2)), W = int(pv.extent(3));
+  std::vector<double> tp(static_cast<std::size_t>(C)), den(static_cast<std::size_t>(C));
+  for (int b = 0; b < N; ++b)
+    for (int k = 0; k < C; ++k)
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) {
+          double const u = pv(b, k, y, x), v = gv(b, k, y, x);
+          tp[std::size_t(k)] += u * v;
+          den[std::size_t(k)] += u + v;
+        }
+  double loss = 0;
+  for (int k = 0; k < C; ++k) loss += (1 - 2 * tp[std::size_t(k)] / den[std::size_t(k)]) / C;
+  for (int b = 0; b < N; ++b)
+    for (int k = 0; k < C; ++k) {
+      double const s = 2 / (C * den[std::size_t(k)]), t = 2 * tp[std::size_t(k)] / (C * den[std::size_t(k)] * den[std::size_t(k)]);
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) dp(b, k, y, x) = t - s * gv(b, k, y, x);
+    }
+  return loss;
+}
+
+// InfoNCE by hand: the similarity matrix, each row's log-sum-exp, the softmax minus the identity (P), then
+// da = P q / M and dq = P^T a / M.
+double nce_by_hand(matrix const& av, matrix const& qv, matrix const& da, matrix const& dq) {
+  int const M = int(av.extent(0)), D = int(av.extent(1));
+  std::vector<double> s(std::size_t(M) * std::size_t(M));
+  double loss = 0;
+  for (int x = 0; x < M; ++x) {
+    double* row = s.data() + std::size_t(x) * std::size_t(M);
+    double top = -INFINITY;
+    for (int y = 0; y < M; ++y) {
+      double total = 0;
+      for (int e = 0; e < D; ++e) total += av(x, e) * qv(y, e);
+      row[y] = total;
+      top = std::max(top, total);
+    }
+    double sum = 0;
+    for (int y = 0; y < M; ++y) sum += std::exp(row[y] - top);
+    double const lse = top + std::log(sum);
+    loss += (lse - row[x]) / M;
+    for (int y = 0; y < M; ++y) row[y] = (std::exp(row[y] - lse) - (x == y)) / M;
+  }
+  for (int x = 0; x < M; ++x)
+    for (int e = 0; e < D; ++e) da(x, e) = dq(x, e) = 0;
+  for (int x = 0; x < M; ++x) {
+    double const* row = s.data() + std::size_t(x) * std::size_t(M);
+    for (int y = 0; y < M; ++y)
+      for (int e = 0; e < D; ++e) {
+        da(x, e) += row[y] * qv(y, e);
+        dq(y, e) += row[y] * av(x, e);
+      }
+  }
+  return loss;
+}
+
+template <class View>
+double largest_difference(View const& x, View const& y) {
+  double worst = 0;
+  for (std::size_t k = 0; k < x.span(); ++k) worst = std::max(worst, std::abs(x.data()[k] - y.data()[k]));
+  return worst;
+}
+
+void report(char const* name, std::string const& size, double fused, double by_hand, double loss_difference,
+            double gradient_difference) {
+  std::printf("%-16s %-18s %12.6f %12.6f %8.2f   %.1e / %.1e\n", name, size.c_str(), fused, by_hand, fused / by_hand,
+              loss_difference, gradient_difference);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard guard(argc, argv);
+  bool quick = false;
+  int repetitions = 5;
+  for (int k = 1; k < argc; ++k) {
+    if (std::strcmp(argv[k], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[k], "--repetitions") == 0 && k + 1 < argc) repetitions = std::atoi(argv[++k]);
+  }
+  std::mt19937 random(7);
+  std::uniform_real_distribution<double> unit(0.02, 0.98);
+  std::normal_distribution<double> normal(0, 0.1);
+  std::printf("%-16s %-18s %12s %12s %8s   %s\n", "loss", "size", "lossforge s", "hand loop s", "ratio",
+              "max |difference| loss / gradient");
+
+  {
+    int const N = 8, C = 4, H = quick ? 64 : 256, W = H;
+    tensor4 pv("p", N, C, H, W), gv("g", N, C, H, W), dp("dp", N, C, H, W), dp_hand("dp_hand", N, C, H, W);
+    for (std::size_t k = 0; k < pv.span(); ++k) pv.data()[k] = unit(random), gv.data()[k] = unit(random) < 0.3;
+    lf::kokkos::workspace<> ws;
+    double fused_loss = 0, hand_loss = 0;
+    double const fused = median_seconds([&] { fused_loss = dice_kernel(lf::bind(p = pv, g = gv), ws, dp); }, repetitions);
+    double const by_hand = median_seconds([&] { hand_loss = dice_by_hand(pv, gv, dp_hand); }, repetitions);
+    report("per-class Dice", "[8,4," + std::to_string(H) + "," + std::to_string(W) + "]", fused, by_hand,
+           std::abs(fused_loss - hand_loss), largest_difference(dp, dp_hand));
+  }
+  {
+    int const M = quick ? 1024 : 4096, D = quick ? 64 : 256;
+    matrix av("a", M, D), qv("q", M, D), da("da", M, D), dq("dq", M, D), da_hand("da_hand", M, D),
+        dq_hand("dq_hand", M, D);
+    for (std::size_t k = 0; k < av.span(); ++k) av.data()[k] = normal(random), qv.data()[k] = normal(random);
+    lf::kokkos::workspace<> ws;
+    double fused_loss = 0, hand_loss = 0;
+    int const runs = std::min(repetitions, quick ? repetitions : 3);
+    double const fused = median_seconds([&] { fused_loss = nce_kernel(lf::bind(a = av, q = qv), ws, da, dq); }, runs);
+    double const by_hand = median_seconds([&] { hand_loss = nce_by_hand(av, qv, da_hand, dq_hand); }, runs);
+    report("InfoNCE", "M=" + std::to_string(M) + " D=" + std::to_string(D), fused, by_hand,
+           std::abs(fused_loss - hand_loss), std::max(largest_difference(da, da_hand), largest_difference(dq, dq_hand)));
+  }
+  return 0;
+}

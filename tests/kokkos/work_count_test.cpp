@@ -1,0 +1,100 @@
+// The cost law: a fused value and gradients cost one evaluation of the loss expression plus writing the gradients,
+// never a reduction recomputed per element of an index it does not depend on. Counted, not timed: this executable
+// counts every tensor element its kernels read (LOSSFORGE_COUNT_TENSOR_READS, defined before the first lossforge
+// header), and each test checks how that count grows with the input against the expression's own cost.
+#include <atomic>
+#include <cstdint>
+
+namespace {
+std::atomic<std::int64_t> tensor_reads{0};
+}
+#define LOSSFORGE_COUNT_TENSOR_READS(n) (tensor_reads.fetch_add((n), std::memory_order_relaxed))
+
+#include <Kokkos_Core.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cmath>
+#include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
+
+namespace lf = lossforge;
+namespace L = lf::losses;
+
+namespace {
+constexpr lf::tensor<"p", 2> p;
+constexpr lf::tensor<"g", 2> g;
+constexpr lf::tensor<"a", 2> a;
+constexpr lf::tensor<"q", 2> q;
+constexpr lf::tensor<"x", 2> x;
+constexpr lf::int_tensor<"t", 1> t;
+constexpr lf::index<"i"> i;
+constexpr lf::index<"j"> j;
+constexpr lf::index<"c"> c;
+constexpr lf::index<"d"> d;
+
+using matrix = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace>;
+matrix filled(int rows, int cols, double seed) {
+  matrix m("lossforge::test::input", std::size_t(rows), std::size_t(cols));
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < cols; ++k) m(r, k) = 0.5 + 0.4 * std::sin(1.3 * r + 0.7 * k + seed);
+  return m;
+}
+template <class F>
+double reads_of(F const& f) {
+  tensor_reads = 0;
+  f();
+  return double(tensor_reads.load());
+}
+
+constexpr auto per_class_dice =
+    lf::mean(c, 1 - 2 * lf::sum(i, p(i, c) * g(i, c)) / (lf::sum(i, p(i, c)) + lf::sum(i, g(i, c))));
+constexpr auto info_nce =
+    lf::mean(i, lf::logsumexp(j, lf::sum(d, a(i, d) * q(j, d))) - lf::sum(d, a(i, d) * q(i, d)));
+}  // namespace
+
+TEST_CASE("per-class Dice: work grows linearly in the rows", "[work]") {
+  static constexpr auto kernel = lf::kokkos::compile(per_class_dice, lf::wrt(p));
+  auto reads = [](int n) {
+    int const classes = 4;
+    auto const pv = filled(n, classes, 1), gv = filled(n, classes, 2);
+    matrix dp("lossforge::test::dp", std::size_t(n), std::size_t(classes));
+    return reads_of([&] { kernel(lf::bind(p = pv, g = gv), dp); }) / (double(n) * classes);
+  };
+  // One evaluation of the loss reads each of p and g twice per entry (sum p g, sum p, sum g): 4 reads per entry.
+  // The gradient reads g and the three class sums per entry: 4 more. Recomputing a class's sums in every row
+  // would read 4 N per entry instead, growing with N.
+  double const small = reads(1000), large = reads(4000);
+  CHECK(small <= 12);
+  CHECK(large <= small * 1.01);
+}
+
+TEST_CASE("InfoNCE: work grows as M^2 D, not M^3 D", "[work]") {
+  static constexpr auto kernel = lf::kokkos::compile(info_nce, lf::wrt(a, q));
+  int const dims = 16;
+  auto reads = [&](int m) {
+    auto const av = filled(m, dims, 3), qv = filled(m, dims, 4);
+    matrix da("lossforge::test::da", std::size_t(m), std::size_t(dims)), dq("lossforge::test::dq", std::size_t(m), std::size_t(dims));
+    return reads_of([&] { kernel(lf::bind(a = av, q = qv), da, dq); }) / (double(m) * m * dims);
+  };
+  // A similarity costs 2 reads per (i, j, d); pass 1 computes them for the log-sum-exp of each row and as two
+  // buffers (the gradients read them indexed by their own rows): 6. Each gradient then reads an input and a
+  // similarity or a row's log-sum-exp per (i, j, d): about 5 more; what is left is O(1 / M). A log-sum-exp
+  // recomputed inside the other gradient's rows would add M D reads per (i, j, d), growing with M.
+  double const small = reads(32), large = reads(64);
+  CHECK(small <= 16);
+  CHECK(large <= small * 1.05);
+}
+
+TEST_CASE("cross entropy: work linear in the rows, one read per logit per use", "[work]") {
+  static constexpr auto kernel = lf::kokkos::compile(L::cross_entropy(x, t, L::mean), lf::wrt(x));
+  auto reads = [](int n) {
+    int const classes = 10;
+    auto const xv = filled(n, classes, 5);
+    Kokkos::View<int*, Kokkos::HostSpace> tv("lossforge::test::t", std::size_t(n));
+    for (int r = 0; r < n; ++r) tv(r) = r % classes;
+    matrix dx("lossforge::test::dx", std::size_t(n), std::size_t(classes));
+    return reads_of([&] { kernel(lf::bind(x = xv, t = tv), dx); }) / (double(n) * classes);
+  };
+  double const small = reads(100), large = reads(400);
+  CHECK(small <= 6);
+  CHECK(large <= small * 1.01);
+}
