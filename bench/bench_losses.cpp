@@ -12,6 +12,8 @@
 //
 // Sizes are element counts: 2^16 to 2^26 (--quick: 2^16 and 2^20, float only, well under a minute). Cross entropy
 // has C = 1000 classes and label smoothing 0.1, so 2^20 elements are 1048 rows.
+#include "median_seconds.hpp"
+
 #include <Eigen/Core>
 #include <Kokkos_Core.hpp>
 #include <algorithm>
@@ -329,18 +331,7 @@ std::vector<loss_case<T>> cases() {
 }  // namespace
 
 namespace {
-template <class F>
-double median_seconds(F const& f, int repetitions) {
-  f();  // warm-up: page faults, caches
-  std::vector<double> times;
-  for (int r = 0; r < repetitions; ++r) {
-    auto const start = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using lossforge::bench::median_seconds;
 
 // a[i] = b[i] + s c[i] over n doubles: 3 x 8 bytes per element; the bandwidth a memory-bound loss can reach.
 double triad_gb_per_s(std::ptrdiff_t n, int repetitions) {

@@ -1,15 +1,17 @@
 // lossforge benchmark of losses whose gradients read reductions over other rows: per-class Dice over [N, C, H, W]
 // (each class's sums) and InfoNCE over M anchors and M candidates of dimension D (the similarity matrix and each
 // row's log-sum-exp). Each is timed as lossforge's fused value and gradient (with a workspace, as a training loop
-// would call it) against a hand-written loop that computes the same intermediates once, in the same run, in double.
-// Prints median times, the ratio lossforge / hand loop, and the largest difference between the two results.
+// would call it) against a hand-written loop that computes the same intermediates once, in the same run, in double
+// (median of the runs after a warm-up). Prints the times, the ratio lossforge / hand loop, and the largest difference
+// between the two results.
 //
 //   lossforge_bench_structured [--quick] [--repetitions R]
 //
 // Sizes: Dice [8, 4, 256, 256] and InfoNCE M = 4096, D = 256; --quick: [8, 4, 64, 64] and M = 1024, D = 64.
+#include "median_seconds.hpp"
+
 #include <Kokkos_Core.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -38,25 +40,13 @@ template <class E>
 constexpr auto over_pixels(E const& e) {
   return lf::sum(n, lf::sum(h, lf::sum(w, e)));
 }
-constexpr auto per_class_dice =
-    lf::mean(c, 1 - 2 * over_pixels(p(n, c, h, w) * g(n, c, h, w)) /
-                        (over_pixels(p(n, c, h, w)) + over_pixels(g(n, c, h, w))));
-constexpr auto info_nce =
-    lf::mean(i, lf::logsumexp(j, lf::sum(d, a(i, d) * q(j, d))) - lf::sum(d, a(i, d) * q(i, d)));
+constexpr auto per_class_dice = lf::mean(
+    c, 1 - 2 * over_pixels(p(n, c, h, w) * g(n, c, h, w)) / (over_pixels(p(n, c, h, w)) + over_pixels(g(n, c, h, w))));
+constexpr auto info_nce = lf::mean(i, lf::logsumexp(j, lf::sum(d, a(i, d) * q(j, d))) - lf::sum(d, a(i, d) * q(i, d)));
 constexpr auto dice_kernel = lf::kokkos::compile(per_class_dice, lf::wrt(p));
 constexpr auto nce_kernel = lf::kokkos::compile(info_nce, lf::wrt(a, q));
 
-template <class F>
-double median_seconds(F const& f, int repetitions) {
-  std::vector<double> times;
-  for (int r = 0; r < repetitions; ++r) {
-    auto const start = std::chrono::steady_clock::now();
-    f();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using lossforge::bench::median_seconds;
 
 using tensor4 = Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace>;
 using matrix = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace>;
@@ -77,7 +67,8 @@ double dice_by_hand(tensor4 const& pv, tensor4 const& gv, tensor4 const& dp) {
   for (int k = 0; k < C; ++k) loss += (1 - 2 * tp[std::size_t(k)] / den[std::size_t(k)]) / C;
   for (int b = 0; b < N; ++b)
     for (int k = 0; k < C; ++k) {
-      double const s = 2 / (C * den[std::size_t(k)]), t = 2 * tp[std::size_t(k)] / (C * den[std::size_t(k)] * den[std::size_t(k)]);
+      double const s = 2 / (C * den[std::size_t(k)]),
+                   t = 2 * tp[std::size_t(k)] / (C * den[std::size_t(k)] * den[std::size_t(k)]);
       for (int y = 0; y < H; ++y)
         for (int x = 0; x < W; ++x) dp(b, k, y, x) = t - s * gv(b, k, y, x);
     }
@@ -135,7 +126,7 @@ void report(char const* name, std::string const& size, double fused, double by_h
 int main(int argc, char** argv) {
   Kokkos::ScopeGuard guard(argc, argv);
   bool quick = false;
-  int repetitions = 5;
+  int repetitions = 3;
   for (int k = 1; k < argc; ++k) {
     if (std::strcmp(argv[k], "--quick") == 0) quick = true;
     if (std::strcmp(argv[k], "--repetitions") == 0 && k + 1 < argc) repetitions = std::atoi(argv[++k]);
@@ -152,7 +143,8 @@ int main(int argc, char** argv) {
     for (std::size_t k = 0; k < pv.span(); ++k) pv.data()[k] = unit(random), gv.data()[k] = unit(random) < 0.3;
     lf::kokkos::workspace<> ws;
     double fused_loss = 0, hand_loss = 0;
-    double const fused = median_seconds([&] { fused_loss = dice_kernel(lf::bind(p = pv, g = gv), ws, dp); }, repetitions);
+    double const fused =
+        median_seconds([&] { fused_loss = dice_kernel(lf::bind(p = pv, g = gv), ws, dp); }, repetitions);
     double const by_hand = median_seconds([&] { hand_loss = dice_by_hand(pv, gv, dp_hand); }, repetitions);
     report("per-class Dice", "[8,4," + std::to_string(H) + "," + std::to_string(W) + "]", fused, by_hand,
            std::abs(fused_loss - hand_loss), largest_difference(dp, dp_hand));
@@ -164,11 +156,12 @@ int main(int argc, char** argv) {
     for (std::size_t k = 0; k < av.span(); ++k) av.data()[k] = normal(random), qv.data()[k] = normal(random);
     lf::kokkos::workspace<> ws;
     double fused_loss = 0, hand_loss = 0;
-    int const runs = std::min(repetitions, quick ? repetitions : 3);
-    double const fused = median_seconds([&] { fused_loss = nce_kernel(lf::bind(a = av, q = qv), ws, da, dq); }, runs);
-    double const by_hand = median_seconds([&] { hand_loss = nce_by_hand(av, qv, da_hand, dq_hand); }, runs);
+    double const fused =
+        median_seconds([&] { fused_loss = nce_kernel(lf::bind(a = av, q = qv), ws, da, dq); }, repetitions);
+    double const by_hand = median_seconds([&] { hand_loss = nce_by_hand(av, qv, da_hand, dq_hand); }, repetitions);
     report("InfoNCE", "M=" + std::to_string(M) + " D=" + std::to_string(D), fused, by_hand,
-           std::abs(fused_loss - hand_loss), std::max(largest_difference(da, da_hand), largest_difference(dq, dq_hand)));
+           std::abs(fused_loss - hand_loss),
+           std::max(largest_difference(da, da_hand), largest_difference(dq, dq_hand)));
   }
   return 0;
 }

@@ -22,9 +22,13 @@ struct free_indices<witness<A>> {
 // flat_position stands for "all elements of a bare tensor".
 template <class Symbol, int Position>
 struct extent_source {};
-// Whether reading Symbol tells an index's extent: false for buffers a plan sizes from other tensors.
-template <class Symbol>
-inline constexpr bool is_extent_source_symbol_v = true;
+// What slot Position of Symbol tells of an index's extent: that slot's extent; for a buffer a plan computes from
+// other tensors, the slots of those tensors it was computed along (so their extents are still checked against the
+// rest of the expression, and a mismatch names them).
+template <class Symbol, int Position>
+struct slot_sources {
+  using type = type_list<extent_source<Symbol, Position>>;
+};
 
 template <class I, class E>
 struct extent_sources {
@@ -35,11 +39,10 @@ using extent_sources_t = typename extent_sources<I, E>::type;
 template <class I, class S, class... Sl>
 struct extent_sources<I, access<S, Sl...>> {
   template <std::size_t... K>
-  static auto own(std::index_sequence<K...>) -> set_union_t<std::conditional_t<
-      std::is_same_v<Sl, I>, type_list<extent_source<S, is_flat_slot_v<Sl> ? flat_position : int(K)>>, type_list<>>...>;
-  using type = set_union_t<std::conditional_t<is_extent_source_symbol_v<S>, decltype(own(std::index_sequence_for<Sl...>{})),
-                                              type_list<>>,
-                           extent_sources_t<I, Sl>...>;
+  static auto own(std::index_sequence<K...>) -> set_union_t<
+      std::conditional_t<std::is_same_v<Sl, I>,
+                         typename slot_sources<S, is_flat_slot_v<Sl> ? flat_position : int(K)>::type, type_list<>>...>;
+  using type = set_union_t<decltype(own(std::index_sequence_for<Sl...>{})), extent_sources_t<I, Sl>...>;
 };
 template <class I, class A>
 struct extent_sources<I, witness<A>> {

@@ -55,9 +55,14 @@ using bound_free_indices_t = filter_t<free_indices_t<E>, is_bound_kind>;
 
 // Free indices in output order: the gradient indices by (depth, position), so a gradient has its tensor's shape;
 // then the others in order of appearance. Every backend lays out an expression's values in this order.
+// An index kind may set its own place (a plan's buffer indices come first, by position).
+template <class I>
+inline constexpr int output_rank_v = 0;
 template <class I>
 constexpr int output_rank() {
-  if constexpr (is_gradient_index<I>::value)
+  if constexpr (output_rank_v<I> != 0)
+    return output_rank_v<I>;
+  else if constexpr (is_gradient_index<I>::value)
     return []<class X, int P, int D, fixed_string N>(std::type_identity<gradient_index<X, P, D, N>>) {
       return D * 64 + P + 1;
     }(std::type_identity<I>{});
@@ -78,7 +83,8 @@ constexpr auto output_order(type_list<I...>) {
       return o;
     }();
     return type_list<std::tuple_element_t<order[K], std::tuple<I...>>...>{};
-  }(std::index_sequence_for<I...>{});
+  }
+  (std::index_sequence_for<I...>{});
 }
 template <class E>
 using output_indices_t = decltype(output_order(free_indices_t<E>{}));

@@ -21,6 +21,9 @@ struct op_traits {
   static constexpr bool compares = false;
 };
 
+// What an exp costs in these flops-equivalents: a node at least this costly is worth computing once and reusing.
+inline constexpr int transcendental_cost = 10;
+
 // ---- arithmetic ------------------------------------------------------------------------------------------------
 struct add : op_traits<2, 1, true> {
   template <class T>

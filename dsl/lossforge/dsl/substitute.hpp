@@ -1,6 +1,6 @@
 #pragma once
-// Replaces every free occurrence of index From by index To. A reduction over From shadows it. To is always a
-// gradient index, which no reduction binds, so no capture can occur.
+// Replaces every free occurrence of index From by index To. A reduction over From shadows it. To is always an index
+// no reduction binds (a gradient index, a kernel's row, a buffer's index), so no capture can occur.
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/transform.hpp>
 

@@ -1,21 +1,31 @@
 #pragma once
-// Materialized intermediates: a reduction with free indices that a work item would recompute for every position of
-// an index it does not depend on becomes a buffer over its free indices, written in an earlier pass.
+// Materialized intermediates: a subexpression that a work item would recompute for every position of an index it
+// does not depend on becomes a buffer over its free indices, written in an earlier pass.
 //
 // A work item runs over a row (the first output index of what it writes, or the index of a global it accumulates)
 // and loops over the rest of its output indices and over the indices of the reductions around a node. A reduction
-// R with free indices F is computed once per work item when F is the row alone (it is cached), and once per
-// position of the loops around it otherwise: redundant when one of those loops is not in F. Per-class Dice's
-// sum_i(p[i,c] g[i,c]) in a gradient written along rows i and classes c costs N per entry, N^2 C in all; as a
-// buffer over c it costs N C once. A similarity sum_d(a[i,d] q[j,d]) read inside sum_j for every d of row i, and a
-// log-sum-exp over row i read by the rows j of the other gradient, likewise.
+// with free indices F is computed once per work item when F is the row alone (it is cached, and its body runs
+// once per row), and once per position of the loops around it otherwise: redundant when one of those loops is not
+// in F. Per-class Dice's sum_i(p[i,c] g[i,c]) in a gradient written along rows i and classes c costs N per entry,
+// N^2 C in all; as a buffer over c it costs N C once. So do a similarity sum_d(a[i,d] q[j,d]) read inside sum_j for
+// every d of row i, a log-sum-exp over row i read by the rows j of the other gradient, and a node that costs at
+// least an exp (a softmax entry exp(s[i,j] - lse[i]) read for every d): its cost is paid once per position of F
+// instead of once per position of the loops.
 //
-// The pass rewrites each output: a redundant reduction becomes access<intermediate<K, R'>, F...> (R' the reduction
-// with its own redundant parts rewritten in its own context), and each R' becomes an output of the plan, written
-// like a gradient (row: its first free index). Occurrences that are not redundant stay where they are: the mean of
-// the per-row log-sum-exp in the loss reads it from the row it is computed in, so the loss needs no extra pass.
+// The pass rewrites each output top-down: the first redundant subexpression on a path becomes a read of buffer K,
+// access<intermediate<K, C>, F...>. Its computation C is the subexpression rewritten in its own context: a work
+// item per position of the free index that leaves the fewest redundant parts inside it (a softmax entry over row
+// i, where row i's log-sum-exp is cached, rather than over column j, where it would need a buffer of its own), the
+// others looped; C's indices are renamed buffer_index<0, K, row>, buffer_index<1, K, ...>, so the buffer is laid out
+// row first. Occurrences that are not redundant stay where they are: the mean of the per-row log-sum-exp in the loss
+// reads it from the row it is computed in, so the loss needs no extra pass. Subexpressions holding a gather
+// (x[i, t[i]]) stay too: a buffer would evaluate them at positions where a where() around them never would (an
+// index out of range there is no error). Other subexpressions under a where() are computed at every position of
+// their indices; values at positions the where() does not select are never read.
 #include <tuple>
 
+#include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/plan/reductions.hpp>
 
@@ -24,66 +34,123 @@ namespace lossforge::detail {
 template <class List, class T>
 inline constexpr int index_in_v = -1;
 template <class... Ts, class T>
-inline constexpr int index_in_v<type_list<Ts...>, T> =
-    contains_v<type_list<Ts...>, T> ? int(first_true<std::is_same_v<Ts, T>...>()) : -1;
+inline constexpr int index_in_v<type_list<Ts...>, T> = contains_v<type_list<Ts...>, T>
+                                                           ? int(first_true<std::is_same_v<Ts, T>...>())
+                                                           : -1;
 
 // Whether every type of list B is in list A.
 template <class A, class B>
 inline constexpr bool includes_v = []<class... T>(type_list<T...>) { return (contains_v<A, T> && ...); }(B{});
 
-// Whether reduction R, met inside loops Loops of a work item over Row, is recomputed per position of an index it
-// does not depend on (see above). A reduction that depends on all elements of a bare tensor stays: it has no
-// buffer shape.
-template <class R, class Row, class Loops>
+// The flops-equivalents of one evaluation of E, a reduction counting as a transcendental (its extent is not known
+// here, and it is at least that costly).
+template <class E>
+inline constexpr int evaluation_cost_v = 0;
+template <class Op, class... A>
+inline constexpr int evaluation_cost_v<node<Op, A...>> = Op::cost + (evaluation_cost_v<A> + ... + 0);
+template <class Op, class I, class B>
+inline constexpr int evaluation_cost_v<reduce<Op, I, B>> = ops::transcendental_cost;
+
+// Whether E reads a tensor at a computed position (a gather).
+template <class E>
+inline constexpr bool has_gather_v = false;
+template <class S, class... Sl>
+inline constexpr bool has_gather_v<access<S, Sl...>> = (!Index<Sl> || ...);
+template <class Op, class... A>
+inline constexpr bool has_gather_v<node<Op, A...>> = (has_gather_v<A> || ...);
+template <class Op, class I, class B>
+inline constexpr bool has_gather_v<reduce<Op, I, B>> = has_gather_v<B>;
+
+// Whether E, met inside loops Loops of a work item over Row, is worth a buffer: it costs at least an exp, holds no
+// gather, and is recomputed per position of an index it does not depend on (see above). A subexpression that
+// depends on all elements of a bare tensor stays: it has no buffer shape.
+template <class E, class Row, class Loops>
 constexpr bool is_redundant() {
-  using F = free_indices_t<R>;
+  using F = free_indices_t<E>;
   constexpr bool flat = []<class... I>(type_list<I...>) { return (is_flat_slot_v<I> || ...); }(F{});
-  return F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> && !includes_v<F, Loops>;
+  return (is_reduce_v<E> || is_node_v<E>)&&evaluation_cost_v<E> >= ops::transcendental_cost && !has_gather_v<E> &&
+         F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> && !includes_v<F, Loops>;
 }
 
-template <class E>
-struct first_or_none {
-  using type = void;
-};
-template <class I, class... Is>
-struct first_or_none<type_list<I, Is...>> {
-  using type = I;
-};
-
-// E with its redundant reductions read from buffers; Row and Loops are E's context. Names lists the intermediates
-// by the reductions they replace: empty, the pass marks each as intermediate<0, R> (how the list is found); given,
-// intermediate K is the K-th of Names, computed as it is rewritten in its own context.
+// E with its redundant parts read from buffers; Row and Loops are E's context. Names lists the intermediates by
+// the subexpressions they replace: empty, the pass marks each as intermediate<0, E> (how the list is found); given,
+// intermediate K is the K-th of Names.
 template <class Names, class Row, class Loops, class E>
 constexpr auto materialized(E const& e);
 
-// Reduction R rewritten as an output of its own: a work item over its first free index, looping over the others.
-template <class Names, class R>
-constexpr auto as_intermediate(R const& r) {
-  using F = output_indices_t<R>;
-  return materialized<Names, typename first_or_none<F>::type, F>(r);
+template <class Names, class R, class Row>
+using materialized_in_t = decltype(materialized<Names, Row, output_indices_t<R>>(std::declval<R>()));
+
+// The free index of R whose work items leave the fewest redundant parts in R (the first of the fewest).
+template <class R, class... F>
+constexpr std::size_t best_row(type_list<F...>) {
+  constexpr std::size_t parts[] = {intermediates_in_t<materialized_in_t<type_list<>, R, F>>::size...};
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < sizeof...(F); ++k)
+    if (parts[k] < parts[best]) best = k;
+  return best;
+}
+template <class R>
+struct buffer_layout {
+  using free = output_indices_t<R>;
+  static constexpr std::size_t row = best_row<R>(free{});
+  // The free indices, the row first.
+  using order = decltype([]<std::size_t... P>(std::index_sequence<P...>) {
+    return []<class... F>(type_list<F...>) {
+      using indices = std::tuple<F...>;
+      return (type_list<std::tuple_element_t<row, indices>>{} + ... +
+              std::conditional_t<P == row, type_list<>, type_list<std::tuple_element_t<P, indices>>>{});
+    }(free{});
+  }(std::make_index_sequence<free::size>{}));
+};
+
+// e with From[k] renamed To[k] for every k.
+template <class E>
+constexpr auto substitute_all(type_list<>, type_list<>, E const& e) {
+  return e;
+}
+template <class From, class... Froms, class To, class... Tos, class E>
+constexpr auto substitute_all(type_list<From, Froms...>, type_list<To, Tos...>, E const& e) {
+  return substitute_all(type_list<Froms...>{}, type_list<Tos...>{}, substitute<From, To>(e));
+}
+
+// Intermediate K's computation: R rewritten in its own context, its free indices renamed to buffer indices in
+// buffer order.
+template <class Names, int K, class R>
+constexpr auto computation_of(R const& r) {
+  using order = typename buffer_layout<R>::order;
+  return [&]<class Row, class... Rest>(type_list<Row, Rest...>) {
+    auto rewritten = materialized<Names, Row, output_indices_t<R>>(r);
+    return [&]<std::size_t... P>(std::index_sequence<P...>) {
+      using indices = std::tuple<Row, Rest...>;
+      return substitute_all(type_list<Row, Rest...>{},
+                            type_list<buffer_index<int(P), K, std::tuple_element_t<P, indices>>...>{}, rewritten);
+    }
+    (std::index_sequence_for<Row, Rest...>{});
+  }(order{});
 }
 
 template <class Names, class Row, class Loops, class E>
 constexpr auto materialized(E const& e) {
-  if constexpr (is_reduce_v<E>) {
-    return [&]<class Op, class I, class B>(reduce<Op, I, B> const& r) {
-      if constexpr (is_closed_v<E>) {  // a global: its own work items run over I
-        auto body = materialized<Names, I, type_list<I>>(r.body);
-        return reduce<Op, I, decltype(body)>{body};
-      } else if constexpr (is_redundant<E, Row, Loops>()) {
-        using symbol = decltype([] {
-          if constexpr (Names::size == 0)
-            return intermediate<0, E>{};
-          else
-            return intermediate<index_in_v<Names, E> + 1, decltype(as_intermediate<Names>(std::declval<E>()))>{};
-        }());
-        return []<class... F>(type_list<F...>) {
-          return access<symbol, F...>{};
-        }(output_indices_t<E>{});
+  if constexpr (is_redundant<E, Row, Loops>()) {
+    using symbol = decltype([] {
+      if constexpr (Names::size == 0) {
+        return intermediate<0, E>{};
       } else {
-        auto body = materialized<Names, Row, decltype(Loops{} | std::type_identity<I>{})>(r.body);
-        return reduce<Op, I, decltype(body)>{body};
+        constexpr int number = index_in_v<Names, E> + 1;
+        return intermediate<number, decltype(computation_of<Names, number>(std::declval<E>()))>{};
       }
+    }());
+    return []<class... F>(type_list<F...>) { return access<symbol, F...>{}; }(typename buffer_layout<E>::order{});
+  } else if constexpr (is_reduce_v<E>) {
+    return [&]<class Op, class I, class B>(reduce<Op, I, B> const& r) {
+      // A global's work items run over I; a reduction cached per row runs its body once per row.
+      using body_loops =
+          std::conditional_t<is_closed_v<E>, type_list<I>,
+                             std::conditional_t<std::is_same_v<free_indices_t<E>, type_list<Row>>, type_list<Row, I>,
+                                                decltype(Loops{} | std::type_identity<I>{})>>;
+      auto body = materialized<Names, std::conditional_t<is_closed_v<E>, I, Row>, body_loops>(r.body);
+      return reduce<Op, I, decltype(body)>{body};
     }(e);
   } else if constexpr (is_node_v<E>) {
     return map_args(e, [](auto const& a) { return materialized<Names, Row, Loops>(a); });
@@ -95,37 +162,67 @@ constexpr auto materialized(E const& e) {
 }
 
 // An output in its own context: rows along its first output index (none for a number finished on the host).
+template <class E>
+struct first_or_none {
+  using type = void;
+};
+template <class I, class... Is>
+struct first_or_none<type_list<I, Is...>> {
+  using type = I;
+};
 template <class Names, class E>
 constexpr auto materialized_output(E const& e) {
   using F = output_indices_t<E>;
   return materialized<Names, typename first_or_none<F>::type, F>(e);
 }
 
-// The reductions to materialize: those the outputs read redundantly, then those their buffers' computations do.
+// The subexpressions to materialize: those the outputs read redundantly, then those their computations do.
 template <class Found, class Pending>
 struct redundant_closure {
   using type = Found;
 };
 template <class Found, int Z, class R, class... Pending>
 struct redundant_closure<Found, type_list<intermediate<Z, R>, Pending...>> {
-  using inner = intermediates_in_t<decltype(as_intermediate<type_list<>>(std::declval<R>()))>;
   using type = typename std::conditional_t<
       contains_v<Found, R>, redundant_closure<Found, type_list<Pending...>>,
-      redundant_closure<decltype(Found{} + type_list<R>{}), decltype(type_list<Pending...>{} + inner{})>>::type;
+      redundant_closure<decltype(Found{} + type_list<R>{}),
+                        decltype(type_list<Pending...>{} + intermediates_in_t<decltype(computation_of<type_list<>, 0>(
+                                                               std::declval<R>()))>{})>>::type;
 };
 
 struct outputs_root {};
 
-// Outputs E... with their redundant reductions materialized: the rewritten outputs, then intermediate K's
-// computation at position sizeof...(E) + K - 1.
+// e times 1 at every position of I... (ones<I>): the same values, with I... first in appearance order.
+template <class E>
+constexpr auto times_ones(type_list<>, E const& e) {
+  return e;
+}
+template <class I, class... Is, class E>
+constexpr auto times_ones(type_list<I, Is...>, E const& e) {
+  auto rest = times_ones(type_list<Is...>{}, e);
+  return node<ops::mul, ones<I>, decltype(rest)>{make_tuple(ones<I>{}, rest)};
+}
+// Output e rewritten, its indices in e's order: reading a buffer laid out row first (t1[j,i]) may put an index
+// first that e's first appearance order puts second, which would transpose a per-element loss.
+template <class Names, class E>
+constexpr auto requested_output(E const& e) {
+  auto rewritten = materialized_output<Names>(e);
+  if constexpr (std::is_same_v<output_indices_t<decltype(rewritten)>, output_indices_t<E>>)
+    return rewritten;
+  else
+    return times_ones(output_indices_t<E>{}, rewritten);
+}
+
+// Outputs E... with their redundant parts materialized: the rewritten outputs, then intermediate K's computation at
+// position sizeof...(E) + K - 1.
 template <class... E>
 constexpr auto with_intermediates(E const&... outputs) {
   using found = set_union_t<intermediates_in_t<decltype(materialized_output<type_list<>>(outputs))>...>;
   using names = typename redundant_closure<type_list<>, found>::type;
   node<outputs_root, E...> const root{make_tuple(outputs...)};
   return [&]<class... R>(type_list<R...>) {
-    return std::make_tuple(materialized_output<names>(outputs)...,
-                           as_intermediate<names>(find_reduction<R>(root))...);
+    return std::make_tuple(requested_output<names>(outputs)...,
+                           computation_of<names, index_in_v<names, R> + 1>(find_subexpression<R>(root))...);
   }(names{});
 }
 

@@ -200,6 +200,13 @@ template <class E, class Root>
 struct write_sources<flat_index, E, Root> {
   using type = extent_sources_t<flat_index, E>;
 };
+// The deepest level among globals or intermediates R (0 for none).
+template <class... R>
+constexpr int deepest_level(type_list<R...>) {
+  int level = 0;
+  ((level = std::max(level, reduction_level(std::type_identity<R>{}))), ...);
+  return level;
+}
 // The intermediate whose computation E is (void when E is an output the caller asked for).
 template <class E, class List>
 struct intermediate_computed_as {
@@ -207,8 +214,8 @@ struct intermediate_computed_as {
 };
 template <class E, class... S>
 struct intermediate_computed_as<E, type_list<S...>> {
-  using type = typename first_non_void_type<
-      std::conditional_t<std::is_same_v<typename S::computation, E>, S, void>...>::type;
+  using type =
+      typename first_non_void_type<std::conditional_t<std::is_same_v<typename S::computation, E>, S, void>...>::type;
 };
 template <int Output, class E, class Globals, class Root>
 struct unit_traits<write_unit<Output, E, Globals, Root>> {
@@ -222,9 +229,7 @@ struct unit_traits<write_unit<Output, E, Globals, Root>> {
       return reduction_level(std::type_identity<computes>{});
     else
       return std::max(write_pass<Globals, Root, E, sources<Root>>(closed_reductions_t<E>{}),
-                      1 + []<class... X>(type_list<X...>) {
-                        return std::max({0, reduction_level(std::type_identity<X>{})...});
-                      }(intermediates_in_t<E>{}));
+                      1 + deepest_level(intermediates_in_t<E>{}));
   }();
 };
 
@@ -270,7 +275,7 @@ template <class R, class Outputs>
 constexpr R find_global(Outputs const& outputs) {
   return std::apply(
       [](auto const&... e) {
-        return find_reduction<R>(node<plan_root, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)});
+        return find_subexpression<R>(node<plan_root, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)});
       },
       outputs);
 }
@@ -322,12 +327,6 @@ constexpr auto make_pass(Outputs const& outputs) {
   }(typename units_of_pass<Units, Pass>::type{});
 }
 
-template <class... R>
-constexpr int deepest_level(type_list<R...>) {
-  int level = 0;
-  ((level = std::max(level, reduction_level(std::type_identity<R>{}))), ...);
-  return level;
-}
 template <class List, int Level>
 struct globals_of_level;
 template <class... R, int Level>
@@ -423,9 +422,8 @@ constexpr auto plan_of(E const&... outputs) {
 // The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
 template <class... E>
 constexpr auto make_plan(E const&... outputs) {
-  return std::apply(
-      [](auto const&... all) { return detail::plan_of<sizeof...(all) - sizeof...(E)>(all...); },
-      detail::with_intermediates(outputs...));
+  return std::apply([](auto const&... all) { return detail::plan_of<sizeof...(all) - sizeof...(E)>(all...); },
+                    detail::with_intermediates(outputs...));
 }
 
 }  // namespace lossforge

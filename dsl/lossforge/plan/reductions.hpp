@@ -46,19 +46,36 @@ template <int K, class R>
 struct intermediate {
   static constexpr int number = K;
   using computation = R;
-  static constexpr fixed_string name = fixed_string(std::uint64_t('t') | std::uint64_t('0' + K % 10) << 8 |
-                                                        (K >= 10 ? std::uint64_t('0' + K / 10 % 10) << 16 : 0),
-                                                    0, 0);
+  static constexpr fixed_string name = fixed_string(
+      std::uint64_t('t') | std::uint64_t('0' + K % 10) << 8 | (K >= 10 ? std::uint64_t('0' + K / 10 % 10) << 16 : 0), 0,
+      0);
 };
 template <int K, class R>
 struct is_tensor_symbol<intermediate<K, R>> : std::true_type {};
+// Position Position of intermediate K's buffer, standing for index Original of the expression it replaced: the
+// indices of an intermediate's computation, so that its buffer is laid out with the chosen row first and no two
+// intermediates share an index type (their extents may differ).
+template <int Position, int K, class Original>
+struct buffer_index {
+  using original = Original;
+};
+template <int P, int K, class O>
+struct is_index<buffer_index<P, K, O>> : std::true_type {};
+template <int P, int K, class O>
+struct is_expression<buffer_index<P, K, O>> : std::true_type {};
+template <int P, int K, class O>
+inline constexpr int output_rank_v<buffer_index<P, K, O>> = P - (1 << 20);  // in position order, first
 template <class S>
 inline constexpr bool is_intermediate_v = false;
 template <int K, class R>
 inline constexpr bool is_intermediate_v<intermediate<K, R>> = true;
-// A buffer's shape follows from the tensors of the reduction it holds, so reading it is no extent source.
-template <int K, class R>
-inline constexpr bool is_extent_source_symbol_v<intermediate<K, R>> = false;
+// A buffer's slot P stands for the tensors its computation reads along its P-th index.
+template <int K, class R, int P>
+struct slot_sources<intermediate<K, R>, P> {
+  using type = decltype([]<class... I>(type_list<I...>) {
+    return any_extent_sources_t<std::tuple_element_t<std::size_t(P), std::tuple<I...>>, R>{};
+  }(output_indices_t<R>{}));
+};
 template <class S>
 struct is_intermediate : std::bool_constant<is_intermediate_v<S>> {};
 template <class E>
@@ -114,23 +131,34 @@ struct indices_in<reduce<Op, I, B>> {
   using type = set_union_t<indices_in_t<I>, indices_in_t<B>>;
 };
 
-// The first subexpression of type R inside e (R must occur): how a plan takes the value of a reduction, literals
-// included, out of the expression that holds it.
+// The first subexpression of type R inside e (R must occur): how a plan takes the value of a reduction or an
+// intermediate, literals included, out of the expression that holds it.
 template <class R, class E>
-inline constexpr bool occurs_in_v = std::is_same_v<R, E> || contains_v<reductions_in_t<E>, R>;
+inline constexpr bool occurs_in_v = std::is_same_v<R, E>;
+template <class R, class S, class... Sl>
+inline constexpr bool occurs_in_v<R, access<S, Sl...>> = std::is_same_v<R, access<S, Sl...>> ||
+                                                         (occurs_in_v<R, Sl> || ...);
+template <class R, class Op, class... A>
+inline constexpr bool occurs_in_v<R, node<Op, A...>> = std::is_same_v<R, node<Op, A...>> || (occurs_in_v<R, A> || ...);
+template <class R, class Op, class I, class B>
+inline constexpr bool occurs_in_v<R, reduce<Op, I, B>> = std::is_same_v<R, reduce<Op, I, B>> || occurs_in_v<R, B>;
 template <class R, class E>
-constexpr R find_reduction(E const& e) {
+constexpr R find_subexpression(E const& e) {
   if constexpr (std::is_same_v<R, E>) {
     return e;
   } else if constexpr (is_reduce_v<E>) {
-    return find_reduction<R>(e.body);
+    return find_subexpression<R>(e.body);
   } else {
     static_assert(is_node_v<E> || is_access_v<E>);
     auto const& children = [&]() -> auto const& {
-      if constexpr (is_node_v<E>) return e.args; else return e.slots;
-    }();
+      if constexpr (is_node_v<E>)
+        return e.args;
+      else
+        return e.slots;
+    }
+    ();
     return [&]<template <class...> class Tuple, class... C>(Tuple<C...> const& t) {
-      return find_reduction<R>(get<first_true<occurs_in_v<R, C>...>()>(t));
+      return find_subexpression<R>(get<first_true<occurs_in_v<R, C>...>()>(t));
     }(children);
   }
 }

@@ -93,6 +93,8 @@ std::string index_name() {
     return "";
   else if constexpr (requires { detail::index_name<I>::value; })
     return std::string(detail::index_name<I>::value.str());
+  else if constexpr (requires { typename I::original; })  // a buffer's index, named as the one it stands for
+    return index_name<typename I::original>();
   else if constexpr (requires { I::display_name; })  // an index the planner made (a kernel's row)
     return std::string(I::display_name);
   else

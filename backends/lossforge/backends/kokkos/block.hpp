@@ -294,7 +294,7 @@ auto uniforms_of(E const& e, work_item<Data>& item, bool run_is_empty) {
 // compute more than once (a focal loss's value and gradient hold sigmoid(x) seven times) is computed once per
 // block: its first occurrence keeps its lanes in the block's context, the others read them. A node's type is its
 // value (literal_identity.hpp).
-inline constexpr int transcendental_cost = 10;  // ops::exp's, in op_traits' flops-equivalents
+using ops::transcendental_cost;
 template <class I, class E>
 struct costly_occurrences {
   using type = lossforge::detail::type_list<>;

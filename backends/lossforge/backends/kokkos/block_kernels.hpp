@@ -166,7 +166,7 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     double sum = std::numeric_limits<double>::quiet_NaN();
     std::ptrdiff_t const n = item.template extent<typename softmax::index>();
     // R's value (its literals included) as the write holds it.
-    R const reduction = lossforge::detail::find_reduction<R>(get<std::size_t(softmax::step)>(this->steps).expression);
+    R const reduction = lossforge::detail::find_subexpression<R>(get<std::size_t(softmax::step)>(this->steps).expression);
     item.cache[slot] =
         block_reduce<L>(reduction, item, &item.parts[slot], exponential_store<L::width, V>{out.data + row * n, &sum});
     item.done[slot] = true;

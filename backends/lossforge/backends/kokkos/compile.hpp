@@ -17,8 +17,8 @@
 
 #include <lossforge/backends/kokkos/block_kernels.hpp>
 #include <lossforge/backends/parameters.hpp>
-#include <lossforge/dsl/bind.hpp>
 #include <lossforge/diff/grad.hpp>
+#include <lossforge/dsl/bind.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
 #include <lossforge/simplify/simplify.hpp>
@@ -42,8 +42,9 @@ inline constexpr gradient_only_t gradient_only{};
 
 // Buffers for a plan's intermediates (the per-class sums of a Dice gradient, a similarity matrix): pass one to a
 // compiled kernel and every call reuses them, allocating only when a call needs more than an earlier one did.
-// Without one, each call allocates its buffers and frees them (after a fence) before it returns. A workspace is
-// used by one call at a time.
+// Without one, each call allocates its buffers and frees them (after a fence) before it returns. A workspace serves
+// one call at a time: a call that returns before its kernels finish (per-element outputs, an asynchronous execution
+// space) must be fenced before the workspace is used by another execution space instance.
 template <class MemorySpace = Kokkos::HostSpace>
 class workspace {
  public:
@@ -52,9 +53,11 @@ class workspace {
   double* buffer(int k, std::size_t size) {
     if (buffers_.size() < std::size_t(k)) buffers_.resize(std::size_t(k));
     auto& b = buffers_[std::size_t(k) - 1];
-    if (b.extent(0) < size)
+    if (b.extent(0) < size) {
+      if (b.extent(0) != 0) Kokkos::fence();  // kernels of an earlier call may still read the buffer it replaces
       b = Kokkos::View<double*, MemorySpace>(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::intermediate" + std::to_string(k)), size);
+    }
     return b.data();
   }
 
@@ -117,7 +120,8 @@ auto buffer_view(double* data, Shape const& shape) {
   return [&]<std::size_t... D>(std::index_sequence<D...>) {
     return Kokkos::View<typename pointer_of_rank<double, sizeof...(D)>::type, Kokkos::LayoutRight, MemorySpace,
                         Kokkos::MemoryTraits<Kokkos::Unmanaged>>(data, std::size_t(shape[D])...);
-  }(std::make_index_sequence<std::tuple_size_v<Shape>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<Shape>>{});
 }
 
 // The element type of tensor S in a call: its View's, or double for an intermediate's buffer.
@@ -189,8 +193,9 @@ class compiled {
 
   // Runs on execution space instance exec, with the intermediates' buffers in ws.
   template <class Exec, class Bindings, class... Out>
-  requires Kokkos::is_execution_space<Exec>::value auto operator()(
-      Exec const& exec, Bindings const& b, workspace<typename Exec::memory_space>& ws, Out const&... out) const {
+  requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
+                                                                   workspace<typename Exec::memory_space>& ws,
+                                                                   Out const&... out) const {
     static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == Plan::requested_count,
                   "lossforge: pass one output View per output: the per-element loss when the loss has free "
                   "indices, then one per symbol in wrt(...)");
@@ -223,51 +228,54 @@ class compiled {
     detail::view_shapes<root, Bindings> const shapes{b};
     auto const views = std::tie(out...);
     return plan::to_text(
-        plan, output_names(), [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
-          using namespace lossforge::detail;
-          using exprs = node<plan_root, typename plan::step_traits<Steps>::expression...>;
-          double const rows = double(std::max<std::ptrdiff_t>(1, key_extent<Row, Steps...>(shapes)));
-          double read = 0, written = 0;
-          std::string reads, writes;
-          auto const bytes = [](double v) { return print::number(v) + " B"; };
-          [&]<class... S>(type_list<S...>) {
-            (
-                [&] {
-                  double const size = sizeof(typename detail::element_type_of<S, Bindings>::type);
-                  constexpr bool along_row = []<class... A>(type_list<A...>) {
-                    return (detail::reads_along_row<Row, A> || ...);
-                  }(accesses_of_t<S, exprs>{});
-                  double const per_row = along_row ? double(element_count(shapes.template of<S>())) * size / rows
-                                                   : accesses_of_t<S, exprs>::size * size;
-                  read += per_row;
-                  reads += (reads.empty() ? "" : ", ") + backend::symbol_name<S>() + " " + bytes(per_row);
-                }(),
-                ...);
-          }(filter_t<symbols_of_t<exprs>, detail::is_tensor_symbol_t>{});
-          (
-              [&] {
-                if constexpr (!plan::is_reduce_step_v<Steps>) {
-                  constexpr int k = plan::step_traits<Steps>::output;
-                  double const per_row = [&] {
-                    if constexpr (std::size_t(k) >= Plan::requested_count) {
-                      using S = intermediate_symbol<k - int(Plan::requested_count) + 1>;
-                      return double(element_count(shapes.template of<S>())) * sizeof(double) / rows;
-                    } else {
-                      auto const& v = std::get<std::size_t(k) - first_view_output>(views);
-                      return double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) / rows;
-                    }
-                  }();
-                  written += per_row;
-                  writes += (writes.empty() ? "" : ", ") + output_names()[std::size_t(k)] + " " + bytes(per_row);
-                }
-              }(),
-              ...);
-          std::string const row = is_flat_slot_v<Row> ? "element" : "row";  // a flat kernel's rows are elements
-          return "    " + print::number(rows) + " " + row + "s; per " + row + " reads " +
-                 (reads.empty() ? "nothing" : reads) + (writes.empty() ? "" : "; writes " + writes) + " (" +
-                 bytes(read + written) + " per " + row + ", " + print::number((read + written) * rows / 1e6) +
-                 " MB in all)\n";
-        });
+               plan, output_names(),
+               [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
+                 using namespace lossforge::detail;
+                 using exprs = node<plan_root, typename plan::step_traits<Steps>::expression...>;
+                 double const rows = double(std::max<std::ptrdiff_t>(1, key_extent<Row, Steps...>(shapes)));
+                 double read = 0, written = 0;
+                 std::string reads, writes;
+                 auto const bytes = [](double v) { return print::number(v) + " B"; };
+                 [&]<class... S>(type_list<S...>) {
+                   (
+                       [&] {
+                         double const size = sizeof(typename detail::element_type_of<S, Bindings>::type);
+                         constexpr bool along_row = []<class... A>(type_list<A...>) {
+                           return (detail::reads_along_row<Row, A> || ...);
+                         }(accesses_of_t<S, exprs>{});
+                         double const per_row = along_row ? double(element_count(shapes.template of<S>())) * size / rows
+                                                          : accesses_of_t<S, exprs>::size * size;
+                         read += per_row;
+                         reads += (reads.empty() ? "" : ", ") + backend::symbol_name<S>() + " " + bytes(per_row);
+                       }(),
+                       ...);
+                 }(filter_t<symbols_of_t<exprs>, detail::is_tensor_symbol_t>{});
+                 (
+                     [&] {
+                       if constexpr (!plan::is_reduce_step_v<Steps>) {
+                         constexpr int k = plan::step_traits<Steps>::output;
+                         double const per_row = [&] {
+                           if constexpr (std::size_t(k) >= Plan::requested_count) {
+                             using S = intermediate_symbol<k - int(Plan::requested_count) + 1>;
+                             return double(element_count(shapes.template of<S>())) * sizeof(double) / rows;
+                           } else {
+                             auto const& v = std::get<std::size_t(k) - first_view_output>(views);
+                             return double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) /
+                                    rows;
+                           }
+                         }();
+                         written += per_row;
+                         writes += (writes.empty() ? "" : ", ") + output_names()[std::size_t(k)] + " " + bytes(per_row);
+                       }
+                     }(),
+                     ...);
+                 std::string const row = is_flat_slot_v<Row> ? "element" : "row";  // a flat kernel's rows are elements
+                 return "    " + print::number(rows) + " " + row + "s; per " + row + " reads " +
+                        (reads.empty() ? "nothing" : reads) + (writes.empty() ? "" : "; writes " + writes) + " (" +
+                        bytes(read + written) + " per " + row + ", " + print::number((read + written) * rows / 1e6) +
+                        " MB in all)\n";
+               }) +
+           buffers_text(shapes);
   }
 
   // Runs on the default instance of the bound Views' execution space.
@@ -298,13 +306,32 @@ class compiled {
     }(std::type_identity<Names>{});
     [&]<int... K>(std::integer_sequence<int, K...>) {
       (names.push_back([]<class... I>(lossforge::detail::type_list<I...>) {
-         std::string indices;
-         ((indices += (indices.empty() ? "" : ",") + print::index_name<I>()), ...);
-         return "t" + std::to_string(K + 1) + "[" + indices + "]";
-       }(lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
+        std::string indices;
+        ((indices += (indices.empty() ? "" : ",") + print::index_name<I>()), ...);
+        return "t" + std::to_string(K + 1) + "[" + indices + "]";
+      }(lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
        ...);
-    }(std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
     return names;
+  }
+
+  // The intermediates' buffers for a call with these shapes: "buffers  t1[c] 4 doubles (32 B), ...".
+  template <class Shapes>
+  static std::string buffers_text(Shapes const& shapes) {
+    std::string text;
+    std::vector<std::string> const names = output_names();
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (
+          [&] {
+            double const size = double(element_count(shapes.template of<intermediate_symbol<K + 1>>()));
+            text += (text.empty() ? "buffers         " : ", ") + names[Plan::requested_count + std::size_t(K)] + " " +
+                    print::number(size) + " doubles (" + print::number(size * sizeof(double)) + " B)";
+          }(),
+          ...);
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    return text.empty() ? text : text + "\n";
   }
 
   // Intermediate number K (from 1): the symbol its readers access.
@@ -327,7 +354,8 @@ class compiled {
       };
       return bindings<Items..., decltype(buffer(std::integral_constant<int, K + 1>{}))...>{
           std::tuple_cat(b.items, std::make_tuple(buffer(std::integral_constant<int, K + 1>{})...))};
-    }(std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
   }
 
   template <class Exec, class Requested, class Views>
