@@ -1,75 +1,30 @@
 #!/usr/bin/python3
-"""Writes lossforge's conformance cases (../shared/conformance/SPEC.md format) with PyTorch as the oracle.
+"""Writes lossforge's conformance cases (the runner's JSON Lines format, README) with PyTorch as the oracle.
 
 Run with Debian's python3-torch (apt-get install python3-torch):  /usr/bin/python3 scripts/generate_conformance_cases.py
 Everything is computed in float64 with autograd, using PyTorch's own function where PyTorch has the loss and the
 SPEC formula otherwise. Inputs are rounded to 6 significant digits first, so the JSON numbers are exactly the doubles
 the computation used. Output: tests/conformance/cases/<loss>.jsonl, one file per loss, deterministic (fixed seeds).
+The first catalogue's cases are written here; each later family is a module of conformance_cases/ with a
+generate(writer) function and a seed of its own, found and run in name order. Naming families on the command line
+(`... generate_conformance_cases.py metric divergence`) writes only theirs.
 """
-import json
-import math
+import importlib
 import os
+import pkgutil
+import sys
 
 import torch
 import torch.nn.functional as F
+
+import conformance_cases
+from conformance_cases.writer import Writer, r6
 
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "conformance", "cases")
 
 
-def r6(t):
-    return torch.tensor([float(f"{v:.6g}") for v in t.flatten().tolist()]).reshape(t.shape)
-
-
-def tensor_obj(t):
-    if t.dtype == torch.int64:
-        return {"shape": list(t.shape), "dtype": "int64", "data": t.flatten().tolist()}
-    return {"shape": list(t.shape), "dtype": "float64", "data": [float(v) for v in t.detach().flatten().tolist()]}
-
-
-class Writer:
-    def __init__(self):
-        self.files = {}
-
-    def case(self, loss, reference, params, inputs, fn, flags=(), note=None):
-        """inputs: list of (name, tensor, requires_grad); fn(*tensors) -> loss tensor."""
-        leaves = []
-        for name, t, rg in inputs:
-            leaf = t.clone().detach()
-            if rg:
-                leaf.requires_grad_(True)
-            leaves.append(leaf)
-        value = fn(*leaves)
-        grads = {}
-        wanted = [(n, l) for (n, _, rg), l in zip(inputs, leaves) if rg]
-        if wanted:
-            gs = torch.autograd.grad(value.sum(), [l for _, l in wanted], allow_unused=True)
-            for (n, l), g in zip(wanted, gs):
-                grads[n] = tensor_obj(g if g is not None else torch.zeros_like(l))
-        cases = self.files.setdefault(loss, [])
-        record = {
-            "id": f"{loss}_{len(cases):02d}",
-            "loss": loss,
-            "reference": reference,
-            "params": {k: (tensor_obj(v) if isinstance(v, torch.Tensor) else v) for k, v in params.items()},
-            "inputs": [dict(name=n, requires_grad=rg, **tensor_obj(t)) for n, t, rg in inputs],
-            "expected_loss": tensor_obj(value),
-            "expected_grads": grads,
-            "flags": list(flags),
-        }
-        if note:
-            record["note"] = note
-        text = json.dumps(record, allow_nan=False)
-        cases.append(text)
-
-    def write(self):
-        os.makedirs(OUT, exist_ok=True)
-        for loss, lines in self.files.items():
-            with open(os.path.join(OUT, f"{loss}.jsonl"), "w") as f:
-                f.write("\n".join(lines) + "\n")
-
-
-def main():
+def first_catalogue(w):
     g = torch.Generator().manual_seed(20261128)
 
     def randn(*shape, scale=1.0):
@@ -81,7 +36,6 @@ def main():
     def mask(*shape):
         return (torch.rand(*shape, generator=g) > 0.5).double()
 
-    w = Writer()
     reductions = ["mean", "sum", "none"]
 
     # ---- regression ----------------------------------------------------------------------------------------------
@@ -280,8 +234,17 @@ def main():
     w.case("sigmoid_focal_loss", "formula", {"alpha": 0.25, "gamma": 2, "reduction": "none"},
            [("input", x, True), ("target", y, False)], sigmoid_focal(0.25, 2, "none"),
            note="confident logits, right and wrong: loss and gradient finite, 0 where p_t is 1")
-    w.write()
+
+
+def main(only):
+    w = Writer()
+    if not only:
+        first_catalogue(w)
+    families = sorted(m.name for m in pkgutil.iter_modules(conformance_cases.__path__) if m.name != "writer")
+    for family in only or families:
+        importlib.import_module(f"conformance_cases.{family}").generate(w)
+    w.write(OUT)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
