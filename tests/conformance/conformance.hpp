@@ -149,13 +149,18 @@ computed input_target_case(case_data const& c, Scalars const&... scalars) {
              gradient_for<T, 1>(c, "input"));
 }
 
-// Picks the loss compiled for the case's reduction.
+// Calls run.template operator()<Loss>() with the loss written for the case's reduction.
+template <auto const& None, auto const& Mean, auto const& Sum, class Run>
+computed for_reduction(case_data const& c, Run const& run) {
+  std::string const r = reduction_of(c);
+  if (r == "none") return run.template operator()<None>();
+  if (r == "sum") return run.template operator()<Sum>();
+  return run.template operator()<Mean>();
+}
 template <auto const& None, auto const& Mean, auto const& Sum, class T, class... Scalars>
 computed by_reduction(case_data const& c, Scalars const&... scalars) {
-  std::string const r = reduction_of(c);
-  if (r == "none") return input_target_case<None, T>(c, scalars...);
-  if (r == "sum") return input_target_case<Sum, T>(c, scalars...);
-  return input_target_case<Mean, T>(c, scalars...);
+  return for_reduction<None, Mean, Sum>(
+      c, [&]<auto const& Loss>() { return input_target_case<Loss, T>(c, scalars...); });
 }
 
 }  // namespace lossforge::conformance

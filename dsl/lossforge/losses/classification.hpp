@@ -17,6 +17,17 @@
 // .ignore_index(-100) is given (PyTorch ignores -100 by default; the out-of-range error says so). Without weights and
 // ignore_index the mean divides by N, which the planner knows without a pass; with them the denominator is a sum over
 // the targets, recomputed by each chunk of rows.
+//
+//   perplexity(x, t)        PPL = exp(cross_entropy(x, t, mean)), the exponential of the mean negative log-likelihood
+//                           of T tokens; dPPL/dx = PPL (softmax - onehot(t)) / T. +inf once the mean exceeds ~709.
+//                           With options (ignore_index for padding, weights) the mean is cross_entropy's.
+//   softmax_focal_loss(x, t)
+//                           l = -alpha_t (1 - p_t)^gamma log p_t, log p_t = log_softmax(x)[t], p_t = exp(log p_t)
+//                           (Lin et al. 2017 over a softmax); 1 - p_t is -expm1(log p_t), exact where p_t is near 1.
+//                           dl/dx = alpha_t (1 - p_t)^(gamma - 1) (gamma p_t log p_t - (1 - p_t)) (onehot(t) - softmax)
+//                           Options: .alpha(a) a number or scalar symbol >= 0 (lf::in_range), or a tensor symbol of
+//                           per-class weights [C] (alpha_t = alpha[t]); none by default (alpha_t = 1). .gamma<N>() an
+//                           integer exponent, 2 by default; gamma 0 is cross entropy.
 #include <limits>
 #include <stdexcept>
 
@@ -168,6 +179,55 @@ constexpr auto cross_entropy_probabilities(X const& x, Y const& y, cross_entropy
              o.smoothing() * lossforge::mean(klass, class_weight<W>(klass) * log_p);
   }();
   return reduce_elements(per_row, reduction);
+}
+
+template <TensorSymbol X, TensorSymbol T, class W = unset, class K = unset, class E = unset>
+constexpr auto perplexity(X const& x, T const& t, cross_entropy_options<W, K, E> const& o) {
+  return exp(cross_entropy(x, t, o, mean));
+}
+template <TensorSymbol X, TensorSymbol T>
+constexpr auto perplexity(X const& x, T const& t) {
+  return perplexity(x, t, cross_entropy_options<>{});
+}
+
+using softmax_focal_alpha = parameter_range<"softmax_focal_loss", "alpha", range::non_negative>;
+
+// Alpha: unset, a number or scalar symbol (one weight), or a tensor symbol (a weight per class).
+template <class Alpha = unset, int Gamma = 2>
+struct softmax_focal_options {
+  Alpha alpha_value{};
+
+  template <Operand A>
+  constexpr softmax_focal_options<A, Gamma> alpha(A a) const {
+    if constexpr (!TensorSymbol<A>) in_range<softmax_focal_alpha>(a);  // a number now; a symbol in the loss
+    return {a};
+  }
+  template <int G>
+  constexpr softmax_focal_options<Alpha, G> gamma() const {
+    static_assert(G >= 0, "lossforge: softmax_focal_loss: gamma must be a non-negative integer");
+    return {alpha_value};
+  }
+};
+
+template <TensorSymbol X, TensorSymbol T, Reduction R, class Alpha, int Gamma>
+constexpr auto softmax_focal_loss(X const& x, T const& t, softmax_focal_options<Alpha, Gamma> const& o,
+                                  R reduction) {
+  static_assert(X::rank == 2 && T::rank == 1,
+                "lossforge: softmax_focal_loss takes logits [N, C] and class indices [N] (declared ranks 2 and 1)");
+  using detail::klass, detail::sample;
+  auto const target_class = t(sample);
+  auto const log_p_t = x(sample, target_class) - logsumexp(klass, x(sample, klass));
+  auto const focal = pow<Gamma>(-expm1(log_p_t)) * -log_p_t;
+  if constexpr (std::is_same_v<Alpha, unset>)
+    return reduce_elements(focal, reduction);
+  else if constexpr (TensorSymbol<Alpha>)
+    return reduce_elements(Alpha{}(target_class) * focal, reduction);
+  else
+    return reduce_elements(in_range<softmax_focal_alpha>(o.alpha_value) * focal, reduction);
+}
+template <TensorSymbol X, TensorSymbol T, Reduction R>
+constexpr auto softmax_focal_loss(X const& x, T const& t, R reduction) {
+  return softmax_focal_loss(x, t, softmax_focal_options<>{}, reduction);
 }
 
 }  // namespace lossforge::losses

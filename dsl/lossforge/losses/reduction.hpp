@@ -25,6 +25,28 @@ constexpr auto reduce_elements(E const& per_element, R) {
     return lossforge::sum(per_element);
 }
 
+// batchmean (torch.nn.functional.kl_div's): the sum over every element divided by the batch size N, the extent of
+// the per-element loss's first index; the mean over the batch of the per-sample sums. It needs a loss written with
+// indices (over bare tensors there is no batch dimension to divide by).
+struct batchmean_t {};
+inline constexpr batchmean_t batchmean{};
+
+template <class R>
+concept BatchReduction = Reduction<R> || std::is_same_v<R, batchmean_t>;
+
+template <Operand E>
+constexpr auto reduce_elements(E const& per_element, batchmean_t) {
+  using expression = expression_t<E>;
+  using indices = detail::bound_free_indices_t<expression>;
+  return [&]<class Batch, class... Rest>(detail::type_list<Batch, Rest...>) {
+    static_assert(!std::is_same_v<Batch, flat_index>,
+                  "lossforge: batchmean divides by the batch dimension: write the per-element loss with indices, "
+                  "the batch index first");
+    return lossforge::mean(Batch{}, detail::reduce_over<reductions::sum>(as_expression(per_element),
+                                                                         detail::type_list<Rest...>{}));
+  }(indices{});
+}
+
 // A parameter a loss was not given (no class weights, no ignore_index, ...).
 struct unset {};
 

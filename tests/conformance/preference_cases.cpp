@@ -1,0 +1,63 @@
+// Conformance handlers: ppo_clip, dpo. Log-probabilities are bound flattened.
+#include <tests/conformance/conformance.hpp>
+
+namespace lossforge::conformance {
+namespace {
+namespace L = losses;
+constexpr tensor<"logp_new"> logp_new;
+constexpr tensor<"logp_old"> logp_old;
+constexpr tensor<"advantages"> advantages;
+constexpr scalar<"clip_eps"> clip_eps;
+constexpr tensor<"pi_w"> pi_w;
+constexpr tensor<"pi_l"> pi_l;
+constexpr tensor<"ref_w"> ref_w;
+constexpr tensor<"ref_l"> ref_l;
+constexpr scalar<"beta"> beta;
+
+#define LOSSFORGE_BY_REDUCTION(name, ...)                     \
+  constexpr auto name##_none = L::name(__VA_ARGS__, L::none); \
+  constexpr auto name##_mean = L::name(__VA_ARGS__, L::mean); \
+  constexpr auto name##_sum = L::name(__VA_ARGS__, L::sum);
+LOSSFORGE_BY_REDUCTION(ppo_clip, logp_new, logp_old, advantages, clip_eps)
+LOSSFORGE_BY_REDUCTION(dpo, pi_w, pi_l, ref_w, ref_l, beta)
+#undef LOSSFORGE_BY_REDUCTION
+
+// True when a ratio exp(logp_new - logp_old) of the case overflows float (a log-ratio beyond 88): such a case runs in
+// double, as the probability cases at 1e-7 of 0 or 1 do.
+bool ratio_needs_float64(case_data const& c) {
+  auto const& now = c.inputs.at("logp_new").values;
+  auto const& old = c.inputs.at("logp_old").values;
+  for (std::size_t k = 0; k < now.size() && k < old.size(); ++k)
+    if (std::abs(now[k] - old[k]) > 88) return true;
+  return false;
+}
+
+registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
+  return in_precision(p, ratio_needs_float64(c), [&]<class T>() {
+    return for_reduction<ppo_clip_none, ppo_clip_mean, ppo_clip_sum>(c, [&]<auto const& Loss>() {
+      static constexpr auto kernel = kokkos::compile(Loss, wrt(logp_new));
+      auto const now = make_view<T, 1>(c.inputs.at("logp_new"), "logp_new");
+      return run(kernel,
+                 bind(logp_new = now, logp_old = make_view<T, 1>(c.inputs.at("logp_old"), "logp_old"),
+                      advantages = make_view<T, 1>(c.inputs.at("advantages"), "advantages"),
+                      clip_eps = number(c, "clip_eps")),
+                 view_t<T, 1>("loss", now.size()), gradient_for<T, 1>(c, "logp_new"));
+    });
+  });
+});
+
+registration const dpo_case("dpo", [](case_data const& c, precision p) {
+  return in_precision(p, false, [&]<class T>() {
+    return for_reduction<dpo_none, dpo_mean, dpo_sum>(c, [&]<auto const& Loss>() {
+      static constexpr auto kernel = kokkos::compile(Loss, wrt(pi_w, pi_l));
+      auto const w = make_view<T, 1>(c.inputs.at("pi_w"), "pi_w");
+      return run(kernel,
+                 bind(pi_w = w, pi_l = make_view<T, 1>(c.inputs.at("pi_l"), "pi_l"),
+                      ref_w = make_view<T, 1>(c.inputs.at("ref_w"), "ref_w"),
+                      ref_l = make_view<T, 1>(c.inputs.at("ref_l"), "ref_l"), beta = number(c, "beta")),
+                 view_t<T, 1>("loss", w.size()), gradient_for<T, 1>(c, "pi_w"), gradient_for<T, 1>(c, "pi_l"));
+    });
+  });
+});
+}  // namespace
+}  // namespace lossforge::conformance
