@@ -4,7 +4,7 @@
 #include <lossforge/config.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/dsl/bind.hpp>
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/print/print.hpp>
 #include <lossforge/simplify/simplify.hpp>

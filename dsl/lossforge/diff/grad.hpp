@@ -93,28 +93,13 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
   (std::index_sequence_for<Slots...>{});
 }
 
-template <class Op, class I, class Body, class Upstream>
-constexpr auto reduction_weight(reduce<Op, I, Body> const& r, Upstream const& u) {
-  if constexpr (std::is_same_v<Op, reductions::sum>)
-    return u;
-  else if constexpr (std::is_same_v<Op, reductions::mean>)
-    return u / extent<I>{};
-  else if constexpr (std::is_same_v<Op, reductions::logsumexp>)
-    return exp(r.body - r) * u;  // softmax weights
-  else {
-    static_assert(std::is_same_v<Op, reductions::max>);
-    auto is_max = r.body == r;  // ties share the gradient equally, as torch.amax
-    return where(is_max, u, c<0>) / sum(I{}, is_max);
-  }
-}
-
 template <class X, class Indices, class Op, class I, class Body>
 constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
   auto body_terms = derive<X, Indices>(r.body);
   return std::apply(
       [&]<class... Sigma, class... C>(contribution<Sigma, C> const&... terms) {
         [[maybe_unused]] auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
-          auto weighted = reduction_weight(r, term.coefficient);
+          auto weighted = Op::weight(r, term.coefficient);
           using target = typename mapping_target<S, I>::type;
           if constexpr (std::is_void_v<target>) {
             // The sum stays; a witness keeps the extent of I if the derivative dropped every tensor giving it.

@@ -4,7 +4,7 @@
 // where). An op whose partials would multiply a possibly infinite upstream value by zero instead defines chain(),
 // which builds the upstream contribution directly. Subgradients at kinks follow PyTorch: abs'(0) = 0,
 // relu'(0) = 0, clamp passes the gradient at its bounds, min/max ties split it one half each.
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/transform.hpp>
 
 namespace lossforge::diff {

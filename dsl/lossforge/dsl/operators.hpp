@@ -1,5 +1,6 @@
 #pragma once
-// The user-facing builders: arithmetic and comparison operators, elementwise functions, reductions, softmax.
+// The user-facing elementwise builders: arithmetic and comparison operators, elementwise functions (the reductions
+// and softmax are in reductions.hpp).
 // Each builder only assembles nodes; nothing is evaluated here.
 #include <type_traits>
 
@@ -106,51 +107,6 @@ constexpr auto pow(A const& a, B const& b) { return detail::make_node<ops::pow>(
 template <Operand C, Operand A, Operand B>
 constexpr auto where(C const& condition, A const& a, B const& b) {
   return detail::make_node<ops::select>(condition, a, b);
-}
-
-// ---- reductions ------------------------------------------------------------------------------------------------
-// sum(i, e) reduces over one index; sum(e) over every free index of e (all elements of bare tensors).
-namespace detail {
-template <class Reduction, class Body, class... Indices>
-constexpr auto reduce_over(Body const& body, type_list<Indices...>) {
-  if constexpr (sizeof...(Indices) == 0) {
-    return body;
-  } else {
-    return [&]<class First, class... Rest>(type_list<First, Rest...>) {
-      return reduce<Reduction, First, decltype(reduce_over<Reduction>(body, type_list<Rest...>{}))>{
-          reduce_over<Reduction>(body, type_list<Rest...>{})};
-    }(type_list<Indices...>{});
-  }
-}
-template <class Reduction, class Body>
-constexpr auto reduce_all(Body const& body) {
-  return reduce_over<Reduction>(body, bound_free_indices_t<Body>{});
-}
-}  // namespace detail
-
-#define LOSSFORGE_REDUCTION(name, tag)                                    \
-  template <Index I, Operand A>                                           \
-  constexpr auto name(I, A const& a) {                                    \
-    return reduce<reductions::tag, I, expression_t<A>>{as_expression(a)}; \
-  }                                                                       \
-  template <Operand A>                                                    \
-  constexpr auto name(A const& a) {                                       \
-    return detail::reduce_all<reductions::tag>(as_expression(a));         \
-  }
-LOSSFORGE_REDUCTION(sum, sum)
-LOSSFORGE_REDUCTION(mean, mean)
-LOSSFORGE_REDUCTION(reduce_max, max)
-LOSSFORGE_REDUCTION(logsumexp, logsumexp)
-#undef LOSSFORGE_REDUCTION
-
-// softmax and log_softmax over one index: exp(e - logsumexp(i, e)) and e - logsumexp(i, e).
-template <Index I, Operand A>
-constexpr auto log_softmax(I i, A const& a) {
-  return a - logsumexp(i, a);
-}
-template <Index I, Operand A>
-constexpr auto softmax(I i, A const& a) {
-  return exp(log_softmax(i, a));
 }
 
 }  // namespace lossforge

@@ -261,11 +261,3 @@ struct select : op_traits<3, 1> {
 };
 
 }  // namespace lossforge::ops
-
-namespace lossforge::reductions {
-// Reduction tags: identity element and how an element folds into the accumulator.
-struct sum {};
-struct mean {};
-struct max {};
-struct logsumexp {};
-}  // namespace lossforge::reductions

@@ -8,7 +8,7 @@
 #include <string>
 #include <type_traits>
 
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/print/print.hpp>
 
 namespace lossforge {

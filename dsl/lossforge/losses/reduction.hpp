@@ -1,7 +1,7 @@
 #pragma once
 // PyTorch's reduction modes for losses defined per element: none keeps the per-element losses (an expression with
 // free indices, written to a View), mean and sum reduce over every element.
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 
 namespace lossforge::losses {
 

@@ -4,7 +4,7 @@
 //   l1_reg(w, lambda)                 lambda sum |w|         gradient lambda sign(w), sign(0) = 0
 //   l2_reg(w, lambda)                 lambda sum w^2         gradient 2 lambda w
 //   elastic_net_reg(w, l1, l2)        l1 sum |w| + l2 sum w^2
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 
 namespace lossforge::losses {
 

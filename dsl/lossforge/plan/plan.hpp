@@ -27,7 +27,7 @@
 #include <tuple>
 #include <utility>
 
-#include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/plan/intermediates.hpp>
 #include <lossforge/plan/reductions.hpp>
@@ -168,9 +168,8 @@ template <class G, class Root, class E, class Sources>
 constexpr bool prelude_for() {
   using parts = reduction_parts<G>;
   using body_reductions = reductions_in_t<typename parts::body>;
-  return (std::is_same_v<typename parts::op, reductions::sum> ||
-          std::is_same_v<typename parts::op, reductions::mean>)&&filter_t<body_reductions, is_closed_reduction>::size ==
-             body_reductions::size &&
+  return reductions::adds<typename parts::op> &&
+         filter_t<body_reductions, is_closed_reduction>::size == body_reductions::size &&
          rest_types<output_indices_t<E>>::type::size != 0 &&
          intersects_v<typename unit_traits<reduce_unit<G>>::template sources<Root>, Sources>;
 }

@@ -55,20 +55,6 @@ LOSSFORGE_SPELLING(equal, "==", "=")
 LOSSFORGE_SPELLING(not_equal, "!=", "\\ne")
 #undef LOSSFORGE_SPELLING
 
-template <class Reduction>
-struct reduction_spelling;
-#define LOSSFORGE_REDUCTION_SPELLING(tag, text_name, latex_name) \
-  template <>                                                    \
-  struct reduction_spelling<reductions::tag> {                   \
-    static constexpr char const* text = text_name;               \
-    static constexpr char const* latex = latex_name;             \
-  };
-LOSSFORGE_REDUCTION_SPELLING(sum, "sum", "\\sum")
-LOSSFORGE_REDUCTION_SPELLING(mean, "mean", "\\operatorname{mean}")
-LOSSFORGE_REDUCTION_SPELLING(max, "max", "\\max")
-LOSSFORGE_REDUCTION_SPELLING(logsumexp, "logsumexp", "\\operatorname{LSE}")
-#undef LOSSFORGE_REDUCTION_SPELLING
-
 template <class Op>
 inline constexpr bool is_comparison_v =
     std::is_same_v<Op, ops::less> || std::is_same_v<Op, ops::less_equal> || std::is_same_v<Op, ops::greater> ||
@@ -256,10 +242,10 @@ printed to_printed(E const& e) {
       std::string i = index_name<I>();
       auto body = to_printed<S>(r.body);
       if constexpr (latex) {
-        std::string head = std::string(reduction_spelling<Op>::latex) + (i.empty() ? "" : "_{" + i + "}");
+        std::string head = std::string(Op::latex) + (i.empty() ? "" : "_{" + i + "}");
         return {head + " " + group<S>(body, product + 1), product};
       } else {
-        return {std::string(reduction_spelling<Op>::text) + (i.empty() ? "" : "_" + i) + "(" + body.s + ")", atom};
+        return {std::string(Op::text) + (i.empty() ? "" : "_" + i) + "(" + body.s + ")", atom};
       }
     }(e);
   } else {

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include <lossforge/dsl/extent_sources.hpp>
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/simplify/numbers.hpp>
 

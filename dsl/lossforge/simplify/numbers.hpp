@@ -8,7 +8,7 @@
 #include <limits>
 #include <type_traits>
 
-#include <lossforge/dsl/operators.hpp>
+#include <lossforge/dsl/reductions.hpp>
 
 namespace lossforge::detail {
 

@@ -172,8 +172,8 @@ struct fold_numeric {
 // ---- reductions ------------------------------------------------------------------------------------------------
 struct reduce_zero {
   template <class Op, class I>
-  requires(std::is_same_v<Op, reductions::sum> ||
-           std::is_same_v<Op, reductions::mean>) static constexpr auto rewrite(reduce<Op, I, constant<0>> const&) {
+  requires reductions::adds<Op>
+  static constexpr auto rewrite(reduce<Op, I, constant<0>> const&) {
     return c<0>;
   }
 };
@@ -259,7 +259,7 @@ struct reduce_of_scaled {
                           std::tuple_cat(inside(above), detail::reciprocals(inside(below))));
   }
   template <class Op, class I, class B>
-  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&(
+  requires(reductions::adds<Op>&&(
                detail::is_mul_v<B> ||
                detail::is_div_v<B>)&&std::tuple_size_v<decltype(split<I>(std::declval<B const&>()).first)> !=
            0) static constexpr auto rewrite(reduce<Op, I, B> const& e) {
@@ -288,7 +288,7 @@ struct reduce_of_uniform {
   static constexpr auto sides(B const& body) {
     auto const [above, below] = detail::fraction_sides(body);
     auto const kept = detail::keep_if<other_than_one<I>::template test>(above);
-    if constexpr (std::is_same_v<Op, reductions::sum>)
+    if constexpr (!Op::divides_by_count)
       return std::make_pair(kept, detail::without_first<extent<I>>(below));
     else
       return std::make_pair(kept, below);
@@ -296,7 +296,7 @@ struct reduce_of_uniform {
   template <class Op, class I, class B>
   static constexpr bool applies = [] {
     using fraction = decltype(detail::fraction_sides(std::declval<B const&>()));
-    if constexpr (std::is_same_v<Op, reductions::sum> &&
+    if constexpr (!Op::divides_by_count &&
                   !detail::tuple_contains_v<extent<I>, std::remove_cvref_t<typename fraction::second_type>>)
       return false;
     else
@@ -307,7 +307,7 @@ struct reduce_of_uniform {
   }();
 
   template <class Op, fixed_string N, class B>
-  requires((std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)&&applies<
+  requires(reductions::adds<Op>&&applies<
            Op, index<N>, B>) static constexpr auto rewrite(reduce<Op, index<N>, B> const& e) {
     auto const [above, below] = sides<Op, index<N>>(e.body);
     return with_free_indices_of<reduce<Op, index<N>, B>>(

@@ -57,7 +57,7 @@ inline constexpr bool may_record_error<access<S, Slots...>> = !(Index<Slots> && 
 template <class Op, class... A>
 inline constexpr bool may_record_error<node<Op, A...>> = (may_record_error<A> || ...);
 template <class Op, class I, class B>
-inline constexpr bool may_record_error<reduce<Op, I, B>> = std::is_same_v<Op, reductions::max> || may_record_error<B>;
+inline constexpr bool may_record_error<reduce<Op, I, B>> = Op::folds == reductions::folding::max || may_record_error<B>;
 
 // Leaves with one value at every position of their index: a count, ones, a shape witness.
 template <class E>
@@ -574,7 +574,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
   using A = typename L::type;
   using P = typename L::value;
   constexpr int W = L::width;
-  constexpr bool sums = std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>;
+  constexpr bool sums = reductions::adds<Op>;
   constexpr bool split = !sums && lossforge::detail::is_add_v<B> && has_uniform_terms<J>(sum_terms_t<B>{});
   std::ptrdiff_t const n = item.template extent<J>();
   std::ptrdiff_t& k = item.template at<J>();
@@ -612,7 +612,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
     double rest = 0;
     each([&](A const& x, std::ptrdiff_t) { blocks.add(x); }, [&](double x, std::ptrdiff_t) { rest += x; });
     double const total = blocks.sum() + rest;
-    result.lead = std::is_same_v<Op, reductions::mean> ? total / double(n) : total;
+    result.lead = Op::finish(total, 0, n);
   } else {
     // The largest lanes (NaN-propagating, so a NaN anywhere leaves a NaN lane), then the largest of them.
     A largest = A::Constant(-std::numeric_limits<P>::infinity());
@@ -626,7 +626,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
          });
     seen_nan = seen_nan || any_nan(largest);
     m = std::max(m, double(largest.maxCoeff()));
-    if constexpr (std::is_same_v<Op, reductions::max>) {
+    if constexpr (Op::folds == reductions::folding::max) {
       if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
       result.lead = (seen_nan || n == 0 ? nan : m) + constant;
     } else if (seen_nan || !(m > -inf && m < inf)) {

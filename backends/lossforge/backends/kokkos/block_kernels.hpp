@@ -64,7 +64,7 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
           [&] {
             if constexpr (is_reduce_step_v<Steps>) {
               using Op = typename step_traits<Steps>::op;
-              if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+              if constexpr (reductions::adds<Op>)
                 v.acc[2 * base::slot[K]] += sums[base::slot[K]].sum();
             }
           }(),
@@ -100,11 +100,11 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     auto const x = block_at<L, Row, uniform_slot[K]>(expression_of(step), item, first, c);
     if constexpr (is_reduce_step_v<S>) {
       using Op = typename step_traits<S>::op;
-      if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
+      if constexpr (reductions::adds<Op>)
         sums[base::slot[K]].add(x);
       else
         for (int l = 0; l < width; ++l)
-          accumulate<Op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], double(x[l]));
+          reductions::accumulate<Op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], double(x[l]));
     } else {
       auto const& out = get<std::size_t(step_traits<S>::output)>(this->outputs);
       using V = std::remove_cvref_t<decltype(*out.data)>;
@@ -145,8 +145,8 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
           [&](auto const& step) {
             using S = std::remove_cvref_t<decltype(step)>;
             if constexpr (is_reduce_step_v<S>)
-              accumulate<typename step_traits<S>::op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1],
-                                                      row_value<L>(step.body, item));
+              reductions::accumulate<typename step_traits<S>::op>(
+                  v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], row_value<L>(step.body, item));
             else
               write<L, K>(step, item, std::ptrdiff_t(row), scale);
           }(get<K>(this->steps)),

@@ -506,7 +506,7 @@ class compiled {
             if constexpr (is_reduce_step_v<S>) {
               constexpr std::size_t s = decltype(functor)::slot[K];
               global[std::size_t(position_v<globals, typename step_traits<S>::reduction>)] =
-                  finish<typename step_traits<S>::op>(result.acc[2 * s], result.acc[2 * s + 1], rows);
+                  step_traits<S>::op::finish(result.acc[2 * s], result.acc[2 * s + 1], rows);
             }
           }(),
           ...);

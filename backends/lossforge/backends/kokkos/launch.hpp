@@ -12,60 +12,12 @@
 
 namespace lossforge::kokkos::detail {
 
-// The per-row accumulators of a kernel's reduce steps (two doubles each, see accumulate) and its first error.
+// The per-row accumulators of a kernel's reduce steps (two doubles each: reductions::accumulate) and its first error.
 template <std::size_t Slots>
 struct pass_values {
   double acc[2 * at_least_one(Slots)];
   error_record error;
 };
-
-template <class Op>
-LOSSFORGE_FUNCTION void initial(double& a, double& b) {
-  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>)
-    a = 0;  // sum
-  else
-    a = -std::numeric_limits<double>::infinity();  // running max
-  b = 0;                                           // max: NaN seen; logsumexp: sum of exp(x - max)
-}
-// Adds the pair (xa, xb) into (a, b); a single value x is the pair (x, 1) for logsumexp, (x, isnan(x)) for max.
-template <class Op, class A>
-LOSSFORGE_FUNCTION void combine(A& a, A& b, double xa, double xb) {
-  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
-    a = a + xa;
-  } else if constexpr (std::is_same_v<Op, reductions::max>) {
-    b = (b != 0 || xb != 0) ? 1.0 : 0.0;
-    a = xa > a ? xa : double(a);
-  } else {  // online log-sum-exp; equal maxima (both infinite included) add their sums unscaled
-    double const m = xa > a ? xa : double(a);
-    double const left = a == m ? double(b) : double(b) * math::exp(double(a) - m);
-    double const right = xa == m ? xb : xb * math::exp(xa - m);
-    a = m;
-    b = left + right;
-  }
-}
-template <class Op>
-LOSSFORGE_FUNCTION void accumulate(double& a, double& b, double x) {
-  if constexpr (std::is_same_v<Op, reductions::max>)
-    combine<Op>(a, b, math::isnan(x) ? -std::numeric_limits<double>::infinity() : x, math::isnan(x) ? 1.0 : 0.0);
-  else if constexpr (std::is_same_v<Op, reductions::logsumexp>)
-    combine<Op>(a, b, x, 1.0);  // a NaN x makes the sum NaN
-  else
-    combine<Op>(a, b, x, 0.0);
-}
-template <class Op>
-double finish(double a, double b, std::ptrdiff_t n) {
-  if constexpr (std::is_same_v<Op, reductions::sum>) return a;
-  if constexpr (std::is_same_v<Op, reductions::mean>) return a / double(n);
-  if constexpr (std::is_same_v<Op, reductions::max>) {
-    if (n == 0) throw std::invalid_argument("lossforge: max over an empty index has no value");
-    return b != 0 ? std::numeric_limits<double>::quiet_NaN() : a;
-  }
-  if constexpr (std::is_same_v<Op, reductions::logsumexp>) {
-    if (a != a || b != b) return std::numeric_limits<double>::quiet_NaN();
-    if (!(a > -std::numeric_limits<double>::infinity() && a < std::numeric_limits<double>::infinity())) return a;
-    return a + std::log(b);
-  }
-}
 
 using plan::is_prelude;
 using plan::is_reduce_step_v;
@@ -102,7 +54,7 @@ struct kernel_functor {
       (
           [&] {
             if constexpr (is_reduce_step_v<Steps>)
-              initial<typename step_traits<Steps>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1]);
+              reductions::initial<typename step_traits<Steps>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1]);
           }(),
           ...);
     }
@@ -116,8 +68,8 @@ struct kernel_functor {
       (
           [&] {
             if constexpr (is_reduce_step_v<Steps>)
-              combine<typename step_traits<Steps>::op>(dst.acc[2 * slot[K]], dst.acc[2 * slot[K] + 1],
-                                                       src.acc[2 * slot[K]], src.acc[2 * slot[K] + 1]);
+              reductions::combine<typename step_traits<Steps>::op>(dst.acc[2 * slot[K]], dst.acc[2 * slot[K] + 1],
+                                                                   src.acc[2 * slot[K]], src.acc[2 * slot[K] + 1]);
           }(),
           ...);
     }
@@ -180,9 +132,8 @@ struct kernel_functor {
                 item.template at<Row>() = std::ptrdiff_t(row);
                 total += double(value_at<T>(step.body, item));
               }
-              constexpr bool mean = std::is_same_v<typename step_traits<S>::op, reductions::mean>;
               chunk.global[position_v<typename Data::globals_list, typename step_traits<S>::reduction>] =
-                  mean ? total / double(rows) : total;
+                  step_traits<S>::op::finish(total, 0, rows);
             }
           }(get<K>(steps)),
           ...);
@@ -198,8 +149,8 @@ struct kernel_functor {
           [&](auto const& step) {
             using S = std::remove_cvref_t<decltype(step)>;
             if constexpr (is_reduce_step_v<S>)
-              accumulate<typename step_traits<S>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1],
-                                                      double(value_at<T>(step.body, item)));
+              reductions::accumulate<typename step_traits<S>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1],
+                                                                  double(value_at<T>(step.body, item)));
             else
               write(step, item, std::ptrdiff_t(row));
           }(get<K>(steps)),

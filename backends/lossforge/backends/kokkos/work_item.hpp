@@ -16,6 +16,7 @@
 
 #include <lossforge/backends/kokkos/accessor.hpp>
 #include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/tuple.hpp>
 #include <lossforge/plan/reductions.hpp>
 #include <lossforge/simplify/canonical.hpp>
@@ -56,13 +57,6 @@ struct kernel_data {
   T scalar[at_least_one(Scalars::size)] = {};
   std::ptrdiff_t extent[at_least_one(Keys::size)] = {};
   double global[at_least_one(Globals::size)] = {};
-};
-
-// A reduction's value as lead + tail: a log-sum-exp's max (plus the terms of its body constant along it) and its
-// log(sum exp(x - max)); any other value, or a log-sum-exp that is infinite or NaN, is all lead.
-struct lead_tail {
-  double lead, tail;
-  LOSSFORGE_FUNCTION double value() const { return tail != 0 ? lead + tail : lead; }  // keeps -0
 };
 
 template <class Data>
@@ -184,36 +178,14 @@ LOSSFORGE_FUNCTION T reduce_at(reduce<Op, I, B> const& r, work_item<Data>& item,
   std::ptrdiff_t const n = item.template extent<I>();
   std::ptrdiff_t& k = item.template at<I>();
   std::ptrdiff_t const saved = k;
-  T result;
-  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
-    double total = 0;
-    for (k = 0; k < n; ++k) total += double(value_at<T>(r.body, item));
-    result = std::is_same_v<Op, reductions::mean> ? T(total / double(n)) : T(total);
-  } else {
-    T m = -std::numeric_limits<T>::infinity();
-    bool nan = false;
-    for (k = 0; k < n; ++k) {
-      T const v = value_at<T>(r.body, item);
-      nan = nan || math::isnan(v);
-      m = v > m ? v : m;
-    }
-    if constexpr (std::is_same_v<Op, reductions::max>) {
-      if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
-      result = nan || n == 0 ? std::numeric_limits<T>::quiet_NaN() : m;
-    } else if (nan || !(m > -std::numeric_limits<T>::infinity() && m < std::numeric_limits<T>::infinity())) {
-      result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
-    } else {
-      double total = 0;
-      for (k = 0; k < n; ++k) total += math::exp(double(value_at<T>(r.body, item)) - double(m));
-      result = T(double(m) + math::log(total));
-      if (parts) *parts = {double(m), math::log(total)};
-      k = saved;
-      return result;
-    }
-  }
-  if (parts) *parts = {double(result), 0};
+  lead_tail const result = reductions::fold<Op>(n, [&](auto const& f) {
+    for (k = 0; k < n; ++k) f(double(value_at<T>(r.body, item)));
+  });
+  if constexpr (Op::folds == reductions::folding::max)
+    if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
+  if (parts) *parts = result;
   k = saved;
-  return result;
+  return T(result.value());
 }
 
 // A cached reduction, computed on first use.

@@ -24,6 +24,7 @@
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
 #include <lossforge/dsl/extent_sources.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/print/print.hpp>
@@ -49,7 +50,7 @@ struct index_state {
 struct memo_entry {
   std::vector<std::ptrdiff_t> at;
   double value;
-  double max, log_sum;  // a finite log-sum-exp's value is max + log_sum; others are all max, log_sum 0
+  lead_tail parts;
 };
 
 struct environment {
@@ -133,53 +134,20 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
   }
 }
 
-// The value of a log-sum-exp as (max, log(sum exp(x - max))): set by eval_reduce.
-struct log_sum_exp_parts {
-  double max = 0, log_sum = 0;
-};
-
+// The reduction's value as lead + tail (a log-sum-exp's max and log(sum exp(x - max))).
 template <class T, class Root, class Op, class I, class B, class Bindings>
-T eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env, log_sum_exp_parts& parts) {
+lead_tail eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
   std::ptrdiff_t const n = element_count(resolve_extent<I, B, Root>(b));
   auto& state = env.template push<I>(n);
-  auto body = [&](std::ptrdiff_t k) {
-    state.value = k;
-    return eval<T, Root>(r.body, b, env);
-  };
-  T result;
-  if constexpr (std::is_same_v<Op, reductions::sum> || std::is_same_v<Op, reductions::mean>) {
-    double total = 0;
-    for (std::ptrdiff_t k = 0; k < n; ++k) total += double(body(k));
-    result = std::is_same_v<Op, reductions::mean> ? T(total / double(n)) : T(total);
-  } else {
-    T m = -std::numeric_limits<T>::infinity();
-    bool nan = false;
+  lead_tail const result = reductions::fold<Op>(n, [&](auto const& f) {
     for (std::ptrdiff_t k = 0; k < n; ++k) {
-      T v = body(k);
-      nan = nan || std::isnan(v);
-      m = v > m ? v : m;
+      state.value = k;
+      f(double(eval<T, Root>(r.body, b, env)));
     }
-    if constexpr (std::is_same_v<Op, reductions::max>) {
-      if (n == 0) {
-        env.pop();
-        throw std::invalid_argument("lossforge: max over an empty index has no value");
-      }
-      result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
-    } else {
-      if (nan || std::isinf(m)) {
-        result = nan ? std::numeric_limits<T>::quiet_NaN() : m;
-      } else {
-        double total = 0;
-        for (std::ptrdiff_t k = 0; k < n; ++k) total += std::exp(double(body(k)) - double(m));
-        result = T(double(m) + std::log(total));
-        parts = {double(m), std::log(total)};
-        env.pop();
-        return result;
-      }
-    }
-  }
-  parts = {double(result), 0};
+  });
   env.pop();
+  if constexpr (Op::folds == reductions::folding::max)
+    if (n == 0) throw std::invalid_argument("lossforge: max over an empty index has no value");
   return result;
 }
 
@@ -191,9 +159,8 @@ memo_entry const& eval_memo(R const& e, Bindings const& b, environment& env) {
   }(free_indices_t<R>{});
   auto const key = std::make_pair(static_cast<void const*>(&e), sizeof(T));
   if (auto const found = env.memo.find(key); found != env.memo.end() && found->second.at == at) return found->second;
-  log_sum_exp_parts parts;
-  T const value = eval_reduce<T, Root>(e, b, env, parts);
-  return env.memo[key] = {std::move(at), double(value), parts.max, parts.log_sum};
+  lead_tail const parts = eval_reduce<T, Root>(e, b, env);
+  return env.memo[key] = {std::move(at), double(T(parts.value())), parts};
 }
 
 // A sum that holds a log-sum-exp (x[c] - lse, lse - x[t]) is computed as PyTorch's log_softmax computes it: the other
@@ -225,8 +192,8 @@ void add_terms(E const& e, double sign, Bindings const& b, environment& env, pyt
     sum.others += sign * double(eval<T, Root>(e, b, env));
   } else if constexpr (is_reduce_v<E>) {
     memo_entry const& lse = eval_memo<T, Root>(e, b, env);
-    sum.maxima += sign * lse.max;
-    sum.logs += sign * lse.log_sum;
+    sum.maxima += sign * lse.parts.lead;
+    sum.logs += sign * lse.parts.tail;
   } else {
     using Op = typename node_op<E>::type;
     if constexpr (std::is_same_v<Op, ops::add> || std::is_same_v<Op, ops::sub>) {
