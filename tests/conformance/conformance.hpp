@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -149,18 +150,27 @@ computed input_target_case(case_data const& c, Scalars const&... scalars) {
              gradient_for<T, 1>(c, "input"));
 }
 
-// Calls run.template operator()<Loss>() with the loss written for the case's reduction.
-template <auto const& None, auto const& Mean, auto const& Sum, class Run>
+constexpr char const* name_of(losses::none_t) { return "none"; }
+constexpr char const* name_of(losses::mean_t) { return "mean"; }
+constexpr char const* name_of(losses::sum_t) { return "sum"; }
+constexpr char const* name_of(losses::batchmean_t) { return "batchmean"; }
+
+// Calls run(R{}) with the tag R of the reduction the case names (mean where it names none, as PyTorch), one of
+// Reductions: those the loss has. Handlers write their loss as a variable template over the reduction tag.
+template <class... Reductions, class Run>
 computed for_reduction(case_data const& c, Run const& run) {
-  std::string const r = reduction_of(c);
-  if (r == "none") return run.template operator()<None>();
-  if (r == "sum") return run.template operator()<Sum>();
-  return run.template operator()<Mean>();
+  if (c.params.contains("reduction") && !c.params.at("reduction").is_string())
+    throw unsupported("parameter 'reduction' is not a string");
+  std::string const r = c.params.value("reduction", std::string("mean"));
+  std::optional<computed> out;
+  ((!out && r == name_of(Reductions{}) ? void(out = run(Reductions{})) : void()), ...);
+  if (!out) throw unsupported("reduction '" + r + "'");
+  return *out;
 }
-template <auto const& None, auto const& Mean, auto const& Sum, class T, class... Scalars>
-computed by_reduction(case_data const& c, Scalars const&... scalars) {
-  return for_reduction<None, Mean, Sum>(
-      c, [&]<auto const& Loss>() { return input_target_case<Loss, T>(c, scalars...); });
+// The reductions of a loss defined per element.
+template <class Run>
+computed for_elementwise_reduction(case_data const& c, Run const& run) {
+  return for_reduction<losses::none_t, losses::mean_t, losses::sum_t>(c, run);
 }
 
 }  // namespace lossforge::conformance

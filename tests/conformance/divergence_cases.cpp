@@ -1,7 +1,5 @@
 // Conformance handlers: kl_div, reverse_kl, js_divergence, perplexity, softmax_focal_loss. A scalar focal alpha is
 // bound as a per-class alpha of that value (the same numbers), so one compiled loss serves both forms.
-#include <optional>
-
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -24,23 +22,6 @@ template <int Gamma, class R>
 constexpr auto softmax_focal =
     L::softmax_focal_loss(input2, labels, L::softmax_focal_options<>{}.alpha(alpha).gamma<Gamma>(), R{});
 
-constexpr char const* name_of(L::none_t) { return "none"; }
-constexpr char const* name_of(L::mean_t) { return "mean"; }
-constexpr char const* name_of(L::sum_t) { return "sum"; }
-constexpr char const* name_of(L::batchmean_t) { return "batchmean"; }
-
-// Calls body with the tag of the reduction the case names, one of Reductions (the ones the loss has).
-template <class... Reductions, class Body>
-computed for_reduction_among(case_data const& c, Body const& body) {
-  if (!c.params.contains("reduction") || !c.params.at("reduction").is_string())
-    throw unsupported("parameter 'reduction' missing or not a string");
-  std::string const r = c.params.at("reduction").get<std::string>();
-  std::optional<computed> out;
-  ((!out && r == name_of(Reductions{}) ? void(out = body(Reductions{})) : void()), ...);
-  if (!out) throw unsupported("reduction '" + r + "'");
-  return *out;
-}
-
 // A loss of a differentiated [N, C] input (named as the case names it) and a [N, C] target; reduction none keeps
 // the input's shape.
 template <auto const& Loss, class T, class X>
@@ -57,7 +38,7 @@ registration const kl_div_case("kl_div", [](case_data const& c, precision p) {
     throw unsupported("parameter 'log_target' missing or not a bool");
   bool const log_target = c.params.at("log_target").get<bool>();
   return in_precision(p, false, [&]<class T>() {
-    return for_reduction_among<L::none_t, L::mean_t, L::sum_t, L::batchmean_t>(c, [&]<class R>(R) {
+    return for_reduction<L::none_t, L::mean_t, L::sum_t, L::batchmean_t>(c, [&]<class R>(R) {
       if (log_target) return distribution_case<kl_div<true, R>, T>(c, input2, "input");
       return distribution_case<kl_div<false, R>, T>(c, input2, "input");
     });
@@ -65,13 +46,13 @@ registration const kl_div_case("kl_div", [](case_data const& c, precision p) {
 });
 registration const reverse_kl_case("reverse_kl", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
-    return for_reduction_among<L::batchmean_t, L::sum_t>(
+    return for_reduction<L::batchmean_t, L::sum_t>(
         c, [&]<class R>(R) { return distribution_case<reverse_kl<R>, T>(c, logits, "logits"); });
   });
 });
 registration const js_divergence_case("js_divergence", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
-    return for_reduction_among<L::batchmean_t, L::sum_t>(
+    return for_reduction<L::batchmean_t, L::sum_t>(
         c, [&]<class R>(R) { return distribution_case<js_divergence<R>, T>(c, logits, "logits"); });
   });
 });
@@ -108,8 +89,7 @@ registration const softmax_focal_case("softmax_focal_loss", [](case_data const& 
   std::string const r = reduction_of(c);
   return in_precision(p, false, [&]<class T>() {
     if (gamma == 2)
-      return for_reduction_among<L::none_t, L::mean_t, L::sum_t>(
-          c, [&]<class R>(R) { return focal_case<softmax_focal<2, R>, T>(c); });
+      return for_elementwise_reduction(c, [&]<class R>(R) { return focal_case<softmax_focal<2, R>, T>(c); });
     if (r == "mean" && gamma == 0) return focal_case<softmax_focal<0, L::mean_t>, T>(c);
     if (r == "mean" && gamma == 1) return focal_case<softmax_focal<1, L::mean_t>, T>(c);
     if (r == "mean" && gamma == 3) return focal_case<softmax_focal<3, L::mean_t>, T>(c);

@@ -14,13 +14,10 @@ constexpr tensor<"ref_w"> ref_w;
 constexpr tensor<"ref_l"> ref_l;
 constexpr scalar<"beta"> beta;
 
-#define LOSSFORGE_BY_REDUCTION(name, ...)                     \
-  constexpr auto name##_none = L::name(__VA_ARGS__, L::none); \
-  constexpr auto name##_mean = L::name(__VA_ARGS__, L::mean); \
-  constexpr auto name##_sum = L::name(__VA_ARGS__, L::sum);
-LOSSFORGE_BY_REDUCTION(ppo_clip, logp_new, logp_old, advantages, clip_eps)
-LOSSFORGE_BY_REDUCTION(dpo, pi_w, pi_l, ref_w, ref_l, beta)
-#undef LOSSFORGE_BY_REDUCTION
+template <class R>
+constexpr auto ppo_clip = L::ppo_clip(logp_new, logp_old, advantages, clip_eps, R{});
+template <class R>
+constexpr auto dpo = L::dpo(pi_w, pi_l, ref_w, ref_l, beta, R{});
 
 // True when a ratio exp(logp_new - logp_old) of the case overflows float (a log-ratio beyond 88): such a case runs in
 // double, as the probability cases at 1e-7 of 0 or 1 do.
@@ -34,8 +31,8 @@ bool ratio_needs_float64(case_data const& c) {
 
 registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
   return in_precision(p, ratio_needs_float64(c), [&]<class T>() {
-    return for_reduction<ppo_clip_none, ppo_clip_mean, ppo_clip_sum>(c, [&]<auto const& Loss>() {
-      static constexpr auto kernel = kokkos::compile(Loss, wrt(logp_new));
+    return for_elementwise_reduction(c, [&]<class R>(R) {
+      static constexpr auto kernel = kokkos::compile(ppo_clip<R>, wrt(logp_new));
       auto const now = make_view<T, 1>(c.inputs.at("logp_new"), "logp_new");
       return run(kernel,
                  bind(logp_new = now, logp_old = make_view<T, 1>(c.inputs.at("logp_old"), "logp_old"),
@@ -48,8 +45,8 @@ registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
 
 registration const dpo_case("dpo", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
-    return for_reduction<dpo_none, dpo_mean, dpo_sum>(c, [&]<auto const& Loss>() {
-      static constexpr auto kernel = kokkos::compile(Loss, wrt(pi_w, pi_l));
+    return for_elementwise_reduction(c, [&]<class R>(R) {
+      static constexpr auto kernel = kokkos::compile(dpo<R>, wrt(pi_w, pi_l));
       auto const w = make_view<T, 1>(c.inputs.at("pi_w"), "pi_w");
       return run(kernel,
                  bind(pi_w = w, pi_l = make_view<T, 1>(c.inputs.at("pi_l"), "pi_l"),
