@@ -1,4 +1,4 @@
-// Conformance handlers: dice, dice_smooth, combo, l1_reg, l2_reg, elastic_net_reg, ce_l1_l2.
+// Conformance handlers: dice, dice_smooth, combo, tversky, soft_iou, l1_reg, l2_reg, elastic_net_reg, ce_l1_l2.
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -6,6 +6,8 @@ namespace {
 namespace L = losses;
 constexpr scalar<"smooth"> smooth;
 constexpr scalar<"bce_weight"> bce_weight;
+constexpr scalar<"alpha"> alpha;
+constexpr scalar<"beta"> beta;
 constexpr scalar<"lambda1"> lambda1;
 constexpr scalar<"lambda2"> lambda2;
 constexpr tensor<"weights"> weights;
@@ -14,6 +16,8 @@ constexpr int_tensor<"target", 1> labels;
 
 constexpr auto dice = L::dice(input, target, smooth);
 constexpr auto combo = L::combo(input, target, smooth, bce_weight);
+constexpr auto tversky = L::tversky(input, target, alpha, beta, smooth);
+constexpr auto soft_iou = L::soft_iou(input, target, smooth);
 constexpr auto l1 = L::l1_reg(weights, lambda1);
 constexpr auto l2 = L::l2_reg(weights, lambda2);
 constexpr auto elastic = L::elastic_net_reg(weights, lambda1, lambda2);
@@ -31,6 +35,17 @@ registration const combo_case("combo", [](case_data const& c, precision p) {
   return in_precision(p, needs_float64(c, "input"), [&]<class T>() {
     return input_target_case<combo, T>(c, smooth = number(c, "smooth"), bce_weight = number(c, "bce_weight"));
   });
+});
+
+registration const tversky_case("tversky", [](case_data const& c, precision p) {
+  return in_precision(p, needs_float64(c, "input"), [&]<class T>() {
+    return input_target_case<tversky, T>(c, alpha = number(c, "alpha"), beta = number(c, "beta"),
+                                         smooth = number(c, "smooth"));
+  });
+});
+registration const soft_iou_case("soft_iou", [](case_data const& c, precision p) {
+  return in_precision(p, needs_float64(c, "input"),
+                      [&]<class T>() { return input_target_case<soft_iou, T>(c, smooth = number(c, "smooth")); });
 });
 
 // A regularizer of the bare "weights" tensor (bound flattened).
