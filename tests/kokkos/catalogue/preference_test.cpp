@@ -1,0 +1,70 @@
+// PPO's clipped surrogate and DPO: closed forms, the ends of their ranges, and one kernel each. Expected values are
+// computed here from the definitions.
+#include <Kokkos_Core.hpp>
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <cmath>
+#include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
+#include <stdexcept>
+#include <tests/support/kokkos_events.hpp>
+
+namespace lf = lossforge;
+namespace L = lf::losses;
+
+namespace {
+constexpr lf::tensor<"new"> now;
+constexpr lf::tensor<"old"> old;
+constexpr lf::tensor<"A"> advantage;
+constexpr lf::scalar<"eps"> eps;
+constexpr lf::tensor<"pw"> pi_w;
+constexpr lf::tensor<"pl"> pi_l;
+constexpr lf::tensor<"rw"> ref_w;
+constexpr lf::tensor<"rl"> ref_l;
+template <class T>
+using vector = Kokkos::View<T*, Kokkos::HostSpace>;
+}  // namespace
+
+TEST_CASE("PPO: the gradient is -r A where the unclipped term is the minimum, 0 where the clip is", "[preference]") {
+  static constexpr auto kernel = lf::kokkos::compile(L::ppo_clip(now, old, advantage, eps, L::none), lf::wrt(now));
+  vector<double> n("new", 6), o("old", 6), a("A", 6), loss("l", 6), dn("dn", 6);
+  // Ratios 1.5 and 0.5 with A of each sign, a ratio inside the range, and log-ratios of +-100.
+  double const log_ratio[6] = {std::log(1.5), std::log(1.5), std::log(0.5), std::log(0.5), 0.05, 100};
+  double const adv[6] = {2, -2, 2, -2, 1, -1};
+  for (int k = 0; k < 6; ++k) o(k) = -3 + k, n(k) = o(k) + log_ratio[k], a(k) = adv[k];
+  CHECK(lf::test::kernels_launched([&] { kernel(lf::bind(now = n, old = o, advantage = a, eps = 0.2), loss, dn); }) ==
+        1);
+  for (int k = 0; k < 6; ++k) {
+    double const r = std::exp(n(k) - o(k)), clipped = std::min(std::max(r, 0.8), 1.2);
+    bool const unclipped_is_min = r * adv[k] <= clipped * adv[k];
+    INFO("row " << k);
+    CHECK(std::abs(loss(k) - (-std::min(r * adv[k], clipped * adv[k]))) <= 1e-14 * std::max(1.0, std::abs(loss(k))));
+    CHECK(std::abs(dn(k) - (unclipped_is_min ? -r * adv[k] : 0.0)) <= 1e-14 * std::max(1.0, std::abs(dn(k))));
+  }
+  CHECK(std::isfinite(loss(5)));  // r = e^100 in double
+  n(0) = NAN;
+  kernel(lf::bind(now = n, old = o, advantage = a, eps = 0.2), loss, dn);
+  CHECK(std::isnan(loss(0)));  // a NaN log-probability is not hidden by min or clamp
+  CHECK_THROWS_AS(kernel(lf::bind(now = n, old = o, advantage = a, eps = 1.5), loss, dn), std::invalid_argument);
+}
+
+TEMPLATE_TEST_CASE("DPO at beta * margin = -100, 0 and 100: 100, ln 2 and e^-100", "[preference]", float, double) {
+  static constexpr auto kernel =
+      lf::kokkos::compile(L::dpo(pi_w, pi_l, ref_w, ref_l, 0.5, L::none), lf::wrt(pi_w, pi_l));
+  vector<TestType> pw("pw", 3), pl("pl", 3), rw("rw", 3), rl("rl", 3), loss("l", 3), dw("dw", 3), dl("dl", 3);
+  double const margin[3] = {-200, 0, 200};  // beta = 0.5
+  for (int k = 0; k < 3; ++k) pw(k) = TestType(margin[k] - 30), pl(k) = -40, rw(k) = -30, rl(k) = -40;
+  CHECK(lf::test::kernels_launched(
+            [&] { kernel(lf::bind(pi_w = pw, pi_l = pl, ref_w = rw, ref_l = rl), loss, dw, dl); }) == 1);
+  double const tol = std::is_same_v<TestType, float> ? 1e-6 : 1e-15;
+  CHECK(std::abs(loss(0) - 100) <= tol * 100);
+  CHECK(std::abs(loss(1) - std::log(2.0)) <= tol);
+  // e^-100 = 3.7e-44 is subnormal in float, whose spacing there is 1.4e-45.
+  double const tiny_tol = std::is_same_v<TestType, float> ? 3e-45 : 1e-15 * std::exp(-100.0);
+  CHECK(std::abs(double(loss(2)) - std::exp(-100.0)) <= tiny_tol);
+  for (int k = 0; k < 3; ++k) {
+    double const s = 1 / (1 + std::exp(0.5 * margin[k]));  // sigmoid(-z)
+    CHECK(std::abs(dw(k) + 0.5 * s) <= tol);
+    CHECK(std::abs(dl(k) - 0.5 * s) <= tol);
+  }
+}
