@@ -18,5 +18,5 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 # counts (tensor reads counted, no memory of their own), which keep CI inside its time budget.
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DLOSSFORGE_SANITIZE=ON
 cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_kokkos_tests lossforge_depth_stress \
-  01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop lossforge_demo
+  01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step lossforge_demo
 ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime

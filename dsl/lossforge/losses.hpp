@@ -4,6 +4,9 @@
 #include <lossforge/losses/binary.hpp>
 #include <lossforge/losses/classification.hpp>
 #include <lossforge/losses/divergence.hpp>
+#include <lossforge/losses/embedding.hpp>
+#include <lossforge/losses/likelihood.hpp>
+#include <lossforge/losses/margin.hpp>
 #include <lossforge/losses/overlap.hpp>
 #include <lossforge/losses/preference.hpp>
 #include <lossforge/losses/reduction.hpp>

@@ -48,3 +48,44 @@ def generate(w):
            [("pi_w", pw, True), ("pi_l", torch.full((3,), -100.0), True), ("ref_w", torch.full((3,), -100.0), False),
             ("ref_l", torch.full((3,), -110.0), False)], dpo(0.5, "none"),
            note="beta * margin = -100, 0, 100: loss 100, ln 2, ~3.7e-44; gradients -+beta sigmoid(-z)")
+
+    # ---- DPO's variants, as TRL's DPOTrainer computes them --------------------------------------------------------
+    def conservative(beta, eps, red):
+        def fn(pw, pl, rw, rl):
+            z = beta * ((pw - rw) - (pl - rl))
+            return reduce(-(1 - eps) * F.logsigmoid(z) - eps * F.logsigmoid(-z), red)
+        return fn
+
+    def ipo(beta, red):
+        def fn(pw, pl, rw, rl):
+            return reduce(((pw - rw) - (pl - rl) - 1 / (2 * beta)) ** 2, red)
+        return fn
+
+    for name, make, params in [("dpo_conservative", conservative, [(0.1, 0.1, "mean"), (0.5, 0.25, "none")]),
+                               ("ipo", lambda beta, _, red: ipo(beta, red), [(0.1, None, "mean"), (0.5, None, "sum")])]:
+        for beta, eps, red in params:
+            pw, pl, rw, rl = (inp.randn(5, scale=3.0) - 20 for _ in range(4))
+            ps = {"beta": beta, "reduction": red}
+            if eps is not None:
+                ps["label_smoothing"] = eps
+            w.case(name, "formula", ps,
+                   [("pi_w", pw, True), ("pi_l", pl, True), ("ref_w", rw, False), ("ref_l", rl, False)],
+                   make(beta, eps, red))
+
+    # Per-token log-probabilities [N, T] with padding masks: each response's log-probability is the masked sum.
+    def tokens(beta, red):
+        def fn(pw, pl, rw, rl, mw, ml):
+            s = lambda lp, m: (lp * m).sum(1)
+            return dpo(beta, red)(s(pw, mw), s(pl, ml), s(rw, mw), s(rl, ml))
+        return fn
+
+    for beta, red in [(0.1, "mean"), (0.2, "none")]:
+        lengths_w, lengths_l = inp.randint(1, 7, (4,)), inp.randint(1, 7, (4,))
+        positions = torch.arange(6)
+        mw = (positions[None, :] < lengths_w[:, None]).double()
+        ml = (positions[None, :] < lengths_l[:, None]).double()
+        pw, pl, rw, rl = (-inp.rand(4, 6, lo=0.01, hi=4.0) for _ in range(4))
+        w.case("dpo_tokens", "formula", {"beta": beta, "reduction": red},
+               [("pi_w", pw, True), ("pi_l", pl, True), ("ref_w", rw, False), ("ref_l", rl, False),
+                ("mask_w", mw, False), ("mask_l", ml, False)], tokens(beta, red),
+               note="responses of 1 to 6 tokens padded to 6: padded positions contribute nothing, gradient 0")

@@ -1,4 +1,5 @@
-// Conformance handlers: ppo_clip, dpo. Log-probabilities are bound flattened.
+// Conformance handlers: ppo_clip, dpo, dpo_conservative, ipo, dpo_tokens. Per-sequence log-probabilities are bound
+// flattened; per-token ones [N, T] with their masks.
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -13,11 +14,27 @@ constexpr tensor<"pi_l"> pi_l;
 constexpr tensor<"ref_w"> ref_w;
 constexpr tensor<"ref_l"> ref_l;
 constexpr scalar<"beta"> beta;
+constexpr scalar<"label_smoothing"> label_smoothing;
+constexpr tensor<"pi_w", 2> token_pi_w;
+constexpr tensor<"pi_l", 2> token_pi_l;
+constexpr tensor<"ref_w", 2> token_ref_w;
+constexpr tensor<"ref_l", 2> token_ref_l;
+constexpr tensor<"mask_w", 2> mask_w;
+constexpr tensor<"mask_l", 2> mask_l;
 
 template <class R>
 constexpr auto ppo_clip = L::ppo_clip(logp_new, logp_old, advantages, clip_eps, R{});
 template <class R>
 constexpr auto dpo = L::dpo(pi_w, pi_l, ref_w, ref_l, beta, R{});
+template <class R>
+constexpr auto dpo_conservative = L::dpo(pi_w, pi_l, ref_w, ref_l, beta,
+                                         L::dpo_options<>{}.label_smoothing(label_smoothing), R{});
+template <class R>
+constexpr auto ipo = L::dpo(pi_w, pi_l, ref_w, ref_l, beta, L::dpo_options<>{}.ipo(), R{});
+template <class R>
+constexpr auto dpo_tokens = L::dpo(L::sequence_log_prob(token_pi_w, mask_w), L::sequence_log_prob(token_pi_l, mask_l),
+                                   L::sequence_log_prob(token_ref_w, mask_w), L::sequence_log_prob(token_ref_l, mask_l),
+                                   beta, R{});
 
 // True when a ratio exp(logp_new - logp_old) of the case overflows float (a log-ratio beyond 88): such a case runs in
 // double, as the probability cases at 1e-7 of 0 or 1 do.
@@ -34,25 +51,53 @@ registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
     return for_elementwise_reduction(c, [&]<class R>(R) {
       static constexpr auto kernel = kokkos::compile(ppo_clip<R>, wrt(logp_new));
       auto const now = make_view<T, 1>(c.inputs.at("logp_new"), "logp_new");
-      return run(kernel,
-                 bind(logp_new = now, logp_old = make_view<T, 1>(c.inputs.at("logp_old"), "logp_old"),
-                      advantages = make_view<T, 1>(c.inputs.at("advantages"), "advantages"),
-                      clip_eps = number(c, "clip_eps")),
-                 view_t<T, 1>("loss", now.size()), gradient_for<T, 1>(c, "logp_new"));
+      return run(
+          kernel,
+          bind(logp_new = now, logp_old = make_view<T, 1>(c.inputs.at("logp_old"), "logp_old"),
+               advantages = make_view<T, 1>(c.inputs.at("advantages"), "advantages"), clip_eps = number(c, "clip_eps")),
+          view_t<T, 1>("loss", now.size()), gradient_for<T, 1>(c, "logp_new"));
     });
   });
 });
 
+// A DPO loss of per-sequence log-probabilities [N], both policy inputs differentiated.
+template <auto const& Loss, class... Scalars>
+computed sequence_case(case_data const& c, precision p, Scalars const&... scalars) {
+  return in_precision(p, false, [&]<class T>() {
+    static constexpr auto kernel = kokkos::compile(Loss, wrt(pi_w, pi_l));
+    auto const w = make_view<T, 1>(c.inputs.at("pi_w"), "pi_w");
+    return run(kernel,
+               bind(pi_w = w, pi_l = make_view<T, 1>(c.inputs.at("pi_l"), "pi_l"),
+                    ref_w = make_view<T, 1>(c.inputs.at("ref_w"), "ref_w"),
+                    ref_l = make_view<T, 1>(c.inputs.at("ref_l"), "ref_l"), beta = number(c, "beta"), scalars...),
+               view_t<T, 1>("loss", w.size()), gradient_for<T, 1>(c, "pi_w"), gradient_for<T, 1>(c, "pi_l"));
+  });
+}
 registration const dpo_case("dpo", [](case_data const& c, precision p) {
+  return for_elementwise_reduction(c, [&]<class R>(R) { return sequence_case<dpo<R>>(c, p); });
+});
+registration const dpo_conservative_case("dpo_conservative", [](case_data const& c, precision p) {
+  return for_elementwise_reduction(c, [&]<class R>(R) {
+    return sequence_case<dpo_conservative<R>>(c, p, label_smoothing = number(c, "label_smoothing"));
+  });
+});
+registration const ipo_case("ipo", [](case_data const& c, precision p) {
+  return for_elementwise_reduction(c, [&]<class R>(R) { return sequence_case<ipo<R>>(c, p); });
+});
+
+// Per-token log-probabilities [N, T] and masks; one loss per sequence pair with reduction none.
+registration const dpo_tokens_case("dpo_tokens", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      static constexpr auto kernel = kokkos::compile(dpo<R>, wrt(pi_w, pi_l));
-      auto const w = make_view<T, 1>(c.inputs.at("pi_w"), "pi_w");
+      static constexpr auto kernel = kokkos::compile(dpo_tokens<R>, wrt(token_pi_w, token_pi_l));
+      auto const w = make_view<T, 2>(c.inputs.at("pi_w"), "pi_w");
       return run(kernel,
-                 bind(pi_w = w, pi_l = make_view<T, 1>(c.inputs.at("pi_l"), "pi_l"),
-                      ref_w = make_view<T, 1>(c.inputs.at("ref_w"), "ref_w"),
-                      ref_l = make_view<T, 1>(c.inputs.at("ref_l"), "ref_l"), beta = number(c, "beta")),
-                 view_t<T, 1>("loss", w.size()), gradient_for<T, 1>(c, "pi_w"), gradient_for<T, 1>(c, "pi_l"));
+                 bind(token_pi_w = w, token_pi_l = make_view<T, 2>(c.inputs.at("pi_l"), "pi_l"),
+                      token_ref_w = make_view<T, 2>(c.inputs.at("ref_w"), "ref_w"),
+                      token_ref_l = make_view<T, 2>(c.inputs.at("ref_l"), "ref_l"),
+                      mask_w = make_view<T, 2>(c.inputs.at("mask_w"), "mask_w"),
+                      mask_l = make_view<T, 2>(c.inputs.at("mask_l"), "mask_l"), beta = number(c, "beta")),
+                 view_t<T, 1>("loss", w.extent(0)), gradient_for<T, 2>(c, "pi_w"), gradient_for<T, 2>(c, "pi_l"));
     });
   });
 });

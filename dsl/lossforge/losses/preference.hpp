@@ -8,14 +8,25 @@
 //       (Rafailov et al. 2023), inputs summed log-probabilities of the chosen (w) and rejected (l) responses under
 //       the policy (pi) and the frozen reference (ref). Gradient wrt pi_w: -beta sigmoid(-z), wrt pi_l: +beta
 //       sigmoid(-z). log sigmoid is evaluated stably: z = -100 gives 100, z = 100 about 3.7e-44.
-// Parameters are numbers or scalar symbols: clip_eps in [0, 1], beta positive.
+//   Options (dpo_options<>{}): .label_smoothing(e) for conservative DPO, l = -(1 - e) log sigmoid(z) - e log
+//       sigmoid(-z) (labels flipped with probability e, e in [0, 1]); .ipo() for the IPO objective (Azar et al. 2023),
+//       l = (h - 1 / (2 beta))^2 with h = z / beta the margin of log-ratios. Both as TRL's DPOTrainer computes them.
+//   sequence_log_prob(lp, mask)       sum_t mask[i,t] lp[i,t]: a response's log-probability from per-token
+//       log-probabilities [N, T] and its padding mask (1 for kept tokens), as preference trainers sum them;
+//       mean_token_log_prob(lp, mask) divides by the kept tokens' count (TRL's average for IPO). Either is a loss
+//       input with one value per row, e.g. dpo(sequence_log_prob(pw, mw), sequence_log_prob(pl, ml), ...).
+// Parameters are numbers or scalar symbols: clip_eps in [0, 1], beta positive, label smoothing in [0, 1].
+#include <type_traits>
+
 #include <lossforge/dsl/parameter_range.hpp>
+#include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::losses {
 
 using ppo_clip_eps = parameter_range<"ppo_clip", "clip_eps", range::unit_interval>;
 using dpo_beta = parameter_range<"dpo", "beta", range::positive>;
+using dpo_label_smoothing = parameter_range<"dpo", "label_smoothing", range::unit_interval>;
 
 template <Operand LP, Operand Old, Operand A, Operand E, Reduction R>
 constexpr auto ppo_clip(LP const& logp_new, Old const& logp_old, A const& advantages, E const& clip_eps, R reduction) {
@@ -24,10 +35,60 @@ constexpr auto ppo_clip(LP const& logp_new, Old const& logp_old, A const& advant
   return reduce_elements(-min(ratio * advantages, clamp(ratio, c<1> - eps, c<1> + eps) * advantages), reduction);
 }
 
+// Smoothing: unset (plain DPO) or the label smoothing; Ipo: the IPO objective instead.
+template <class Smoothing = unset, bool Ipo = false>
+struct dpo_options {
+  Smoothing smoothing_value{};
+
+  template <Operand E>
+  constexpr dpo_options<E, Ipo> label_smoothing(E e) const {
+    static_assert(!Ipo, "lossforge: dpo: label smoothing applies to the sigmoid (DPO) loss, not to IPO");
+    in_range<dpo_label_smoothing>(e);  // a number now; a symbol in the loss
+    return {e};
+  }
+  constexpr dpo_options<Smoothing, true> ipo() const {
+    static_assert(std::is_same_v<Smoothing, unset>,
+                  "lossforge: dpo: label smoothing applies to the sigmoid (DPO) loss, not to IPO");
+    return {};
+  }
+};
+
+template <Operand PW, Operand PL, Operand RW, Operand RL, Operand B, Reduction R, class S, bool Ipo>
+constexpr auto dpo(PW const& pi_w, PL const& pi_l, RW const& ref_w, RL const& ref_l, B const& beta,
+                   dpo_options<S, Ipo> const& o, R reduction) {
+  auto const b = in_range<dpo_beta>(beta);
+  auto const margin = (pi_w - ref_w) - (pi_l - ref_l);
+  if constexpr (Ipo) {
+    return reduce_elements(square(margin - c<1> / (2 * b)), reduction);
+  } else if constexpr (std::is_same_v<S, unset>) {
+    return reduce_elements(-log_sigmoid(b * margin), reduction);
+  } else {
+    auto const e = in_range<dpo_label_smoothing>(o.smoothing_value);
+    return reduce_elements(-(c<1> - e) * log_sigmoid(b * margin) - e * log_sigmoid(-(b * margin)), reduction);
+  }
+}
 template <Operand PW, Operand PL, Operand RW, Operand RL, Operand B, Reduction R>
 constexpr auto dpo(PW const& pi_w, PL const& pi_l, RW const& ref_w, RL const& ref_l, B const& beta, R reduction) {
-  auto const z = in_range<dpo_beta>(beta) * ((pi_w - ref_w) - (pi_l - ref_l));
-  return reduce_elements(-log_sigmoid(z), reduction);
+  return dpo(pi_w, pi_l, ref_w, ref_l, beta, dpo_options<>{}, reduction);
+}
+
+namespace detail::preference {
+inline constexpr index<"i"> sequence;
+inline constexpr index<"t"> token;
+}  // namespace detail::preference
+
+template <TensorSymbol LP, TensorSymbol M>
+constexpr auto sequence_log_prob(LP const& log_probs, M const& mask) {
+  static_assert(LP::rank == 2 && M::rank == 2,
+                "lossforge: sequence_log_prob takes per-token log-probabilities and a mask declared as rank-2 "
+                "tensors [N, T]");
+  using namespace detail::preference;
+  return lossforge::sum(token, mask(sequence, token) * log_probs(sequence, token));
+}
+template <TensorSymbol LP, TensorSymbol M>
+constexpr auto mean_token_log_prob(LP const& log_probs, M const& mask) {
+  using namespace detail::preference;
+  return sequence_log_prob(log_probs, mask) / lossforge::sum(token, mask(sequence, token));
 }
 
 }  // namespace lossforge::losses
