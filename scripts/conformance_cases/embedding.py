@@ -22,7 +22,8 @@ def cosine_distance(u, v):
 
 
 def contrastive(similar_label, margin, eps, red):
-    """The seed's formula pulls pairs labelled 0 together (similar_label 0); Hadsell et al.'s pulls those labelled 1."""
+    """contrastive_seed pulls pairs labelled 0 together (similar_label 0), contrastive_hadsell those labelled 1 (the
+    SPEC's two forms)."""
     def fn(x1, x2, label):
         d = F.pairwise_distance(x1, x2, p=2.0, eps=eps)
         y = label.double()

@@ -1,7 +1,9 @@
 #pragma once
-// The reductions: sum, mean, max and log-sum-exp over one index, and their builders. Each tag states everything a
-// pass needs to know about it: how it folds its elements (the evaluators implement each folding once), how it finishes
-// from its accumulator, its derivative weight and its spelling. No pass asks which tag it holds.
+// The reductions: sum, mean, max and log-sum-exp over one index, and their builders. Each tag states what a pass needs
+// to know of its meaning: how it folds its elements (fold below for the scalar evaluators, the accumulator for
+// parallel kernels; the lane evaluator has its own loop per folding), how it finishes, its derivative weight and its
+// spelling. Passes read these members rather than asking which tag they hold; rewrites that recognise a structure
+// (log(sum(exp)) as a log-sum-exp, a softmax's exponent) still match the tags by name.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -33,8 +35,8 @@ struct sum {
   static constexpr char const* latex = "\\sum";
   LOSSFORGE_FUNCTION static constexpr double finish(double total, double, std::ptrdiff_t) { return total; }
   // d(reduction)/d(element) times the upstream gradient u.
-  template <class R, class U>
-  static constexpr auto weight(R const&, U const& u) {
+  template <class Op, class I, class B, class U>
+  static constexpr auto weight(reduce<Op, I, B> const&, U const& u) {
     return u;
   }
 };
@@ -83,8 +85,8 @@ struct logsumexp {
       return largest;
     return largest + std::log(sum_exp);
   }
-  template <class R, class U>
-  static constexpr auto weight(R const& r, U const& u) {
+  template <class Op, class I, class B, class U>
+  static constexpr auto weight(reduce<Op, I, B> const& r, U const& u) {
     return exp(r.body - r) * u;  // softmax weights
   }
 };

@@ -11,13 +11,13 @@
 //                                    l_i = y_i D_i^2 / 2 + (1 - y_i) max(0, margin - D_i)^2 / 2
 //   contrastive_seed(x1, x2, y, margin[, eps])
 //                                    l_i = (1 - y_i) D_i^2 / 2 + y_i max(0, margin - D_i)^2 / 2
-//       D_i = ||x1_i - x2_i + eps||_2 (eps 1e-6 by default), integer labels y in {0, 1}: Hadsell et al.'s form pulls
-//       pairs labelled 1 together; the seed's formula pulls pairs labelled 0 together.
+//       D_i = ||x1_i - x2_i + eps||_2 (eps 1e-6 by default), integer labels y in {0, 1} (an int_tensor [N]).
+//       contrastive_hadsell is the form usually given under Hadsell, Chopra and LeCun's name, label 1 for a similar
+//       pair (pulled together); their paper labels similar pairs 0, which is contrastive_seed's formula.
 //   cosine_embedding_loss(x1, x2, y[, margin])
 //                                    l_i = 1 - cos_i where y_i = 1, max(0, cos_i - margin) where y_i = -1, else 0
 //       cos_i = x1_i.x2_i / sqrt((|x1_i|^2 + 1e-12) (|x2_i|^2 + 1e-12)), torch.nn.functional.cosine_embedding_loss
-//       (its 1e-12 rounded to float, as PyTorch's)
-//       (margin 0 by default)
+//       (its 1e-12 a float constant, as PyTorch's; margin 0 by default)
 //   margin_ranking_loss(x1, x2, y[, margin])
 //                                    l = max(0, -y (x1 - x2) + margin)    torch.nn.functional.margin_ranking_loss
 //   hinge_embedding_loss(x, y[, margin])
@@ -26,12 +26,10 @@
 //
 // Derivatives follow PyTorch's autograd at the kinks: max(0, x) is clamp_min, whose gradient passes at x = 0; the
 // swap's min splits a tie one half each; |x|' = sign(x), 0 at 0. The eps added to every component keeps a distance
-// away from 0 (eps sqrt(D) for equal vectors), where the norm's derivative is finite; with eps = 0 and equal vectors
-// the distance is exactly 0 and its gradient NaN (0 / 0), where PyTorch's norm backward returns 0. Margins and eps
-// are numbers or scalar symbols; eps must be non-negative (lf::in_range). The norm's p is an integer template
-// argument, .p<1>(), .p<2>(), ...
-#include <type_traits>
-
+// away from 0 (eps D^(1/p) for equal vectors), where the norm's derivative is finite; with eps = 0 and equal vectors
+// a p >= 2 distance is exactly 0 and its gradient NaN (0 / 0), where PyTorch's norm backward returns 0 (p = 1 gives
+// sign(0) = 0, as PyTorch). Margins and eps are numbers or scalar symbols; eps must be non-negative (lf::in_range).
+// The norm's p is an integer template argument, .p<1>(), .p<2>(), ...
 #include <lossforge/dsl/parameter_range.hpp>
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/reduction.hpp>
@@ -64,24 +62,38 @@ constexpr auto pairwise_distance(U const& u, V const& v, E const& eps) {
     return pow(lossforge::sum(feature, pow<P>(abs(difference))), c<1, P>);
 }
 
+// sum_d u[i,d]^2
+template <class U>
+constexpr auto squared_norm(U const& u) {
+  return lossforge::sum(feature, square(u(row, feature)));
+}
+
 template <class... X>
 inline constexpr bool embeddings = ((X::rank == 2) && ...);
 
-// The value of a number type's default, or a symbol as it is (it has no default).
-template <class T>
-constexpr T default_or_symbol(double value) {
-  if constexpr (std::is_arithmetic_v<T>)
-    return T(value);
+// Both contrastive forms: SimilarLabel is the label of the pairs pulled together (1 in contrastive_hadsell, 0 in
+// contrastive_seed); the others are pushed apart to at least the margin.
+template <int SimilarLabel, TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Operand E, Reduction R>
+constexpr auto contrastive(X1 const& x1, X2 const& x2, Y const& y, M const& margin, E const& eps, R reduction) {
+  static_assert(lossforge::detail::is_int_tensor<Y>::value && Y::rank == 1,
+                "lossforge: contrastive losses take one label in {0, 1} per pair, an int_tensor of rank 1 [N]");
+  static_assert(embeddings<X1, X2>, "lossforge: contrastive takes embeddings declared as rank-2 tensors [N, D]");
+  auto const distance = pairwise_distance<2>(x1, x2, in_range<contrastive_eps>(eps));
+  auto const pull = c<1, 2> * square(distance);
+  auto const push = c<1, 2> * square(clamp_min_zero(margin - distance));
+  auto const label = y(row);
+  if constexpr (SimilarLabel == 1)
+    return reduce_elements(label * pull + (c<1> - label) * push, reduction);
   else
-    return T{};
+    return reduce_elements((c<1> - label) * pull + label * push, reduction);
 }
 }  // namespace detail::embedding
 
 // Margin and eps: numbers or scalar symbols; P the norm's integer exponent; Swap PyTorch's distance swap.
 template <class Margin = double, class Eps = double, int P = 2, bool Swap = false>
 struct triplet_options {
-  Margin margin_value = detail::embedding::default_or_symbol<Margin>(1.0);
-  Eps eps_value = detail::embedding::default_or_symbol<Eps>(1e-6);
+  Margin margin_value = 1.0;
+  Eps eps_value = 1e-6;
 
   template <Operand M>
   constexpr triplet_options<M, Eps, P, Swap> margin(M m) const {
@@ -126,7 +138,6 @@ constexpr auto triplet_cosine(A const& a, Pos const& p, Neg const& n, M const& m
   using namespace detail::embedding;
   static_assert(embeddings<A, Pos, Neg>,
                 "lossforge: triplet_cosine takes embeddings declared as rank-2 tensors [N, D]");
-  auto const squared_norm = [](auto const& u) { return lossforge::sum(feature, square(u(row, feature))); };
   auto const cosine_distance = [&](auto const& u, auto const& v) {
     return c<1> -
            lossforge::sum(feature, u(row, feature) * v(row, feature)) / (sqrt(squared_norm(u)) * sqrt(squared_norm(v)));
@@ -134,38 +145,21 @@ constexpr auto triplet_cosine(A const& a, Pos const& p, Neg const& n, M const& m
   return reduce_elements(clamp_min_zero(cosine_distance(a, p) - cosine_distance(a, n) + margin), reduction);
 }
 
-// Both contrastive forms: SimilarLabel is the label of the pairs pulled together (1 in Hadsell et al.'s form, 0 in
-// the seed's formula); the others are pushed apart to at least the margin.
-template <int SimilarLabel, TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Operand E, Reduction R>
-constexpr auto contrastive(X1 const& x1, X2 const& x2, Y const& y, M const& margin, E const& eps, R reduction) {
-  static_assert(SimilarLabel == 0 || SimilarLabel == 1, "lossforge: contrastive labels are 0 and 1");
-  static_assert(Y::rank == 1, "lossforge: contrastive losses take one label per pair, a rank-1 tensor [N]");
-  using namespace detail::embedding;
-  static_assert(embeddings<X1, X2>, "lossforge: contrastive takes embeddings declared as rank-2 tensors [N, D]");
-  auto const distance = pairwise_distance<2>(x1, x2, in_range<contrastive_eps>(eps));
-  auto const pull = c<1, 2> * square(distance);
-  auto const push = c<1, 2> * square(clamp_min_zero(margin - distance));
-  auto const label = y(row);
-  if constexpr (SimilarLabel == 1)
-    return reduce_elements(label * pull + (c<1> - label) * push, reduction);
-  else
-    return reduce_elements((c<1> - label) * pull + label * push, reduction);
-}
 template <TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Operand E, Reduction R>
 constexpr auto contrastive_hadsell(X1 const& x1, X2 const& x2, Y const& y, M const& margin, E const& eps, R reduction) {
-  return contrastive<1>(x1, x2, y, margin, eps, reduction);
+  return detail::embedding::contrastive<1>(x1, x2, y, margin, eps, reduction);
 }
 template <TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Reduction R>
 constexpr auto contrastive_hadsell(X1 const& x1, X2 const& x2, Y const& y, M const& margin, R reduction) {
-  return contrastive<1>(x1, x2, y, margin, 1e-6, reduction);
+  return detail::embedding::contrastive<1>(x1, x2, y, margin, 1e-6, reduction);
 }
 template <TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Operand E, Reduction R>
 constexpr auto contrastive_seed(X1 const& x1, X2 const& x2, Y const& y, M const& margin, E const& eps, R reduction) {
-  return contrastive<0>(x1, x2, y, margin, eps, reduction);
+  return detail::embedding::contrastive<0>(x1, x2, y, margin, eps, reduction);
 }
 template <TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Reduction R>
 constexpr auto contrastive_seed(X1 const& x1, X2 const& x2, Y const& y, M const& margin, R reduction) {
-  return contrastive<0>(x1, x2, y, margin, 1e-6, reduction);
+  return detail::embedding::contrastive<0>(x1, x2, y, margin, 1e-6, reduction);
 }
 
 template <TensorSymbol X1, TensorSymbol X2, TensorSymbol Y, Operand M, Reduction R>
@@ -176,11 +170,9 @@ constexpr auto cosine_embedding_loss(X1 const& x1, X2 const& x2, Y const& y, M c
                 "lossforge: cosine_embedding_loss takes embeddings declared as rank-2 tensors [N, D]");
   // PyTorch's 1e-12 under each squared norm keeps a zero embedding's cosine 0 rather than 0 / 0. It is a float
   // constant in PyTorch's kernel, so a zero embedding's gradient (of order 1e6) shows its rounding: kept here.
-  auto const squared_norm = [](auto const& u) {
-    return lossforge::sum(feature, square(u(row, feature))) + double(1e-12f);
-  };
+  auto const padded_norm = [](auto const& u) { return squared_norm(u) + double(1e-12f); };
   auto const cosine =
-      lossforge::sum(feature, x1(row, feature) * x2(row, feature)) / sqrt(squared_norm(x1) * squared_norm(x2));
+      lossforge::sum(feature, x1(row, feature) * x2(row, feature)) / sqrt(padded_norm(x1) * padded_norm(x2));
   auto const target = y(row);
   return reduce_elements(
       where(target == c<1>, c<1> - cosine, c<0>) + where(target == c<-1>, clamp_min_zero(cosine - margin), c<0>),

@@ -6,10 +6,11 @@
 //                                 l = x - y log(x + eps)               (.rate_input(): x = rate; eps 1e-8)
 //       .full() adds Stirling's approximation of log(y!), y log y - y + log(2 pi y) / 2, where y > 1 (0 elsewhere).
 //   gaussian_nll_loss(x, y, var)  l = (log v + (x - y)^2 / v) / 2,  v = max(var, eps)   (eps 1e-6)
-//       .full() adds log(2 pi) / 2. var has the input's shape. PyTorch clamps var without recording it, so its
-//       gradient with respect to var is taken at v even where var < eps; here the clamp is part of the expression
-//       and that gradient is 0 where var < eps (equal wherever var >= eps).
+//       .full() adds log(2 pi) / 2. var has the input's shape; a negative var gives NaN (PyTorch raises). PyTorch
+//       clamps var without recording it, so its gradient with respect to var is taken at v even where var < eps; here
+//       the clamp is part of the expression and that gradient is 0 where var < eps (equal wherever var >= eps).
 // eps is a number or a scalar symbol, non-negative (Poisson) or positive (Gaussian), checked (lf::in_range).
+#include <limits>
 #include <numbers>
 
 #include <lossforge/dsl/parameter_range.hpp>
@@ -70,7 +71,8 @@ template <Operand X, Operand Y, Operand V, Reduction R, class E, bool Full>
 constexpr auto gaussian_nll_loss(X const& x, Y const& y, V const& var, gaussian_nll_options<E, Full> const& o,
                                  R reduction) {
   auto const eps = in_range<gaussian_eps>(o.eps_value);
-  auto const v = where(var < eps, eps, var);
+  // A negative variance has no likelihood: NaN (PyTorch raises), never the finite loss of a clamped one.
+  auto const v = where(var < c<0>, std::numeric_limits<double>::quiet_NaN(), where(var < eps, eps, var));
   auto const half_nll = c<1, 2> * (log(v) + square(x - y) / v);
   if constexpr (Full)
     return reduce_elements(half_nll + 0.91893853320467274, reduction);  // log(2 pi) / 2

@@ -12,22 +12,10 @@
 #include <type_traits>
 
 #include <lossforge/dsl/symbols.hpp>
+#include <lossforge/losses/classification.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::losses {
-
-namespace detail::margin {
-inline constexpr index<"i"> sample;
-inline constexpr index<"c"> klass;
-
-template <class W, class Class>
-constexpr auto class_weight(Class const& cls) {
-  if constexpr (std::is_same_v<W, unset>)
-    return c<1>;
-  else
-    return W{}(cls);
-}
-}  // namespace detail::margin
 
 template <Operand X, Operand Y, Reduction R>
 constexpr auto soft_margin_loss(X const& x, Y const& y, R reduction) {
@@ -47,7 +35,7 @@ template <TensorSymbol X, TensorSymbol Y, Reduction R, class W = unset>
 constexpr auto multilabel_soft_margin_loss(X const& x, Y const& y, multilabel_soft_margin_options<W>, R reduction) {
   static_assert(X::rank == 2 && Y::rank == 2,
                 "lossforge: multilabel_soft_margin_loss takes logits and targets declared as rank-2 tensors [N, C]");
-  using namespace detail::margin;
+  using namespace detail;
   auto const xc = x(sample, klass), yc = y(sample, klass);
   auto const per_class = class_weight<W>(klass) * (yc * log_sigmoid(xc) + (c<1> - yc) * log_sigmoid(-xc));
   return reduce_elements(-lossforge::mean(klass, per_class), reduction);
@@ -82,7 +70,7 @@ constexpr auto multi_margin_loss(X const& x, T const& t, multi_margin_options<P,
   static_assert(X::rank == 2, "lossforge: multi_margin_loss takes logits declared as a rank-2 tensor [N, C]");
   static_assert(lossforge::detail::is_int_tensor<T>::value && T::rank == 1,
                 "lossforge: multi_margin_loss takes class indices declared as int_tensor of rank 1 [N]");
-  using namespace detail::margin;
+  using namespace detail;
   auto const hinge = relu(o.margin_value - x(sample, t(sample)) + x(sample, klass));
   auto const powered = [&] {
     if constexpr (P == 1)

@@ -11,11 +11,12 @@
 //   Options (dpo_options<>{}): .label_smoothing(e) for conservative DPO, l = -(1 - e) log sigmoid(z) - e log
 //       sigmoid(-z) (labels flipped with probability e, e in [0, 1]); .ipo() for the IPO objective (Azar et al. 2023),
 //       l = (h - 1 / (2 beta))^2 with h = z / beta the margin of log-ratios. Both as TRL's DPOTrainer computes them.
-//   sequence_log_prob(lp, mask)       sum_t mask[i,t] lp[i,t]: a response's log-probability from per-token
-//       log-probabilities [N, T] and its padding mask (1 for kept tokens), as preference trainers sum them;
+//   sequence_log_prob(lp, mask)       sum over t with mask[i,t] != 0 of lp[i,t]: a response's log-probability from
+//       per-token log-probabilities [N, T] and its padding mask (1 kept, 0 padding), as preference trainers sum them;
 //       mean_token_log_prob(lp, mask) divides by the kept tokens' count (TRL's average for IPO). Either is a loss
 //       input with one value per row, e.g. dpo(sequence_log_prob(pw, mw), sequence_log_prob(pl, ml), ...).
-// Parameters are numbers or scalar symbols: clip_eps in [0, 1], beta positive, label smoothing in [0, 1].
+// Parameters are numbers or scalar symbols: clip_eps in [0, 1], beta positive, label smoothing in [0, 1] (TRL
+// documents [0, 0.5]: above 1/2 the labels are more often flipped than not).
 #include <type_traits>
 
 #include <lossforge/dsl/parameter_range.hpp>
@@ -83,10 +84,14 @@ constexpr auto sequence_log_prob(LP const& log_probs, M const& mask) {
                 "lossforge: sequence_log_prob takes per-token log-probabilities and a mask declared as rank-2 "
                 "tensors [N, T]");
   using namespace detail::preference;
-  return lossforge::sum(token, mask(sequence, token) * log_probs(sequence, token));
+  // Padding is skipped, not multiplied by 0: a padded position's log-probability may be -inf.
+  return lossforge::sum(token, where(mask(sequence, token) != c<0>, log_probs(sequence, token), c<0>));
 }
 template <TensorSymbol LP, TensorSymbol M>
 constexpr auto mean_token_log_prob(LP const& log_probs, M const& mask) {
+  static_assert(LP::rank == 2 && M::rank == 2,
+                "lossforge: mean_token_log_prob takes per-token log-probabilities and a mask declared as rank-2 "
+                "tensors [N, T]");
   using namespace detail::preference;
   return sequence_log_prob(log_probs, mask) / lossforge::sum(token, mask(sequence, token));
 }

@@ -68,3 +68,38 @@ TEMPLATE_TEST_CASE("DPO at beta * margin = -100, 0 and 100: 100, ln 2 and e^-100
     CHECK(std::abs(dl(k) - 0.5 * s) <= tol);
   }
 }
+
+TEST_CASE("DPO from per-token log-probabilities: padding is skipped even where its log-probability is -inf",
+          "[preference]") {
+  constexpr lf::tensor<"pw", 2> pw;
+  constexpr lf::tensor<"pl", 2> pl;
+  constexpr lf::tensor<"rw", 2> rw;
+  constexpr lf::tensor<"rl", 2> rl;
+  constexpr lf::tensor<"mw", 2> mw;
+  constexpr lf::tensor<"ml", 2> ml;
+  static constexpr auto kernel =
+      lf::kokkos::compile(L::dpo(L::sequence_log_prob(pw, mw), L::sequence_log_prob(pl, ml),
+                                 L::sequence_log_prob(rw, mw), L::sequence_log_prob(rl, ml), 0.5, L::none),
+                          lf::wrt(pw, pl));
+  using matrix = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace>;
+  matrix w("pw", 1, 3), l("pl", 1, 3), r1("rw", 1, 3), r2("rl", 1, 3), m1("mw", 1, 3), m2("ml", 1, 3), dw("dw", 1, 3),
+      dl("dl", 1, 3);
+  vector<double> loss("l", 1);
+  // Two kept tokens in each response, then padding whose log-probabilities are -inf.
+  for (int t = 0; t < 3; ++t) {
+    bool const kept = t < 2;
+    w(0, t) = kept ? -1.0 : -INFINITY, l(0, t) = kept ? -2.0 : -INFINITY;
+    r1(0, t) = kept ? -1.5 : -INFINITY, r2(0, t) = kept ? -1.5 : -INFINITY;
+    m1(0, t) = kept, m2(0, t) = kept;
+  }
+  kernel(lf::bind(pw = w, pl = l, rw = r1, rl = r2, mw = m1, ml = m2), loss, dw, dl);
+  double const z = 0.5 * ((-2.0 - -3.0) - (-4.0 - -3.0));  // beta ((pi_w - ref_w) - (pi_l - ref_l)) = 1
+  CHECK(std::abs(loss(0) - std::log1p(std::exp(-z))) < 1e-15);
+  double const s = 1 / (1 + std::exp(z));  // sigmoid(-z)
+  for (int t = 0; t < 2; ++t) {
+    CHECK(std::abs(dw(0, t) + 0.5 * s) < 1e-15);
+    CHECK(std::abs(dl(0, t) - 0.5 * s) < 1e-15);
+  }
+  CHECK(dw(0, 2) == 0);
+  CHECK(dl(0, 2) == 0);
+}

@@ -2,9 +2,6 @@
 // Running one planned kernel: the Kokkos functor (a parallel_reduce over the rows that accumulates the kernel's
 // globals and the first error, and writes its outputs), and the host code that builds its data from the bindings.
 #include <cstdint>
-#include <limits>
-#include <stdexcept>
-#include <string>
 
 #include <lossforge/backends/extents.hpp>
 #include <lossforge/backends/kokkos/work_item.hpp>

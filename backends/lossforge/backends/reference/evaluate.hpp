@@ -10,8 +10,6 @@
 // numbers. Sums accumulate in double. Errors (shape mismatches, class indices out of range) throw and name the
 // values involved.
 #include <array>
-#include <cmath>
-#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -49,8 +47,8 @@ struct index_state {
 // precision it was evaluated in.
 struct memo_entry {
   std::vector<std::ptrdiff_t> at;
-  double value;
-  lead_tail parts;
+  double value;     // rounded to the precision it was evaluated in
+  lead_tail parts;  // as folded, in double: a log-sum-exp's max and log(sum exp(x - max)), read by sums holding it
 };
 
 struct environment {
