@@ -9,8 +9,6 @@
 //   multi_margin_loss(x, t)            l_i = (1/C) sum_{c != t[i]} w[t[i]] max(0, margin - x[i,t[i]] + x[i,c])^p,
 //                                      x [N, C], t [N] class indices, p 1 or 2, margin 1, optional weights w [C]
 // At a hinge exactly 0 the multi-class margin's gradient is 0, as PyTorch's kernel (it counts z > 0 only).
-#include <type_traits>
-
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/losses/classification.hpp>
 #include <lossforge/losses/reduction.hpp>
