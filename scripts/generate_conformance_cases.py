@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes lossforge's conformance cases (the runner's JSON Lines format, README) with PyTorch as the oracle.
 
-Run with Debian's python3-torch (apt-get install python3-torch):  /usr/bin/python3 scripts/generate_conformance_cases.py
+Run with Debian's python3-torch (apt-get install python3-torch; the box family also needs python3-torchvision):  /usr/bin/python3 scripts/generate_conformance_cases.py
 Everything is computed in float64 with autograd, using PyTorch's own function where PyTorch has the loss and the
 SPEC formula otherwise. Inputs are rounded to 6 significant digits first, so the JSON numbers are exactly the doubles
 the computation used. Output: tests/conformance/cases/<loss>.jsonl, one file per loss, deterministic (fixed seeds).

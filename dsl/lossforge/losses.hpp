@@ -2,6 +2,7 @@
 // The loss catalogue: each loss a composition of DSL primitives, in namespace lossforge::losses.
 #include <lossforge/losses/adversarial.hpp>
 #include <lossforge/losses/binary.hpp>
+#include <lossforge/losses/boxes.hpp>
 #include <lossforge/losses/classification.hpp>
 #include <lossforge/losses/divergence.hpp>
 #include <lossforge/losses/embedding.hpp>

@@ -4,15 +4,26 @@
 #include <cmath>
 #include <cstdio>
 #include <lossforge/dsl/ops.hpp>
+#include <lossforge/losses/box_overlap.hpp>
 
 namespace ops = lossforge::ops;
+
+// CIoU of the unit box against the box (0, 0, x, 1), x < 1, from its definition: same centre height, the centres
+// (1 - x) / 2 apart, the enclosing box the unit box (diagonal^2 2).
+double ciou_of(double x) {
+  double const eps = 1e-7, iou = x / (1 + eps), angle = std::atan(x) - std::atan(1.0);
+  double const v = 4 / (M_PI * M_PI) * angle * angle, alpha = v / (1 - iou + v + eps);
+  return 1 - iou + (1 - x) * (1 - x) / 4 / (2 + eps) + alpha * v;
+}
 
 int main(int argc, char* argv[]) {
   Kokkos::ScopeGuard guard(argc, argv);
   double const x = 0.37;
   double const want[] = {
-      std::log(x),  std::log1p(x), std::exp(x),      std::expm1(x),          std::sqrt(x),
-      std::tanh(x), std::abs(-x),  std::pow(x, 1.5), 1 / (1 + std::exp(-x)), std::log1p(std::exp(x))};
+      std::log(x), std::log1p(x), std::exp(x), std::expm1(x), std::sqrt(x), std::tanh(x), std::abs(-x),
+      std::pow(x, 1.5), 1 / (1 + std::exp(-x)), std::log1p(std::exp(x)),
+      // CIoU of the unit box against (0, 0, x, 1): v = 4/pi^2 (atan(x) - atan(1))^2, iou x, alpha v / (1 - x + v)
+      ciou_of(x)};
   constexpr int n = sizeof want / sizeof want[0];
   Kokkos::View<double[n]> got("lossforge::test::kokkos_math");
   Kokkos::parallel_for(
@@ -27,6 +38,7 @@ int main(int argc, char* argv[]) {
         got(7) = ops::pow::apply(x, 1.5);
         got(8) = ops::sigmoid::apply(x);
         got(9) = ops::softplus::apply(x);
+        got(10) = ops::box_overlap<ops::box_kind::ciou>::apply(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, x, 1.0, 1e-7);
       });
   auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), got);
   int failures = 0;
