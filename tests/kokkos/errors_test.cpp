@@ -42,6 +42,22 @@ TEST_CASE("shape mismatches name both shapes", "[kokkos][errors]") {
                        MessageMatches(ContainsSubstring("gradient with respect to 'p'") && ContainsSubstring("[6]")));
 }
 
+TEST_CASE("a kernel fusing several sums checks the tensors of every sum, not only its first", "[kokkos][errors]") {
+  // The three sums meet at m and run in one kernel, whose rows are m's elements: whichever sum comes first, the other
+  // two read h or q at every position of m.
+  constexpr lf::tensor<"m"> m;
+  constexpr lf::tensor<"h"> h;
+  constexpr lf::tensor<"q"> q;
+  static constexpr auto kernel = lf::kokkos::compile(lf::sum(m) + lf::sum(h * m) + lf::sum(q * m), lf::wrt(h, q));
+  host_vector m7("m", 7), h7("h", 7), h5("h", 5), q7("q", 7), dh7("dh", 7), dh5("dh", 5), dq("dq", 7);
+  CHECK_THROWS_MATCHES(kernel(lf::bind(m = m7, h = h5, q = q7), dh5, dq), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("[5]") && ContainsSubstring("[7]")));
+  Kokkos::deep_copy(m7, 2.0), Kokkos::deep_copy(h7, 1.0), Kokkos::deep_copy(q7, 3.0);
+  CHECK(kernel(lf::bind(m = m7, h = h7, q = q7), dh7, dq) == 7 * (2 + 2 + 6));
+  CHECK(dh7(6) == 2);
+  CHECK(dq(6) == 2);
+}
+
 TEST_CASE("class indices out of range throw naming the index; ignored ones are never read", "[kokkos][errors]") {
   host_matrix logits("x", 3, 4), dx("dx", 3, 4);
   Kokkos::deep_copy(logits, 0.5);

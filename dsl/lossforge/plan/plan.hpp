@@ -192,12 +192,20 @@ template <class Root, class X, int P, int D, fixed_string N>
 struct index_sources<Root, gradient_index<X, P, D, N>> {
   using type = type_list<extent_source<X, P>>;
 };
-// Where the rows of a write come from: its first output index's dimension; for a flat index, E's tensors.
+// Where the rows of a write come from: its first output index's dimension; for a flat index, E's tensors. The flat
+// gradient of a bare tensor X runs over X's elements and over those of the bare tensors E reads at the same positions
+// (they met X in an elementwise body of the loss, so their shapes are X's): gradients of tensors that meet (dlp and
+// dv of one masked objective) are written by one kernel.
 template <class Outer, class E, class Root>
 struct write_sources : index_sources<Root, Outer> {};
 template <class E, class Root>
 struct write_sources<flat_index, E, Root> {
   using type = extent_sources_t<flat_index, E>;
+};
+template <class X, int D, fixed_string N, class E, class Root>
+struct write_sources<gradient_index<X, flat_position, D, N>, E, Root> {
+  using type = set_union_t<type_list<extent_source<X, flat_position>>,
+                           extent_sources_t<gradient_index<X, flat_position, D, N>, E>>;
 };
 // The deepest level among globals or intermediates R (0 for none).
 template <class... R>

@@ -514,24 +514,33 @@ class compiled {
     (std::index_sequence_for<Steps...>{});
   }
 
-  // The extent of one key of a kernel: the row's from the outer index of the kernel's first step (every step of
-  // the kernel runs over the same tensor dimension), any other index's from the tensors it indexes.
-  template <class I, class First, class... Rest, class Shapes>
+  // The tensor dimensions the rows of a step run along: its outer index's extent sources (a gradient index's, its
+  // tensor's dimension; a flat index's, the bare tensors of the step's own body).
+  template <class Step>
+  struct row_sources;
+  template <class R, class Body>
+  struct row_sources<plan::reduce_step<R, Body>> {
+    using parts = lossforge::detail::reduction_parts<R>;
+    using type = std::conditional_t<std::is_same_v<typename parts::index, flat_index>,
+                                    lossforge::detail::extent_sources_t<typename parts::index, typename parts::body>,
+                                    lossforge::detail::any_extent_sources_t<typename parts::index, root>>;
+  };
+  template <int Out, class E, class... Inner>
+  struct row_sources<plan::write_step<Out, E, Inner...>> {
+    using original = std::tuple_element_t<std::size_t(Out), outputs_t>;
+    using outer = typename lossforge::detail::first_type<lossforge::detail::output_indices_t<original>>::type;
+    using type = typename lossforge::detail::write_sources<outer, original, root>::type;
+  };
+
+  // The extent of one key of a kernel: the row's, on which every step of the kernel must agree (the planner fuses
+  // steps whose rows share a tensor dimension; bound to different shapes, the error names both), any other index's
+  // from the tensors it indexes.
+  template <class I, class... Steps, class Shapes>
   static std::ptrdiff_t key_extent(Shapes const& shapes) {
     using namespace lossforge::detail;
     if constexpr (detail::is_row_index_v<I>) {
-      if constexpr (detail::is_reduce_step_v<First>) {
-        return [&]<class Op, class J, class B>(std::type_identity<reduce<Op, J, B>>) {
-          return element_count(backend::resolve_extent<J, B, root>(shapes));
-        }(std::type_identity<typename plan::step_traits<First>::reduction>{});
-      } else {
-        return [&]<int Out, class E, class... Inner>(std::type_identity<plan::write_step<Out, E, Inner...>>) {
-          using original = std::tuple_element_t<std::size_t(Out), outputs_t>;
-          using outer = typename first_type<output_indices_t<original>>::type;
-          return element_count(backend::resolve_extent<outer, original, root>(shapes));
-        }
-        (std::type_identity<First>{});
-      }
+      using sources = set_union_t<typename row_sources<Steps>::type...>;
+      return element_count(backend::agreed_shape(sources{}, shapes));
     } else {
       return element_count(backend::resolve_extent<I, root, root>(shapes));
     }
