@@ -89,3 +89,48 @@ def generate(w):
                [("pi_w", pw, True), ("pi_l", pl, True), ("ref_w", rw, False), ("ref_l", rl, False),
                 ("mask_w", mw, False), ("mask_l", ml, False)], tokens(beta, red),
                note="responses of 1 to 6 tokens padded to 6: padded positions contribute nothing, gradient 0")
+
+    # ---- PPO's full objective over per-token tensors, as CleanRL's ppo.py computes it -----------------------------
+    def ppo_objective(clip, value_clip, vf_coef, ent_coef):
+        def fn(lp, lp_old, adv, v, v_old, ret, entropy, mask):
+            def masked_mean(x):  # padding skipped (torch.where), so a -inf there stays out of the sums
+                return torch.where(mask != 0, x, torch.zeros_like(x)).sum() / mask.sum()
+            r = torch.exp(lp - lp_old)
+            surrogate = masked_mean(torch.max(-adv * r, -adv * torch.clamp(r, 1 - clip, 1 + clip)))
+            unclipped = (v - ret) ** 2
+            if value_clip is None:
+                value_loss = 0.5 * masked_mean(unclipped)
+            else:
+                clipped = v_old + torch.clamp(v - v_old, -value_clip, value_clip)
+                value_loss = 0.5 * masked_mean(torch.max(unclipped, (clipped - ret) ** 2))
+            return surrogate + vf_coef * value_loss - ent_coef * masked_mean(entropy)
+        return fn
+
+    for clip, value_clip, vf_coef, ent_coef in [(0.2, 0.2, 0.5, 0.01), (0.1, None, 0.1, 0.0), (0.3, 0.5, 1.0, 0.05)]:
+        lengths = inp.randint(2, 7, (3,))
+        mask = (torch.arange(6)[None, :] < lengths[:, None]).double()
+        lp_old = -inp.rand(3, 6, lo=0.1, hi=3.0)
+        lp = lp_old + inp.randn(3, 6, scale=0.3)  # ratios around 1, some clipped on each side
+        v_old = inp.randn(3, 6)
+        v = v_old + inp.randn(3, 6, scale=0.4)  # some beyond the value clip
+        ret, adv = inp.randn(3, 6), inp.randn(3, 6)
+        entropy = inp.rand(3, 6, lo=0.5, hi=2.0)
+        params = {"clip": clip, "value_clip": value_clip, "vf_coef": vf_coef, "ent_coef": ent_coef}
+        w.case("ppo_objective", "formula (CleanRL ppo.py, masked means as TRL)", params,
+               [("logp_new", lp, True), ("logp_old", lp_old, False), ("advantages", adv, False), ("values", v, True),
+                ("values_old", v_old, False), ("returns", ret, False), ("entropy", entropy, True),
+                ("mask", mask, False)], ppo_objective(clip, value_clip, vf_coef, ent_coef),
+               note="sequences of 2 to 6 tokens padded to 6" + ("; value loss unclipped" if value_clip is None else ""))
+    lp = torch.tensor([[-1.0, -0.5, 40.0], [-2.0, 40.0, 40.0]])
+    mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    finite = torch.tensor([[-1.2, -0.4, -1.0], [-1.5, -1.0, -1.0]])
+    w.case("ppo_objective", "formula (CleanRL ppo.py, masked means as TRL)",
+           {"clip": 0.2, "value_clip": 0.2, "vf_coef": 0.5, "ent_coef": 0.01},
+           [("logp_new", lp, True), ("logp_old", finite, False), ("advantages", torch.tensor([[1.0, -1.0, 0.5]] * 2),
+                                                                  False),
+            ("values", torch.tensor([[0.3, 0.9, 100.0], [0.1, 100.0, 100.0]]), True),
+            ("values_old", torch.tensor([[0.0, 0.5, 0.0], [0.4, 0.0, 0.0]]), False),
+            ("returns", torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), False),
+            ("entropy", torch.tensor([[1.0, 2.0, 3.0], [0.5, 1.0, 1.0]]), True), ("mask", mask, False)],
+           ppo_objective(0.2, 0.2, 0.5, 0.01),
+           note="garbage in the padding (ratio e^41, value 100): skipped, gradient 0 there")

@@ -1,5 +1,5 @@
-// Conformance handlers: ppo_clip, dpo, dpo_conservative, ipo, dpo_tokens. Per-sequence log-probabilities are bound
-// flattened; per-token ones [N, T] with their masks.
+// Conformance handlers: ppo_clip, ppo_objective, dpo, dpo_conservative, ipo, dpo_tokens. Per-sequence
+// log-probabilities and PPO's per-token tensors are bound flattened; DPO's per-token ones [N, T] with their masks.
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -9,6 +9,15 @@ constexpr tensor<"logp_new"> logp_new;
 constexpr tensor<"logp_old"> logp_old;
 constexpr tensor<"advantages"> advantages;
 constexpr scalar<"clip_eps"> clip_eps;
+constexpr tensor<"values"> values;
+constexpr tensor<"values_old"> values_old;
+constexpr tensor<"returns"> returns;
+constexpr tensor<"entropy"> entropy;
+constexpr tensor<"mask"> mask;
+constexpr scalar<"clip"> clip;
+constexpr scalar<"value_clip"> value_clip;
+constexpr scalar<"vf_coef"> vf_coef;
+constexpr scalar<"ent_coef"> ent_coef;
 constexpr tensor<"pi_w"> pi_w;
 constexpr tensor<"pi_l"> pi_l;
 constexpr tensor<"ref_w"> ref_w;
@@ -24,6 +33,17 @@ constexpr tensor<"mask_l", 2> mask_l;
 
 template <class R>
 constexpr auto ppo_clip = L::ppo_clip(logp_new, logp_old, advantages, clip_eps, R{});
+template <bool ClippedValue>
+constexpr auto ppo_objective = [] {
+  auto const o = L::ppo_options<>{}.clip(clip).vf_coef(vf_coef).ent_coef(ent_coef);
+  auto const objective = [](auto const& options) {
+    return L::ppo_objective(logp_new, logp_old, advantages, values, values_old, returns, entropy, mask, options);
+  };
+  if constexpr (ClippedValue)
+    return objective(o.value_clip(value_clip));
+  else
+    return objective(o.unclipped_value());
+}();
 template <class R>
 constexpr auto dpo = L::dpo(pi_w, pi_l, ref_w, ref_l, beta, R{});
 template <class R>
@@ -57,6 +77,26 @@ registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
                advantages = make_view<T, 1>(c.inputs.at("advantages"), "advantages"), clip_eps = number(c, "clip_eps")),
           view_t<T, 1>("loss", now.size()), gradient_for<T, 1>(c, "logp_new"));
     });
+  });
+});
+
+// value_clip null: the value loss is not clipped.
+registration const ppo_objective_case("ppo_objective", [](case_data const& c, precision p) {
+  bool const clipped = !c.params.contains("value_clip") || !c.params.at("value_clip").is_null();
+  return in_precision(p, ratio_needs_float64(c), [&]<class T>() {
+    auto const go = [&]<bool Clipped, class... Scalars>(std::bool_constant<Clipped>, Scalars const&... scalars) {
+      static constexpr auto kernel = kokkos::compile(ppo_objective<Clipped>, wrt(logp_new, values, entropy));
+      auto const input = [&](char const* name) { return make_view<T, 1>(c.inputs.at(name), name); };
+      return run(kernel,
+                 bind(logp_new = input("logp_new"), logp_old = input("logp_old"), advantages = input("advantages"),
+                      values = input("values"), values_old = input("values_old"), returns = input("returns"),
+                      entropy = input("entropy"), mask = input("mask"), clip = number(c, "clip"),
+                      vf_coef = number(c, "vf_coef"), ent_coef = number(c, "ent_coef"), scalars...),
+                 view_t<T, 1>("loss", 0), gradient_for<T, 1>(c, "logp_new"), gradient_for<T, 1>(c, "values"),
+                 gradient_for<T, 1>(c, "entropy"));
+    };
+    if (clipped) return go(std::true_type{}, value_clip = number(c, "value_clip"));
+    return go(std::false_type{});
   });
 });
 

@@ -4,6 +4,16 @@
 //   ppo_clip(lp, lp_old, A, eps, R)   l = -min(r A, clamp(r, 1 - eps, 1 + eps) A),  r = exp(lp - lp_old)
 //       (Schulman et al. 2017). Gradient wrt lp: -r A where the unclipped term is the minimum (r inside the clip
 //       range included, as PyTorch's min and clamp give it), 0 where the clipped constant is strictly smaller.
+//   ppo_objective(lp, lp_old, A, v, v_old, returns, entropy, mask[, ppo_options<>{}...])
+//       PPO's full loss over per-token tensors (any shape, all alike; mask 1 for a kept token, 0 for padding), as
+//       CleanRL's ppo.py and TRL's PPO trainer compute it, each term a masked mean m(x) = sum(mask x) / sum(mask):
+//         l = m(max(-A r, -A clamp(r, 1 - clip, 1 + clip)))                             clipped surrogate
+//           + vf_coef / 2 m(max((v - R)^2, (v_old + clamp(v - v_old, -vclip, vclip) - R)^2))   value loss
+//           - ent_coef m(entropy)                                                       entropy bonus
+//       r = exp(lp - lp_old). Options: .clip(e) (0.2, in [0, 1]), .value_clip(c) (0.2, >= 0) or .unclipped_value()
+//       (value loss m((v - R)^2) / 2 times vf_coef), .vf_coef(k) (0.5), .ent_coef(h) (0.01): CleanRL's defaults
+//       (TRL: vf_coef 0.1, ent_coef 0). Gradients wrt lp, v and entropy; padding is skipped (even at -inf), and a
+//       tie of the two maxima splits the gradient one half each, as PyTorch's max.
 //   dpo(pi_w, pi_l, ref_w, ref_l, beta, R)   l = -log sigmoid(z),  z = beta ((pi_w - ref_w) - (pi_l - ref_l))
 //       (Rafailov et al. 2023), inputs summed log-probabilities of the chosen (w) and rejected (l) responses under
 //       the policy (pi) and the frozen reference (ref). Gradient wrt pi_w: -beta sigmoid(-z), wrt pi_l: +beta
@@ -26,6 +36,8 @@
 namespace lossforge::losses {
 
 using ppo_clip_eps = parameter_range<"ppo_clip", "clip_eps", range::unit_interval>;
+using ppo_value_clip = parameter_range<"ppo_objective", "value_clip", range::non_negative>;
+using ppo_coefficient = parameter_range<"ppo_objective", "vf_coef and ent_coef", range::non_negative>;
 using dpo_beta = parameter_range<"dpo", "beta", range::positive>;
 using dpo_label_smoothing = parameter_range<"dpo", "label_smoothing", range::unit_interval>;
 
@@ -34,6 +46,66 @@ constexpr auto ppo_clip(LP const& logp_new, Old const& logp_old, A const& advant
   auto const eps = in_range<ppo_clip_eps>(clip_eps);
   auto const ratio = exp(logp_new - logp_old);
   return reduce_elements(-min(ratio * advantages, clamp(ratio, c<1> - eps, c<1> + eps) * advantages), reduction);
+}
+
+// The surrogate's clip, the value clip (unset: the value loss is not clipped) and the coefficients: numbers or
+// scalar symbols.
+template <class Clip = double, class ValueClip = double, class VfCoef = double, class EntCoef = double>
+struct ppo_options {
+  Clip clip_value = 0.2;
+  ValueClip value_clip_value = 0.2;
+  VfCoef vf_coef_value = 0.5;
+  EntCoef ent_coef_value = 0.01;
+
+  template <Operand E>
+  constexpr ppo_options<E, ValueClip, VfCoef, EntCoef> clip(E e) const {
+    in_range<ppo_clip_eps>(e);  // a number now; a symbol in the loss
+    return {e, value_clip_value, vf_coef_value, ent_coef_value};
+  }
+  template <Operand E>
+  constexpr ppo_options<Clip, E, VfCoef, EntCoef> value_clip(E e) const {
+    in_range<ppo_value_clip>(e);
+    return {clip_value, e, vf_coef_value, ent_coef_value};
+  }
+  constexpr ppo_options<Clip, unset, VfCoef, EntCoef> unclipped_value() const {
+    return {clip_value, {}, vf_coef_value, ent_coef_value};
+  }
+  template <Operand E>
+  constexpr ppo_options<Clip, ValueClip, E, EntCoef> vf_coef(E e) const {
+    in_range<ppo_coefficient>(e);
+    return {clip_value, value_clip_value, e, ent_coef_value};
+  }
+  template <Operand E>
+  constexpr ppo_options<Clip, ValueClip, VfCoef, E> ent_coef(E e) const {
+    in_range<ppo_coefficient>(e);
+    return {clip_value, value_clip_value, vf_coef_value, e};
+  }
+};
+
+template <TensorSymbol LP, TensorSymbol Old, TensorSymbol A, TensorSymbol V, TensorSymbol VOld, TensorSymbol Ret,
+          TensorSymbol H, TensorSymbol M, class Clip = double, class ValueClip = double, class VfCoef = double,
+          class EntCoef = double>
+constexpr auto ppo_objective(LP const& logp_new, Old const& logp_old, A const& advantages, V const& values,
+                             VOld const& values_old, Ret const& returns, H const& entropy, M const& mask,
+                             ppo_options<Clip, ValueClip, VfCoef, EntCoef> const& o = {}) {
+  // Padding is skipped, not multiplied by 0: a padded log-probability may be -inf.
+  auto const masked_mean = [&](auto const& x) {
+    return lossforge::sum(where(mask != c<0>, x, c<0>)) / lossforge::sum(mask);
+  };
+  auto const eps = in_range<ppo_clip_eps>(o.clip_value);
+  auto const ratio = exp(logp_new - logp_old);
+  auto const surrogate = masked_mean(max(-advantages * ratio, -advantages * clamp(ratio, c<1> - eps, c<1> + eps)));
+  auto const value_loss = [&] {
+    auto const unclipped = square(values - returns);
+    if constexpr (std::is_same_v<ValueClip, unset>) {
+      return masked_mean(unclipped);
+    } else {
+      auto const vclip = in_range<ppo_value_clip>(o.value_clip_value);
+      return masked_mean(max(unclipped, square(values_old + clamp(values - values_old, -vclip, vclip) - returns)));
+    }
+  }();
+  return surrogate + c<1, 2> * in_range<ppo_coefficient>(o.vf_coef_value) * value_loss -
+         in_range<ppo_coefficient>(o.ent_coef_value) * masked_mean(entropy);
 }
 
 // Smoothing: unset (plain DPO) or the label smoothing; Ipo: the IPO objective instead.

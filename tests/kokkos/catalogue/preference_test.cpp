@@ -1,5 +1,5 @@
-// PPO's clipped surrogate and DPO: closed forms, the ends of their ranges, and one kernel each. Expected values are
-// computed here from the definitions.
+// PPO's clipped surrogate, PPO's full objective and DPO: closed forms, the ends of their ranges, and one kernel each.
+// Expected values are computed here from the definitions.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
@@ -21,6 +21,11 @@ constexpr lf::tensor<"pw"> pi_w;
 constexpr lf::tensor<"pl"> pi_l;
 constexpr lf::tensor<"rw"> ref_w;
 constexpr lf::tensor<"rl"> ref_l;
+constexpr lf::tensor<"V"> value;
+constexpr lf::tensor<"V_old"> value_old;
+constexpr lf::tensor<"R"> returns;
+constexpr lf::tensor<"H"> entropy;
+constexpr lf::tensor<"mask"> mask;
 template <class T>
 using vector = Kokkos::View<T*, Kokkos::HostSpace>;
 }  // namespace
@@ -102,4 +107,49 @@ TEST_CASE("DPO from per-token log-probabilities: padding is skipped even where i
   }
   CHECK(dw(0, 2) == 0);
   CHECK(dl(0, 2) == 0);
+}
+
+TEST_CASE(
+    "PPO objective: at ratio 1 and values inside the value clip, each term is its unclipped masked mean; "
+    "padding (even at -inf) is skipped",
+    "[preference]") {
+  static constexpr auto kernel =
+      lf::kokkos::compile(L::ppo_objective(now, old, advantage, value, value_old, returns, entropy, mask,
+                                           L::ppo_options<>{}.vf_coef(0.5).ent_coef(0.01)),
+                          lf::wrt(now, value, entropy));
+  constexpr int n = 7, kept = 5;
+  vector<double> lp("lp", n), lp_old("lp_old", n), a("A", n), v("V", n), v_old("V_old", n), r("R", n), h("H", n),
+      m("mask", n), d_lp("d_lp", n), d_v("d_v", n), d_h("d_h", n);
+  double surrogate = 0, value_loss = 0, bonus = 0;
+  for (int k = 0; k < n; ++k) {
+    bool const padding = k >= kept;
+    lp(k) = padding ? -INFINITY : -0.3 * (k + 1), lp_old(k) = padding ? 0.0 : lp(k);
+    a(k) = 0.5 - 0.25 * k, v_old(k) = 0.1 * k, v(k) = v_old(k) + (k % 2 ? 0.15 : -0.1);  // within the clip 0.2
+    r(k) = 1.0 - 0.2 * k, h(k) = 1 + 0.1 * k, m(k) = padding ? 0 : 1;
+    if (!padding) surrogate -= a(k), value_loss += (v(k) - r(k)) * (v(k) - r(k)), bonus += h(k);
+  }
+  double loss = 0;
+  // Pass 1 accumulates the masked sums and the kept count; pass 2 writes the gradients, which divide by that count.
+  CHECK(lf::test::kernels_launched([&] {
+          loss = kernel(lf::bind(now = lp, old = lp_old, advantage = a, value = v, value_old = v_old, returns = r,
+                                 entropy = h, mask = m),
+                        d_lp, d_v, d_h);
+        }) == 2);
+  CHECK(std::abs(loss - (surrogate / kept + 0.5 * 0.5 * value_loss / kept - 0.01 * bonus / kept)) < 1e-14);
+  for (int k = 0; k < n; ++k) {
+    INFO("token " << k);
+    bool const padding = k >= kept;
+    // Ratio 1 inside the clip: both terms of each max are equal, and their halves add up to the unclipped gradient.
+    CHECK(std::abs(d_lp(k) - (padding ? 0.0 : -a(k) / kept)) < 1e-15);
+    CHECK(std::abs(d_v(k) - (padding ? 0.0 : 0.5 * (v(k) - r(k)) / kept)) < 1e-15);
+    CHECK(std::abs(d_h(k) - (padding ? 0.0 : -0.01 / kept)) < 1e-15);
+  }
+  // The gradients of the three tensors are written by one kernel; an entropy of another shape is an error.
+  vector<double> short_h("H", kept), d_short_h("d_H", kept);
+  CHECK_THROWS_AS(kernel(lf::bind(now = lp, old = lp_old, advantage = a, value = v, value_old = v_old, returns = r,
+                                  entropy = short_h, mask = m),
+                         d_lp, d_v, d_short_h),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(L::ppo_options<>{}.clip(1.5), std::invalid_argument);
+  CHECK_THROWS_AS(L::ppo_options<>{}.value_clip(-0.1), std::invalid_argument);
 }
