@@ -161,7 +161,8 @@ TEST_CASE("a scalar symbol's gradient is written to a rank-0 View next to the re
   CHECK(std::abs(ddelta() - want_ddelta) < 1e-14);
 }
 
-TEST_CASE("the plan prints its passes, what each computes and the bytes it moves", "[kokkos][plan]") {
+TEST_CASE("the plan prints its passes, what each computes, the bytes it moves and its modelled work",
+          "[kokkos][plan]") {
   static constexpr auto mse_kernel = lf::kokkos::compile(mse, lf::wrt(p));
   std::string const text = mse_kernel.describe();
   CHECK(text.find("pass 1\n") == 0);
@@ -172,7 +173,9 @@ TEST_CASE("the plan prints its passes, what each computes and the bytes it moves
   // float p and g read and float dp written, 4 bytes each per element.
   Kokkos::View<float*, Kokkos::HostSpace> pf("p", 10), gf("g", 10), dpf("dp", 10);
   std::string const sized = mse_kernel.describe(lf::bind(p = pf, g = gf), dpf);
-  CHECK(sized.find("10 elements; per element reads p 4 B, g 4 B; writes dloss/dp 4 B (12 B per element") != std::string::npos);
+  CHECK(sized.find("10 elements; per element reads p 4 B, g 4 B; writes dloss/dp 4 B (12 B per element") !=
+        std::string::npos);
+  CHECK(sized.find("flops per element") != std::string::npos);  // the cost model's work
 
   // Cross entropy over [N, C] = [6, 5] double with int targets: a row reads C logits and one target and writes C
   // gradient entries; the class weight is gathered, one value per row.

@@ -1,7 +1,8 @@
 // The cost law: a fused value and gradients cost one evaluation of the loss expression plus writing the gradients,
 // never a reduction recomputed per element of an index it does not depend on. Counted, not timed: this executable
 // counts every tensor element its kernels read (LOSSFORGE_COUNT_TENSOR_READS, defined before the first lossforge
-// header), and each test checks how that count grows with the input against the expression's own cost.
+// header), and each test checks how that count grows with the input against the expression's own cost. The plan's
+// cost model (work_per_pass) must grow the same way.
 #include <atomic>
 #include <cstdint>
 
@@ -65,6 +66,20 @@ TEST_CASE("per-class Dice: work grows linearly in the rows", "[work]") {
   CHECK(small >= 4);  // at least the loss's own reads: the count counts
   CHECK(small <= 12);
   CHECK(large <= small * 1.01);
+
+  // The model: pass 1 evaluates the three sums of each class once (3 N terms, a few flops each), pass 2 the
+  // gradient's few flops per entry: linear in N, per pass.
+  auto work = [](int n) {
+    auto const pv = filled(n, 4, 1), gv = filled(n, 4, 2);
+    return kernel.work_per_pass(lf::bind(p = pv, g = gv));
+  };
+  auto const w_small = work(1000), w_large = work(4000);
+  REQUIRE(w_small.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(w_small[k] >= 4 * 1000);  // at least one flop per entry
+    CHECK(w_large[k] / w_small[k] > 3.9);
+    CHECK(w_large[k] / w_small[k] < 4.1);
+  }
 }
 
 TEST_CASE("InfoNCE: work grows as M^2 D, not M^3 D", "[work]") {
@@ -84,6 +99,20 @@ TEST_CASE("InfoNCE: work grows as M^2 D, not M^3 D", "[work]") {
   CHECK(small >= 2);
   CHECK(small <= 16);
   CHECK(large <= small * 1.05);
+
+  // The model: M^2 D for the whole call (similarities in pass 1, the gradients' sums over j in pass 2), so twice
+  // the rows cost four times the work; a per-row log-sum-exp recomputed per entry would make it eight.
+  auto work = [&](int m) {
+    auto const av = filled(m, dims, 3), qv = filled(m, dims, 4);
+    auto const per_pass = kernel.work_per_pass(lf::bind(a = av, q = qv));
+    double total = 0;
+    for (double w : per_pass) total += w;
+    return total;
+  };
+  double const w_small = work(32), w_large = work(64);
+  CHECK(w_small >= 32.0 * 32 * dims);
+  CHECK(w_large / w_small > 3.8);
+  CHECK(w_large / w_small < 4.2);
 }
 
 TEST_CASE("cross entropy: work linear in the rows, one read per logit per use", "[work]") {

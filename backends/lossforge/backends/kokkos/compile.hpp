@@ -19,6 +19,7 @@
 #include <lossforge/backends/parameters.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/dsl/bind.hpp>
+#include <lossforge/plan/cost.hpp>
 #include <lossforge/print/plan.hpp>
 #include <lossforge/print/print.hpp>
 #include <lossforge/simplify/simplify.hpp>
@@ -221,8 +222,9 @@ class compiled {
   std::string describe() const {
     return plan::to_text(plan, output_names(), [](auto) { return std::string(); });
   }
-  // The same, with each kernel's row count and the bytes it reads and writes per row for the arguments of a call:
-  // a tensor read along the row counts its whole size, a gathered one (class weights) one value per access.
+  // The same, with each kernel's row count, the bytes it reads and writes per row for the arguments of a call (a
+  // tensor read along the row counts its whole size, a gathered one, class weights, one value per access) and the
+  // cost model's flops-equivalents per row (plan/cost.hpp).
   template <class Bindings, class... Out>
   std::string describe(Bindings const& b, Out const&... out) const {
     detail::view_shapes<root, Bindings> const shapes{b};
@@ -232,7 +234,8 @@ class compiled {
                [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
                  using namespace lossforge::detail;
                  using exprs = node<plan_root, typename plan::step_traits<Steps>::expression...>;
-                 double const rows = double(std::max<std::ptrdiff_t>(1, key_extent<Row, Steps...>(shapes)));
+                 double const rows = double(std::max<std::ptrdiff_t>(
+                     1, kernel_rows(std::type_identity<plan::kernel<Row, Steps...>>{}, shapes)));
                  double read = 0, written = 0;
                  std::string reads, writes;
                  auto const bytes = [](double v) { return print::number(v) + " B"; };
@@ -270,12 +273,35 @@ class compiled {
                      }(),
                      ...);
                  std::string const row = is_flat_slot_v<Row> ? "element" : "row";  // a flat kernel's rows are elements
+                 double const work = row_work(std::type_identity<plan::kernel<Row, Steps...>>{}, shapes);
                  return "    " + print::number(rows) + " " + row + "s; per " + row + " reads " +
                         (reads.empty() ? "nothing" : reads) + (writes.empty() ? "" : "; writes " + writes) + " (" +
                         bytes(read + written) + " per " + row + ", " + print::number((read + written) * rows / 1e6) +
-                        " MB in all)\n";
+                        " MB in all); model " + print::number(work) + " flops per " + row + " (" +
+                        print::number(work * rows / 1e6) + " Mflop in all)\n";
                }) +
            buffers_text(shapes);
+  }
+
+  // The cost model's work in each pass for a call with these bindings, in flops-equivalents (plan/cost.hpp): what
+  // a change of the inputs' sizes does to the work, without timing anything.
+  template <class Bindings>
+  std::vector<double> work_per_pass(Bindings const& b) const {
+    detail::view_shapes<root, Bindings> const shapes{b};
+    std::vector<double> work;
+    std::apply(
+        [&](auto const&... pass) {
+          (work.push_back(std::apply(
+               [&]<class... K>(K const&...) {
+                 return ((row_work(std::type_identity<K>{}, shapes) *
+                          double(std::max<std::ptrdiff_t>(1, kernel_rows(std::type_identity<K>{}, shapes)))) +
+                         ... + 0.0);
+               },
+               pass)),
+           ...);
+        },
+        plan.passes);
+    return work;
   }
 
   // Runs on the default instance of the bound Views' execution space.
@@ -298,6 +324,22 @@ class compiled {
   static constexpr bool cached_per_row =
       std::is_same_v<lossforge::detail::free_indices_t<R>, lossforge::detail::type_list<Row>> ||
       (lossforge::detail::is_closed_v<R> && detail::position_v<globals, R> < 0);
+
+  // The reductions of Exprs that a work item over Row caches.
+  template <class Row, class... R>
+  static auto cached_among(lossforge::detail::type_list<R...>) -> decltype((
+      lossforge::detail::type_list<>{} + ... +
+      std::conditional_t<cached_per_row<R, Row>, lossforge::detail::type_list<R>, lossforge::detail::type_list<>>{}));
+  template <class Row, class Exprs>
+  using cached_reductions = decltype(cached_among<Row>(lossforge::detail::reductions_in_t<Exprs>{}));
+
+  // The cost model's work for one row of a kernel, for a call with these shapes (plan/cost.hpp).
+  template <class Row, class... Steps, class Shapes>
+  static double row_work(std::type_identity<plan::kernel<Row, Steps...>> k, Shapes const& shapes) {
+    using exprs = node<lossforge::detail::plan_root, typename plan::step_traits<Steps>::expression...>;
+    return plan::row_cost<globals, cached_reductions<Row, exprs>>(
+        k, [&]<class I>(std::type_identity<I>) { return key_extent<I, Steps...>(shapes); });
+  }
 
   // The requested outputs' names, then the intermediates' with their indices: t1[c], t2[i,j], ...
   static std::vector<std::string> output_names() {
@@ -448,9 +490,7 @@ class compiled {
     using namespace detail;
     using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
-    using cached = decltype([]<class... R>(type_list<R...>) {
-      return (type_list<>{} + ... + std::conditional_t<cached_per_row<R, Row>, type_list<R>, type_list<>>{});
-    }(reductions_in_t<exprs>{}));
+    using cached = cached_reductions<Row, exprs>;
     auto data = make_data<T, keys, cached, globals, exprs>(b, before);
     [&]<class... I>(type_list<I...>) {
       std::size_t slot = 0;
@@ -514,6 +554,11 @@ class compiled {
     (std::index_sequence_for<Steps...>{});
   }
 
+  template <class Row, class... Steps, class Shapes>
+  static std::ptrdiff_t kernel_rows(std::type_identity<plan::kernel<Row, Steps...>>, Shapes const& shapes) {
+    return key_extent<Row, Steps...>(shapes);
+  }
+
   // The tensor dimensions the rows of a step run along: its outer index's extent sources (a gradient index's, its
   // tensor's dimension; a flat index's, the bare tensors of the step's own body).
   template <class Step>
@@ -540,6 +585,7 @@ class compiled {
     using namespace lossforge::detail;
     if constexpr (detail::is_row_index_v<I>) {
       using sources = set_union_t<typename row_sources<Steps>::type...>;
+      static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
       return element_count(backend::agreed_shape(sources{}, shapes));
     } else {
       return element_count(backend::resolve_extent<I, root, root>(shapes));
