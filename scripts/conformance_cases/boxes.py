@@ -81,3 +81,9 @@ def generate(w):
             case(loss, b[keep], g[keep], "none", flags=["kink"], note=note.replace(", empty box pair (loss 1)", ""))
         else:
             case(loss, b, g, "none", flags=["kink"], note=note)
+    # Flat and thin targets (height 0, width 0): the target's aspect ratio is +-inf, its atan +-pi/2, and the
+    # prediction's gradient stays finite (the target is a constant).
+    b = torch.tensor([[0.2, 0.1, 1.4, 1.2], [0.5, 0.5, 2.0, 1.5]])
+    g = torch.tensor([[0.0, 0.5, 1.0, 0.5], [1.0, 0.0, 1.0, 2.0]])
+    for loss in LOSSES:
+        case(loss, b, g, "none", note="a target of height 0 and one of width 0")

@@ -23,7 +23,10 @@ int main(int argc, char* argv[]) {
       std::log(x), std::log1p(x), std::exp(x), std::expm1(x), std::sqrt(x), std::tanh(x), std::abs(-x),
       std::pow(x, 1.5), 1 / (1 + std::exp(-x)), std::log1p(std::exp(x)),
       // CIoU of the unit box against (0, 0, x, 1): v = 4/pi^2 (atan(x) - atan(1))^2, iou x, alpha v / (1 - x + v)
-      ciou_of(x)};
+      ciou_of(x),
+      // d/dx2 of the IoU loss 1 - inter / (union + eps) of the unit box against (0, 0, x, 1), x < 1: the
+      // intersection x does not move with the predicted x2 (the target's x2 is the min), the union 1 grows by 1.
+      x / ((1 + 1e-7) * (1 + 1e-7))};
   constexpr int n = sizeof want / sizeof want[0];
   Kokkos::View<double[n]> got("lossforge::test::kokkos_math");
   Kokkos::parallel_for(
@@ -39,6 +42,7 @@ int main(int argc, char* argv[]) {
         got(8) = ops::sigmoid::apply(x);
         got(9) = ops::softplus::apply(x);
         got(10) = ops::box_overlap<ops::box_kind::ciou>::apply(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, x, 1.0, 1e-7);
+        got(11) = ops::box_overlap_partial<ops::box_kind::iou, 2>::apply(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, x, 1.0, 1e-7);
       });
   auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), got);
   int failures = 0;

@@ -4,8 +4,8 @@
 // op of nine arguments. Its partial derivative with respect to argument K is the op box_overlap_partial<Kind, K>.
 //
 // An op of its own, not an expression of min, max and where, because the symbolic gradient of that expression (eight
-// min/max, a mask, a quotient, each box coordinate read up to six times) is large enough to take tens of seconds and
-// gigabytes to compile per reduction and precision. The op's formula is written once, over a number type: plain
+// min/max, a mask, a quotient, each box coordinate read up to six times) took over a minute and gigabytes to compile
+// per reduction and precision. The op's formula is written once, over a number type: plain
 // values give the loss, values carrying a slope (forward-mode differentiation along argument K) give partial K.
 // The slopes follow PyTorch's autograd of the same formulas: a tie of torch.min/max splits the gradient one half
 // each, the intersection is zero (and passes no gradient) unless both of its sides are strictly positive, and CIoU's
@@ -25,7 +25,9 @@ namespace ops {
 enum class box_kind { iou, giou, diou, ciou };
 
 namespace box_detail {
-// A value and its derivative along one argument.
+// A value and its derivative along one argument. A term whose slope is exactly 0 is a constant, as autograd treats a
+// tensor that does not require grad: it contributes nothing even where its partial is infinite (the aspect ratio
+// w / 0 of a flat target box), instead of 0 * inf.
 template <class T>
 struct slope {
   T value, d;
@@ -33,11 +35,12 @@ struct slope {
   LOSSFORGE_FUNCTION friend constexpr slope operator+(slope a, slope b) { return slope(a.value + b.value, a.d + b.d); }
   LOSSFORGE_FUNCTION friend constexpr slope operator-(slope a, slope b) { return slope(a.value - b.value, a.d - b.d); }
   LOSSFORGE_FUNCTION friend constexpr slope operator*(slope a, slope b) {
-    return slope(a.value * b.value, a.d * b.value + a.value * b.d);
+    return slope(a.value * b.value, (a.d == T(0) ? T(0) : a.d * b.value) + (b.d == T(0) ? T(0) : a.value * b.d));
   }
   LOSSFORGE_FUNCTION friend constexpr slope operator/(slope a, slope b) {
     T const q = a.value / b.value;
-    return slope(q, (a.d - q * b.d) / b.value);
+    if (a.d == T(0) && b.d == T(0)) return slope(q);
+    return slope(q, (a.d - (b.d == T(0) ? T(0) : q * b.d)) / b.value);
   }
 };
 
@@ -75,7 +78,7 @@ LOSSFORGE_FUNCTION T arctangent(T a) {
 }
 template <class T>
 LOSSFORGE_FUNCTION slope<T> arctangent(slope<T> a) {
-  return slope<T>(math::atan(a.value), a.d / (T(1) + a.value * a.value));
+  return slope<T>(math::atan(a.value), a.d == T(0) ? T(0) : a.d / (T(1) + a.value * a.value));
 }
 
 // The loss of box (x1, y1, x2, y2) against (x1g, y1g, x2g, y2g), in number type N (T or slope<T>).
@@ -104,7 +107,7 @@ LOSSFORGE_FUNCTION N box_loss(N x1, N y1, N x2, N y2, N x1g, N y1g, N x2g, N y2g
         return diou;
       } else {
         N const angle = arctangent((x2g - x1g) / (y2g - y1g)) - arctangent((x2 - x1) / (y2 - y1));
-        N const v = N(T(4 / (3.14159265358979323846 * 3.14159265358979323846))) * angle * angle;
+        N const v = N(T(4 / (3.14159265358979323846 * 3.14159265358979323846))) * (angle * angle);
         T const alpha = value_of(v) / (T(1) - value_of(iou) + value_of(v) + value_of(eps));
         return diou + N(alpha) * v;
       }
