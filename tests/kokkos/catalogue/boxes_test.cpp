@@ -111,6 +111,23 @@ TEST_CASE("box losses: boxes of fewer than 4 columns, or of a different count, a
   CHECK_THROWS_AS(giou(lf::bind(b = four, g = other_n), grad4), std::invalid_argument);
 }
 
+TEST_CASE("box losses: a fifth column (a score, a class) is not read and gets a zero gradient", "[boxes]") {
+  static constexpr auto giou = lf::kokkos::compile(L::giou_loss(b, g, L::sum), lf::wrt(b));
+  auto const four = make_boxes({{0.1, 0.2, 1.5, 1.3}, {0.0, 0.05, 1.0, 1.1}});
+  auto const target = make_boxes({{0.3, -0.1, 1.2, 1.9}, {0.5, 0.45, 2.0, 2.2}});
+  boxes_view five("b", 2, 5), d4("d", 2, 4), d5("d", 2, 5);
+  for (int i = 0; i < 2; ++i) {
+    for (int k = 0; k < 4; ++k) five(i, k) = four(i, k);
+    five(i, 4) = std::nan("");
+  }
+  double const with_four = giou(lf::bind(b = four, g = target), d4);
+  CHECK(giou(lf::bind(b = five, g = target), d5) == with_four);
+  for (int i = 0; i < 2; ++i) {
+    for (int k = 0; k < 4; ++k) CHECK(d5(i, k) == d4(i, k));
+    CHECK(d5(i, 4) == 0);
+  }
+}
+
 TEST_CASE("box losses print as one op, their gradients as its partial derivatives", "[boxes]") {
   constexpr auto loss = L::giou_loss(b, g, L::mean);
   CHECK(lf::to_text(loss) ==
