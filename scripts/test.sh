@@ -14,8 +14,9 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 
 # The sanitizer build reruns every runtime test except the randomized simplifier trees, whose work is done at
 # compile time (they would double the build time and exercise no runtime code the other tests miss), the
-# extreme-value sweep (numbers at the edges of the ranges through kernels the other Kokkos tests run) and the work
-# counts (tensor reads counted, no memory of their own), which keep CI inside its time budget.
+# extreme-value sweep, the literal-identity and extreme cross-entropy values (numbers through kernels the other Kokkos
+# tests run), the catalogue's closed forms and the work counts (tensor reads counted, no memory of their own), which
+# keep CI inside its time budget.
 # Line tables only (-g1): sanitizer reports keep their file:line frames, and the build skips the full debug
 # information of the expression types, a sixth of its time.
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
