@@ -554,6 +554,7 @@ class compiled {
     (std::index_sequence_for<Steps...>{});
   }
 
+  // The number of rows (work items before chunking) of a kernel for a call with these shapes.
   template <class Row, class... Steps, class Shapes>
   static std::ptrdiff_t kernel_rows(std::type_identity<plan::kernel<Row, Steps...>>, Shapes const& shapes) {
     return key_extent<Row, Steps...>(shapes);
