@@ -12,7 +12,6 @@
 // trade-off alpha is a constant (torchvision computes it under torch.no_grad). Derivatives of the partials (second
 // derivatives) are not defined: differentiating one is a compile error naming the op.
 #include <cstddef>
-#include <tuple>
 
 #include <lossforge/config/math.hpp>
 #include <lossforge/diff/rules.hpp>

@@ -566,10 +566,7 @@ class compiled {
   struct row_sources;
   template <class R, class Body>
   struct row_sources<plan::reduce_step<R, Body>> {
-    using parts = lossforge::detail::reduction_parts<R>;
-    using type = std::conditional_t<std::is_same_v<typename parts::index, flat_index>,
-                                    lossforge::detail::extent_sources_t<typename parts::index, typename parts::body>,
-                                    lossforge::detail::any_extent_sources_t<typename parts::index, root>>;
+    using type = typename lossforge::detail::unit_traits<lossforge::detail::reduce_unit<R>>::template sources<root>;
   };
   template <int Out, class E, class... Inner>
   struct row_sources<plan::write_step<Out, E, Inner...>> {
