@@ -10,6 +10,7 @@
 #include <lossforge/lossforge.hpp>
 #include <stdexcept>
 #include <tests/support/symbols.hpp>
+#include <tests/support/tolerance.hpp>
 #include <vector>
 
 namespace lf = lossforge;
@@ -105,4 +106,16 @@ TEST_CASE("empty tensors and non-finite values", "[reference][edge]") {
       lf::reference::evaluate(cross_entropy, lf::bind(x = lf::host_view(flat, {6}), t = lf::host_view(targets, {2}))),
       std::invalid_argument,
       MessageMatches(ContainsSubstring("'x' is accessed with 2 indices but is bound to shape [6]")));
+}
+
+TEST_CASE("a reduction that begins another's body keeps its own value", "[reference][memo]") {
+  // sum_c(sum_j(x[j,c]) * x[i,0]): the sum over j is the first thing in the body of the sum over c, so the two nodes
+  // share an address; each remembers its own value, and the total is (sum of x) * (sum of column 0).
+  constexpr lf::index<"j"> j;
+  auto const b = lf::bind(x = lf::host_view(logits, {2, 3}));
+  double total = 0, column = 0;
+  for (std::size_t k = 0; k < logits.size(); ++k) total += logits[k];
+  for (std::size_t r = 0; r < 2; ++r) column += logits[3 * r];
+  CHECK(lf::test::close(lf::reference::evaluate(lf::sum(i, lf::sum(c, lf::sum(j, x(j, c)) * x(i, lf::c<0>))), b),
+                        total * column, 1e-14));
 }

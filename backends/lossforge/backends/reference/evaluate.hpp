@@ -13,6 +13,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,8 +33,9 @@ namespace detail {
 using namespace lossforge::detail;
 
 // ---- the index environment -------------------------------------------------------------------------------------
-template <class I>
-inline constexpr char index_key = 0;
+// An address per type: the key of an index's state, and part of a reduction's memo key.
+template <class T>
+inline constexpr char type_key = 0;
 
 struct index_state {
   void const* key;
@@ -43,8 +45,9 @@ struct index_state {
 
 // The last value of each reduction node, with the positions of its free indices it was computed at: a reduction
 // depends on nothing else, so a closed one (Dice's sums) is computed once per evaluation and a row's (a
-// log-sum-exp) once per row, rather than once per element that reads it. Keyed by the node's address and the
-// precision it was evaluated in.
+// log-sum-exp) once per row, rather than once per element that reads it. Keyed by the node's address, its type (a
+// reduction that begins another's body, sum_c(sum_j(p[j,c]) * q[i]), has the same address) and the precision it
+// was evaluated in.
 struct memo_entry {
   std::vector<std::ptrdiff_t> at;
   double value;     // rounded to the precision it was evaluated in
@@ -54,18 +57,18 @@ struct memo_entry {
 struct environment {
   std::array<index_state, 32> states{};
   int count = 0;
-  std::map<std::pair<void const*, std::size_t>, memo_entry> memo;
+  std::map<std::tuple<void const*, void const*, std::size_t>, memo_entry> memo;
 
   template <class I>
   index_state& find() {
     for (int k = count; k-- > 0;)
-      if (states[std::size_t(k)].key == &index_key<I>) return states[std::size_t(k)];
+      if (states[std::size_t(k)].key == &type_key<I>) return states[std::size_t(k)];
     throw std::logic_error("lossforge::reference: an index is used outside its scope");
   }
   template <class I>
   index_state& push(std::ptrdiff_t extent) {
     if (count == int(states.size())) throw std::length_error("lossforge::reference: indices nested too deeply");
-    states[std::size_t(count)] = {&index_key<I>, 0, extent};
+    states[std::size_t(count)] = {&type_key<I>, 0, extent};
     return states[std::size_t(count++)];
   }
   void pop() { --count; }
@@ -155,7 +158,7 @@ memo_entry const& eval_memo(R const& e, Bindings const& b, environment& env) {
   std::vector<std::ptrdiff_t> at = [&]<class... I>(type_list<I...>) {
     return std::vector<std::ptrdiff_t>{env.template find<I>().value...};
   }(free_indices_t<R>{});
-  auto const key = std::make_pair(static_cast<void const*>(&e), sizeof(T));
+  auto const key = std::make_tuple(static_cast<void const*>(&e), static_cast<void const*>(&type_key<R>), sizeof(T));
   if (auto const found = env.memo.find(key); found != env.memo.end() && found->second.at == at) return found->second;
   lead_tail const parts = eval_reduce<T, Root>(e, b, env);
   return env.memo[key] = {std::move(at), double(T(parts.value())), parts};
