@@ -172,3 +172,20 @@ TEST_CASE("36: a NaN in any input, target or weight slot reaches the loss and on
   targets(0) = 0, probabilities(0) = NAN;
   CHECK(std::isnan(bce(lf::bind(p = probabilities, y = targets), dp)));
 }
+
+TEST_CASE("a tensor that simplification takes out of the loss has a zero gradient, as PyTorch's backward gives",
+          "[edge]") {
+  // sum(p - p + y): p cancels, yet the user wrote it, so its gradient is zeros of its shape (not a compile error).
+  static constexpr auto kernel = lf::kokkos::compile(lf::sum(p - p + y), lf::wrt(p, y));
+  vector pv("p", 3), yv("y", 3), dp("dp", 3), dy("dy", 3);
+  for (int k = 0; k < 3; ++k) {
+    pv(k) = 1.5 * k;
+    yv(k) = 0.25 + k;
+    dp(k) = 7;  // overwritten
+  }
+  CHECK(kernel(lf::bind(p = pv, y = yv), dp, dy) == 0.25 + 1.25 + 2.25);
+  for (int k = 0; k < 3; ++k) {
+    CHECK(dp(k) == 0.0);
+    CHECK(dy(k) == 1.0);
+  }
+}

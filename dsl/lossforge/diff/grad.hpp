@@ -139,15 +139,18 @@ constexpr auto derive_node(node<Op, A...> const& n) {
 
 template <class X, class Indices, class E>
 constexpr auto derive(E const& e) {
-  if constexpr (!detail::contains_symbol_v<E, X>) {
-    return std::tuple<>{};
-  } else if constexpr (std::is_same_v<E, X>) {  // a scalar symbol
+  using detail::node_kind;
+  constexpr node_kind kind = detail::kind_v<E>;
+  if constexpr (!detail::contains_symbol_v<E, X> || kind == node_kind::witness) {
+    return std::tuple<>{};  // a witness is 1 wherever it is defined
+  } else if constexpr (kind == node_kind::scalar) {
     return std::make_tuple(make_contribution<detail::type_list<>>(c<1>));
-  } else if constexpr (detail::is_access_v<E>) {
+  } else if constexpr (kind == node_kind::access) {
     return derive_access<Indices>(e);
-  } else if constexpr (detail::is_node_v<E>) {
+  } else if constexpr (kind == node_kind::node) {
     return derive_node<X, Indices>(e);
   } else {
+    static_assert(kind == node_kind::reduce, "lossforge: grad has no rule for this kind of node");
     return derive_reduce<X, Indices>(e);
   }
 }

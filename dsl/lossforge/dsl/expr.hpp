@@ -64,6 +64,11 @@ struct extent {};
 template <class Index>
 struct ones {};
 
+// The number 1, carrying the shape of access Access: simplify puts it where removing the access (as in
+// sum(p - p + x)) would leave a reduction without a tensor to take its extent from.
+template <class Access>
+struct witness {};
+
 // ---- interior nodes --------------------------------------------------------------------------------------------
 
 // Element of a tensor symbol. Each slot is an index type or, for a gather such as x(i, t(i)), an integer-valued
@@ -149,6 +154,8 @@ template <class Op, class... A>
 struct is_expression<node<Op, A...>> : std::true_type {};
 template <class Op, class I, class B>
 struct is_expression<reduce<Op, I, B>> : std::true_type {};
+template <class A>
+struct is_expression<witness<A>> : std::true_type {};
 }  // namespace detail
 
 template <class T>
@@ -180,6 +187,12 @@ template <class E>
 struct node_op;
 template <class Op, class... A>
 struct node_op<node<Op, A...>> {
+  using type = Op;
+};
+template <class E>
+struct reduce_op;
+template <class Op, class I, class B>
+struct reduce_op<reduce<Op, I, B>> {
   using type = Op;
 };
 

@@ -6,19 +6,7 @@
 
 namespace lossforge {
 
-// The number 1, carrying the shape of access A: simplify puts it where removing A (as in sum(p - p + x)) would
-// leave a reduction without a tensor to take its extent from.
-template <class Access>
-struct witness {};
-
 namespace detail {
-template <class A>
-struct is_expression<witness<A>> : std::true_type {};
-template <class A>
-struct free_indices<witness<A>> {
-  using type = free_indices_t<A>;
-};
-
 // flat_position stands for "all elements of a bare tensor".
 template <class Symbol, int Position>
 struct extent_source {};
@@ -30,94 +18,75 @@ struct slot_sources {
   using type = type_list<extent_source<Symbol, Position>>;
 };
 
-template <class I, class E>
-struct extent_sources {
-  using type = type_list<>;
-};
-template <class I, class E>
-using extent_sources_t = typename extent_sources<I, E>::type;
+// The (symbol, position) sources of the slots of access A that I fills.
+template <class I, class A>
+struct slots_filled_by;
 template <class I, class S, class... Sl>
-struct extent_sources<I, access<S, Sl...>> {
+struct slots_filled_by<I, access<S, Sl...>> {
   template <std::size_t... K>
   static auto own(std::index_sequence<K...>) -> set_union_t<
       std::conditional_t<std::is_same_v<Sl, I>,
                          typename slot_sources<S, is_flat_slot_v<Sl> ? flat_position : int(K)>::type, type_list<>>...>;
-  using type = set_union_t<decltype(own(std::index_sequence_for<Sl...>{})), extent_sources_t<I, Sl>...>;
-};
-template <class I, class A>
-struct extent_sources<I, witness<A>> {
-  using type = extent_sources_t<I, A>;
-};
-template <class I, class Op, class... A>
-struct extent_sources<I, node<Op, A...>> {
-  using type = set_union_t<extent_sources_t<I, A>...>;
-};
-template <class I, class Op, class J, class B>
-struct extent_sources<I, reduce<Op, J, B>> {
-  using type = std::conditional_t<std::is_same_v<I, J>, type_list<>, extent_sources_t<I, B>>;
+  using type = decltype(own(std::index_sequence_for<Sl...>{}));
+  static constexpr bool any = (std::is_same_v<Sl, I> || ...);
 };
 
-template <class I, class E>
-struct any_extent_sources {
-  using type = extent_sources_t<I, E>;
+// The extent sources of I in E: of its free occurrences only (FreeOnly), or of every one.
+template <class I, bool FreeOnly>
+struct extent_sources_visitor {
+  template <class J>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class J>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = fold_t<extent_sources_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<typename slots_filled_by<I, E>::type, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class J, class Body>
+  using on_reduce = std::conditional_t<FreeOnly && std::is_same_v<I, J>, type_list<>, Body>;
 };
 template <class I, class E>
-using any_extent_sources_t = typename any_extent_sources<I, E>::type;
-template <class I, class Op, class... A>
-struct any_extent_sources<I, node<Op, A...>> {
-  using type = set_union_t<any_extent_sources_t<I, A>...>;
-};
-template <class I, class Op, class J, class B>
-struct any_extent_sources<I, reduce<Op, J, B>> {
-  using type = any_extent_sources_t<I, B>;
-};
+using extent_sources_t = fold_t<extent_sources_visitor<I, true>, E>;
+template <class I, class E>
+using any_extent_sources_t = fold_t<extent_sources_visitor<I, false>, E>;
 
-// The first access in E that indexes by a free I (void if none).
+// The first access in E that indexes by a free I and whose free indices are all in the type_list Allowed (void if
+// none): with every index allowed, where I's extent is read; with fewer, an access whose witness keeps I's extent
+// without making another index free.
+struct any_index {};  // every index is allowed
+template <class I, class Allowed>
+struct indexing_access_visitor {
+  template <class A>
+  static constexpr bool fits = slots_filled_by<I, A>::any && (std::is_same_v<Allowed, any_index> ||
+                                                               []<class... F>(type_list<F...>) {
+                                                                 return (contains_v<Allowed, F> && ...);
+                                                               }(free_indices_t<A>{}));
+  template <class J>
+  using on_index = void;
+  template <class N>
+  using on_number = void;
+  template <class S>
+  using on_scalar = void;
+  template <class E, class J>
+  using on_along = void;
+  template <class A>
+  using on_witness = fold_t<indexing_access_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = std::conditional_t<fits<E>, E, void>;
+  template <class E, class... Args>
+  using on_node = typename first_non_void_type<Args...>::type;
+  template <class E, class J, class Body>
+  using on_reduce = std::conditional_t<std::is_same_v<I, J>, void, Body>;
+};
 template <class I, class E>
-struct first_indexing_access {
-  using type = void;
-};
-template <class I, class S, class... Sl>
-struct first_indexing_access<I, access<S, Sl...>> {
-  using type = std::conditional_t<(std::is_same_v<Sl, I> || ...), access<S, Sl...>, void>;
-};
-template <class I, class A>
-struct first_indexing_access<I, witness<A>> {
-  using type = typename first_indexing_access<I, A>::type;
-};
-template <class I, class Op, class... A>
-struct first_indexing_access<I, node<Op, A...>> {
-  using type = typename first_non_void_type<typename first_indexing_access<I, A>::type...>::type;
-};
-template <class I, class Op, class J, class B>
-struct first_indexing_access<I, reduce<Op, J, B>> {
-  using type = std::conditional_t<std::is_same_v<I, J>, void, typename first_indexing_access<I, B>::type>;
-};
-
-// The first access in E that indexes by a free I and has no free index outside the type_list Allowed (void if
-// none): a witness of it keeps I's extent without making another index free.
+using first_indexing_access_t = fold_t<indexing_access_visitor<I, any_index>, E>;
 template <class I, class Allowed, class E>
-struct first_witness_access {
-  using type = void;
-};
-template <class I, class Allowed, class S, class... Sl>
-struct first_witness_access<I, Allowed, access<S, Sl...>> {
-  static constexpr bool fits = (std::is_same_v<Sl, I> || ...) && []<class... F>(type_list<F...>) {
-    return (contains_v<Allowed, F> && ...);
-  }(free_indices_t<access<S, Sl...>>{});
-  using type = std::conditional_t<fits, access<S, Sl...>, void>;
-};
-template <class I, class Allowed, class A>
-struct first_witness_access<I, Allowed, witness<A>> {
-  using type = typename first_witness_access<I, Allowed, A>::type;
-};
-template <class I, class Allowed, class Op, class... A>
-struct first_witness_access<I, Allowed, node<Op, A...>> {
-  using type = typename first_non_void_type<typename first_witness_access<I, Allowed, A>::type...>::type;
-};
-template <class I, class Allowed, class Op, class J, class B>
-struct first_witness_access<I, Allowed, reduce<Op, J, B>> {
-  using type = std::conditional_t<std::is_same_v<I, J>, void, typename first_witness_access<I, Allowed, B>::type>;
-};
+using first_witness_access_t = fold_t<indexing_access_visitor<I, Allowed>, E>;
 }  // namespace detail
 }  // namespace lossforge

@@ -6,41 +6,31 @@
 #include <utility>
 
 #include <lossforge/dsl/expr.hpp>
+#include <lossforge/dsl/traversal.hpp>
 #include <lossforge/dsl/type_list.hpp>
 
 namespace lossforge::detail {
 
-template <class E>
-struct free_indices {
-  using type = type_list<>;  // scalars, constants, literals
+struct free_indices_visitor {
+  template <class I>
+  using on_index = type_list<I>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class I>
+  using on_along = type_list<I>;
+  template <class A>
+  using on_witness = fold_t<free_indices_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = remove_type_t<Body, I>;
 };
 template <class E>
-using free_indices_t = typename free_indices<E>::type;
-
-template <Index I>
-struct free_indices<I> {
-  using type = type_list<I>;
-};
-template <class I>
-struct free_indices<extent<I>> {
-  using type = type_list<I>;
-};
-template <class I>
-struct free_indices<ones<I>> {
-  using type = type_list<I>;
-};
-template <class S, class... Slots>
-struct free_indices<access<S, Slots...>> {
-  using type = set_union_t<free_indices_t<Slots>...>;
-};
-template <class Op, class... A>
-struct free_indices<node<Op, A...>> {
-  using type = set_union_t<free_indices_t<A>...>;
-};
-template <class Op, class I, class B>
-struct free_indices<reduce<Op, I, B>> {
-  using type = remove_type_t<free_indices_t<B>, I>;
-};
+using free_indices_t = fold_t<free_indices_visitor, E>;
 
 template <class I>
 struct is_gradient_index : std::false_type {};

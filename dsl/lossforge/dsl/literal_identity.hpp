@@ -30,16 +30,34 @@ template <class Op, class... Ids>
 inline constexpr int id_numbers_end<computed<Op, Ids...>> = std::max({0, id_numbers_end<Ids>...});
 
 // One past the largest number of the literals of E.
-template <class E>
-inline constexpr int numbers_end = 0;
+template <class Number>
+inline constexpr int number_end = 0;  // a constant
 template <class Id>
-inline constexpr int numbers_end<literal<Id>> = id_numbers_end<Id>;
-template <class S, class... Sl>
-inline constexpr int numbers_end<access<S, Sl...>> = std::max({0, numbers_end<Sl>...});
-template <class Op, class... A>
-inline constexpr int numbers_end<node<Op, A...>> = std::max({0, numbers_end<A>...});
-template <class Op, class I, class B>
-inline constexpr int numbers_end<reduce<Op, I, B>> = numbers_end<B>;
+inline constexpr int number_end<literal<Id>> = id_numbers_end<Id>;
+struct numbers_end_visitor {
+  template <int K>
+  using end = std::integral_constant<int, K>;
+  template <class... Children>
+  using largest = end<std::max({0, Children::value...})>;
+  template <class I>
+  using on_index = end<0>;
+  template <class N>
+  using on_number = end<number_end<N>>;
+  template <class S>
+  using on_scalar = end<0>;
+  template <class E, class I>
+  using on_along = end<0>;
+  template <class A>
+  using on_witness = end<0>;
+  template <class E, class S, class... Slots>
+  using on_access = largest<Slots...>;
+  template <class E, class... Args>
+  using on_node = largest<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
+};
+template <class E>
+inline constexpr int numbers_end = fold_t<numbers_end_visitor, E>::value;
 
 // ---- id maps ---------------------------------------------------------------------------------------------------
 template <int Offset>

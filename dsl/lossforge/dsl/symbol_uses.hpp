@@ -18,53 +18,53 @@ inline constexpr bool is_reduce_v = false;
 template <class Op, class I, class B>
 inline constexpr bool is_reduce_v<reduce<Op, I, B>> = true;
 
-// Every access node of tensor X in E (with repetitions removed).
-template <class X, class E>
-struct accesses_of {
-  using type = std::conditional_t<std::is_same_v<E, X>, type_list<E>, type_list<>>;
+// Every access node of tensor X in E (with repetitions removed); a witness of one counts, as it reads X's shape.
+template <class X>
+struct accesses_visitor {
+  template <class I>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = std::conditional_t<std::is_same_v<S, X>, type_list<S>, type_list<>>;
+  template <class E, class I>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = fold_t<accesses_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<std::conditional_t<std::is_same_v<S, X>, type_list<E>, type_list<>>, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
 };
 template <class X, class E>
-using accesses_of_t = typename accesses_of<X, E>::type;
-template <class X, class S, class... Sl>
-struct accesses_of<X, access<S, Sl...>> {
-  using type = set_union_t<std::conditional_t<std::is_same_v<S, X>, type_list<access<S, Sl...>>, type_list<>>,
-                           accesses_of_t<X, Sl>...>;
-};
-template <class X, class Op, class... A>
-struct accesses_of<X, node<Op, A...>> {
-  using type = set_union_t<accesses_of_t<X, A>...>;
-};
-template <class X, class Op, class I, class B>
-struct accesses_of<X, reduce<Op, I, B>> {
-  using type = accesses_of_t<X, B>;
-};
+using accesses_of_t = fold_t<accesses_visitor<X>, E>;
 
 template <class E, class X>
 inline constexpr bool contains_symbol_v = accesses_of_t<X, E>::size != 0;
 
-// Every symbol (tensor or scalar) that E reads.
-template <class E>
-struct symbols_of {
-  using type = type_list<>;
+// Every symbol (tensor or scalar) that E reads, a witness's tensor included: its shape is read.
+struct symbols_visitor {
+  template <class I>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<S>;
+  template <class E, class I>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = fold_t<symbols_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<type_list<S>, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
 };
 template <class E>
-using symbols_of_t = typename symbols_of<E>::type;
-template <fixed_string N>
-struct symbols_of<scalar<N>> {
-  using type = type_list<scalar<N>>;
-};
-template <class S, class... Sl>
-struct symbols_of<access<S, Sl...>> {
-  using type = set_union_t<type_list<S>, symbols_of_t<Sl>...>;
-};
-template <class Op, class... A>
-struct symbols_of<node<Op, A...>> {
-  using type = set_union_t<symbols_of_t<A>...>;
-};
-template <class Op, class I, class B>
-struct symbols_of<reduce<Op, I, B>> {
-  using type = symbols_of_t<B>;
-};
+using symbols_of_t = fold_t<symbols_visitor, E>;
 
 template <class A>
 struct access_facts {  // a scalar symbol
@@ -78,6 +78,7 @@ struct access_facts<access<S, Sl...>> {
   static constexpr bool flat = (is_flat_slot_v<Sl> || ...);
   static constexpr bool repeated_index =
       filter_t<type_list<Sl...>, is_index>::size != set_union_t<filter_t<type_list<Sl...>, is_index>>::size;
+  static constexpr bool gathers = (!Index<Sl> || ...);  // reads at a computed position
   template <int P>
   using slot = std::tuple_element_t<std::size_t(P), std::tuple<Sl...>>;
 };

@@ -16,22 +16,25 @@ namespace detail {
 template <class E, class Skipped, class Extent>
 double evaluation_cost(Extent const& extent) {
   using namespace lossforge::detail;
+  constexpr node_kind kind = kind_v<E>;
   if constexpr (contains_v<Skipped, E>) {
     return 0;
-  } else if constexpr (is_node_v<E>) {
+  } else if constexpr (kind == node_kind::node) {
     return []<class Op, class... A>(std::type_identity<node<Op, A...>>, Extent const& x) {
       return double(Op::cost) + (evaluation_cost<A, Skipped>(x) + ... + 0.0);
     }(std::type_identity<E>{}, extent);
-  } else if constexpr (is_reduce_v<E>) {
+  } else if constexpr (kind == node_kind::reduce) {
     return []<class Op, class I, class B>(std::type_identity<reduce<Op, I, B>>, Extent const& x) {
       return double(x(std::type_identity<I>{})) * (evaluation_cost<B, Skipped>(x) + 1);
     }(std::type_identity<E>{}, extent);
-  } else if constexpr (is_access_v<E>) {
+  } else if constexpr (kind == node_kind::access) {
     return []<class S, class... Sl>(std::type_identity<access<S, Sl...>>, Extent const& x) {
       return (evaluation_cost<Sl, Skipped>(x) + ... + 0.0);
     }(std::type_identity<E>{}, extent);
   } else {
-    return 0;  // a number, a symbol, an index
+    static_assert(kind == node_kind::index || kind == node_kind::number || kind == node_kind::scalar ||
+                  kind == node_kind::along || kind == node_kind::witness);
+    return 0;  // read or counted, not computed
   }
 }
 }  // namespace detail

@@ -44,22 +44,50 @@ inline constexpr bool includes_v = []<class... T>(type_list<T...>) { return (con
 
 // The flops-equivalents of one evaluation of E, a reduction counting as a transcendental (its extent is not known
 // here, and it is at least that costly).
+struct evaluation_cost_visitor {
+  template <int C>
+  using cost = std::integral_constant<int, C>;
+  template <class I>
+  using on_index = cost<0>;
+  template <class N>
+  using on_number = cost<0>;
+  template <class S>
+  using on_scalar = cost<0>;
+  template <class E, class I>
+  using on_along = cost<0>;
+  template <class A>
+  using on_witness = cost<0>;
+  template <class E, class S, class... Slots>
+  using on_access = cost<(Slots::value + ... + 0)>;
+  template <class E, class... Args>
+  using on_node = cost<node_op<E>::type::cost + (Args::value + ... + 0)>;
+  template <class E, class I, class Body>
+  using on_reduce = cost<ops::transcendental_cost>;
+};
 template <class E>
-inline constexpr int evaluation_cost_v = 0;
-template <class Op, class... A>
-inline constexpr int evaluation_cost_v<node<Op, A...>> = Op::cost + (evaluation_cost_v<A> + ... + 0);
-template <class Op, class I, class B>
-inline constexpr int evaluation_cost_v<reduce<Op, I, B>> = ops::transcendental_cost;
+inline constexpr int evaluation_cost_v = fold_t<evaluation_cost_visitor, E>::value;
 
 // Whether E reads a tensor at a computed position (a gather).
+struct gather_visitor {
+  template <class I>
+  using on_index = std::false_type;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class I>
+  using on_along = std::false_type;
+  template <class A>
+  using on_witness = std::false_type;
+  template <class E, class S, class... Slots>
+  using on_access = std::bool_constant<access_facts<E>::gathers>;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<(Args::value || ...)>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
+};
 template <class E>
-inline constexpr bool has_gather_v = false;
-template <class S, class... Sl>
-inline constexpr bool has_gather_v<access<S, Sl...>> = (!Index<Sl> || ...);
-template <class Op, class... A>
-inline constexpr bool has_gather_v<node<Op, A...>> = (has_gather_v<A> || ...);
-template <class Op, class I, class B>
-inline constexpr bool has_gather_v<reduce<Op, I, B>> = has_gather_v<B>;
+inline constexpr bool has_gather_v = fold_t<gather_visitor, E>::value;
 
 // Whether E, met inside loops Loops of a work item over Row, is worth a buffer: it costs at least an exp, holds no
 // gather, and is recomputed per position of an index it does not depend on (see above). A subexpression that

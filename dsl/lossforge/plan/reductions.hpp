@@ -13,24 +13,26 @@
 namespace lossforge::detail {
 
 // Every reduction node of E, inner ones before the reductions that contain them; identical subtrees once.
-template <class E>
-struct reductions_in {
-  using type = type_list<>;
+struct reductions_visitor {
+  template <class I>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class I>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = type_list<>;  // a witness reads a shape, not its access's slots
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = set_union_t<Body, type_list<E>>;
 };
 template <class E>
-using reductions_in_t = typename reductions_in<E>::type;
-template <class S, class... Sl>
-struct reductions_in<access<S, Sl...>> {
-  using type = set_union_t<reductions_in_t<Sl>...>;
-};
-template <class Op, class... A>
-struct reductions_in<node<Op, A...>> {
-  using type = set_union_t<reductions_in_t<A>...>;
-};
-template <class Op, class I, class B>
-struct reductions_in<reduce<Op, I, B>> {
-  using type = set_union_t<reductions_in_t<B>, type_list<reduce<Op, I, B>>>;
-};
+using reductions_in_t = fold_t<reductions_visitor, E>;
 
 template <class E>
 inline constexpr bool is_closed_v = free_indices_t<E>::size == 0;
@@ -104,44 +106,52 @@ constexpr int closed_depth() {
 }
 
 // Every index type E mentions (free or bound), except the flat index that reductions over bare tensors bind.
-template <class E>
-struct indices_in {
-  using type = type_list<>;
+struct indices_visitor {
+  template <class I>
+  using on_index = std::conditional_t<std::is_same_v<I, flat_index>, type_list<>, type_list<I>>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class I>
+  using on_along = on_index<I>;
+  template <class A>
+  using on_witness = fold_t<indices_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = set_union_t<on_index<I>, Body>;
 };
 template <class E>
-using indices_in_t = typename indices_in<E>::type;
-template <Index I>
-struct indices_in<I> {
-  using type = std::conditional_t<std::is_same_v<I, flat_index>, type_list<>, type_list<I>>;
-};
-template <class I>
-struct indices_in<extent<I>> : indices_in<I> {};
-template <class I>
-struct indices_in<ones<I>> : indices_in<I> {};
-template <class S, class... Sl>
-struct indices_in<access<S, Sl...>> {
-  using type = set_union_t<indices_in_t<Sl>...>;
-};
-template <class Op, class... A>
-struct indices_in<node<Op, A...>> {
-  using type = set_union_t<indices_in_t<A>...>;
-};
-template <class Op, class I, class B>
-struct indices_in<reduce<Op, I, B>> {
-  using type = set_union_t<indices_in_t<I>, indices_in_t<B>>;
-};
+using indices_in_t = fold_t<indices_visitor, E>;
 
 // The first subexpression of type R inside e (R must occur): how a plan takes the value of a reduction or an
 // intermediate, literals included, out of the expression that holds it.
+template <class R>
+struct occurs_visitor {
+  template <class E, class... Children>
+  using here_or_below = std::bool_constant<std::is_same_v<R, E> || (Children::value || ...)>;
+  template <class I>
+  using on_index = here_or_below<I>;
+  template <class N>
+  using on_number = here_or_below<N>;
+  template <class S>
+  using on_scalar = here_or_below<S>;
+  template <class E, class I>
+  using on_along = here_or_below<E>;
+  template <class A>
+  using on_witness = here_or_below<witness<A>>;
+  template <class E, class S, class... Slots>
+  using on_access = here_or_below<E, Slots...>;
+  template <class E, class... Args>
+  using on_node = here_or_below<E, Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = here_or_below<E, Body>;
+};
 template <class R, class E>
-inline constexpr bool occurs_in_v = std::is_same_v<R, E>;
-template <class R, class S, class... Sl>
-inline constexpr bool occurs_in_v<R, access<S, Sl...>> = std::is_same_v<R, access<S, Sl...>> ||
-                                                         (occurs_in_v<R, Sl> || ...);
-template <class R, class Op, class... A>
-inline constexpr bool occurs_in_v<R, node<Op, A...>> = std::is_same_v<R, node<Op, A...>> || (occurs_in_v<R, A> || ...);
-template <class R, class Op, class I, class B>
-inline constexpr bool occurs_in_v<R, reduce<Op, I, B>> = std::is_same_v<R, reduce<Op, I, B>> || occurs_in_v<R, B>;
+inline constexpr bool occurs_in_v = fold_t<occurs_visitor<R>, E>::value;
 template <class R, class E>
 constexpr R find_subexpression(E const& e) {
   if constexpr (std::is_same_v<R, E>) {

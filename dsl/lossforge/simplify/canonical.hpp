@@ -139,6 +139,9 @@ template <class I>
 struct is_shape_carrier<ones<I>> : std::true_type {};
 template <class A>
 struct is_shape_carrier<witness<A>> : std::true_type {};
+// A reduction of one: a witness kept with its other indices bound.
+template <class Op, class I, class B>
+struct is_shape_carrier<reduce<Op, I, B>> : is_shape_carrier<B> {};
 
 // ones<I> is 1 carrying I's shape, witness<A> 1 carrying the extents of A's indices: next to a factor (other than
 // these) that has I free, or gives every index of A its extent, they are redundant.

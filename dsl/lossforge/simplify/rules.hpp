@@ -199,7 +199,7 @@ struct lacks {
   struct test : std::bool_constant<!detail::contains_v<detail::free_indices_t<R>, I>> {};
 };
 template <class R, class J>
-using witness_access_t = typename detail::first_witness_access<J, detail::free_indices_t<R>, R>::type;
+using witness_access_t = detail::first_witness_access_t<J, detail::free_indices_t<R>, R>;
 template <class Access, class J>
 struct keeper {
   using type = witness<Access>;
@@ -306,9 +306,13 @@ struct reduce_of_uniform {
       }(std::type_identity<decltype(sides<Op, I>(std::declval<B const&>()))>{});
   }();
 
+  template <class Op, class I, class B>
+  using replacement_t = decltype(detail::make_product(std::tuple_cat(
+      sides<Op, I>(std::declval<B const&>()).first, detail::reciprocals(sides<Op, I>(std::declval<B const&>()).second))));
   template <class Op, fixed_string N, class B>
-  requires(reductions::adds<Op>&&applies<
-           Op, index<N>, B>) static constexpr auto rewrite(reduce<Op, index<N>, B> const& e) {
+  requires(reductions::adds<Op>&&applies<Op, index<N>, B>&&
+               free_indices_keepable<reduce<Op, index<N>, B>, replacement_t<Op, index<N>, B>>) static constexpr auto
+      rewrite(reduce<Op, index<N>, B> const& e) {
     auto const [above, below] = sides<Op, index<N>>(e.body);
     return with_free_indices_of<reduce<Op, index<N>, B>>(
         detail::make_product(std::tuple_cat(above, detail::reciprocals(below))));

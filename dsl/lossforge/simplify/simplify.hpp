@@ -44,16 +44,24 @@ constexpr auto rewrite_head(E const& e) {
 }
 
 // If simplifying a reduction's body removed every tensor its index takes its extent from, a witness keeps one: an
-// access with no index the body does not already have free, if there is one.
+// access with no index the body does not already have free, if there is one; otherwise an access of the original
+// body averaged over its other indices (1 whatever their extents), so that they stay bound.
+template <class List>
+struct not_in {
+  template <class I>
+  struct test : std::bool_constant<!contains_v<List, I>> {};
+};
 template <class I, class Original, class Body>
 constexpr auto keep_extent_source(Body const& body) {
-  using kept = typename first_indexing_access<I, Body>::type;
-  using fitting = typename first_witness_access<I, free_indices_t<Original>, Original>::type;
-  using lost = std::conditional_t<std::is_void_v<fitting>, typename first_indexing_access<I, Original>::type, fitting>;
-  if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>)
+  using kept = first_indexing_access_t<I, Body>;
+  using fitting = first_witness_access_t<I, free_indices_t<Original>, Original>;
+  using lost = std::conditional_t<std::is_void_v<fitting>, first_indexing_access_t<I, Original>, fitting>;
+  if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>) {
     return body;
-  else
-    return make_product(std::make_tuple(body, witness<lost>{}));
+  } else {
+    using bound_elsewhere = filter_t<free_indices_t<lost>, not_in<free_indices_t<Original>>::template test>;
+    return make_product(std::make_tuple(body, reduce_over<reductions::mean>(witness<lost>{}, bound_elsewhere{})));
+  }
 }
 
 template <class E>

@@ -141,3 +141,24 @@ TEST_CASE("a sum that loses its tensors in the derivative keeps its extent", "[g
   REQUIRE(value.shape == lf::shape_t{3});
   for (double v : value.values) CHECK(v == 1.0);
 }
+
+TEST_CASE("statistics of other rows and classes inside a per-entry loss keep the gradient's shape", "[grad][extent]") {
+  // A global statistic and a class's statistic inside a loss over every entry (i, c): the derivative of the global
+  // one no longer reads any tensor along i or c, and the class's one is read at the gradient's own class. Neither
+  // may leave the loss's i or c free in the gradient, which has exactly q's two indices.
+  constexpr lf::tensor<"q", 2> q;
+  constexpr lf::index<"j"> j;
+  constexpr lf::index<"d"> d;
+  constexpr auto with_global = lf::mean(i, lf::mean(c, lf::mean(j, lf::sum(d, q(j, d))) + lf::square(q(i, c))));
+  constexpr auto with_class = lf::sum(i, lf::mean(c, lf::square(lf::sum(j, q(j, c))) + q(i, c)));
+  using global_free = lf::detail::free_indices_t<std::remove_cvref_t<decltype(lf::grad(with_global, q))>>;
+  using class_free = lf::detail::free_indices_t<std::remove_cvref_t<decltype(lf::grad(with_class, q))>>;
+  STATIC_REQUIRE(global_free::size == 2);
+  STATIC_REQUIRE(lf::detail::filter_t<global_free, lf::detail::is_bound_kind>::size == 0);  // no i, c, j or d
+  STATIC_REQUIRE(class_free::size == 2);
+  STATIC_REQUIRE(lf::detail::filter_t<class_free, lf::detail::is_bound_kind>::size == 0);
+  std::vector<double> const values{0.3, -0.8, 1.1, 0.45, -0.2, 0.9};
+  auto with = [&](auto view) { return lf::bind(q = view); };
+  check_tensor_gradient<double>(with_global, q, values, {2, 3}, with);
+  check_tensor_gradient<double>(with_class, q, values, {2, 3}, with);
+}

@@ -116,6 +116,18 @@ TEST_CASE("reductions and extents survive simplification", "[simplify][rules]") 
   // p - p cancels, but the sum still runs over p's three elements: sum(p - p + x) = 3x.
   CHECK(lf::reference::evaluate(lf::simplify(lf::sum(p - p + x)), b) == 6.0);
   CHECK(lf::reference::evaluate(lf::simplify(lf::mean((p - p) * p)), b) == 0.0);
+  // A zero keeps the free index the cancelled tensors gave it, and an index whose every tensor cancelled keeps its
+  // extent: sum_j(e[j, d] - e[j, d]) is zero at every d, and logsumexp_j(0) over e's two rows is log 2.
+  constexpr lf::tensor<"e", 2> e;
+  constexpr lf::index<"j"> j;
+  constexpr lf::index<"d"> d;
+  STATIC_REQUIRE(std::is_same_v<lf::detail::free_indices_t<decltype(lf::simplify(lf::sum(j, e(j, d) - e(j, d))))>,
+                                lf::detail::type_list<lf::index<"d">>>);
+  std::vector<double> ev{1, 2, 3, 4, 5, 6};
+  auto const similarity = lf::sum(d, e(j, d) * e(j, d));
+  CHECK(lf::test::close(lf::reference::evaluate(lf::simplify(lf::logsumexp(j, similarity - similarity)),
+                                                lf::bind(e = lf::host_view(ev, {2, 3}))),
+                        std::log(2.0), 1e-15));
   // A sum of zero over an index with no tensor in it is zero.
   constexpr lf::index<"k"> k;
   STATIC_REQUIRE(std::is_same_v<decltype(lf::simplify(lf::sum(k, k * 0_c))), lf::constant<0>>);

@@ -50,14 +50,26 @@ LOSSFORGE_LANES_INLINE void with_lane_policy(Data const& data, Outputs const& ou
 }
 
 // Whether evaluating an expression can record an error (a gather, a max over an empty index).
+struct error_visitor {
+  template <class I>
+  using on_index = std::false_type;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class I>
+  using on_along = std::false_type;
+  template <class A>
+  using on_witness = std::false_type;
+  template <class E, class S, class... Slots>
+  using on_access = std::bool_constant<lossforge::detail::access_facts<E>::gathers>;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<(Args::value || ...)>;
+  template <class E, class I, class Body>
+  using on_reduce = std::bool_constant<reduce_op<E>::type::folds == reductions::folding::max || Body::value>;
+};
 template <class E>
-inline constexpr bool may_record_error = false;
-template <class S, class... Slots>
-inline constexpr bool may_record_error<access<S, Slots...>> = !(Index<Slots> && ...);
-template <class Op, class... A>
-inline constexpr bool may_record_error<node<Op, A...>> = (may_record_error<A> || ...);
-template <class Op, class I, class B>
-inline constexpr bool may_record_error<reduce<Op, I, B>> = Op::folds == reductions::folding::max || may_record_error<B>;
+inline constexpr bool may_record_error = lossforge::detail::fold_t<error_visitor, E>::value;
 
 // Leaves with one value at every position of their index: a count, ones, a shape witness.
 template <class E>
@@ -124,9 +136,10 @@ inline constexpr bool is_stored_lanes<stored_lanes<J, V>> = true;
 }  // namespace lossforge::kokkos::detail
 
 namespace lossforge::detail {
-template <class J, class V>
-struct free_indices<kokkos::detail::stored_lanes<J, V>> {
-  using type = type_list<J>;
+// To every pass, stored lanes are a leaf that varies along J alone.
+template <class Visitor, class J, class V>
+struct fold<Visitor, kokkos::detail::stored_lanes<J, V>> {
+  using type = typename Visitor::template on_along<kokkos::detail::stored_lanes<J, V>, J>;
 };
 }  // namespace lossforge::detail
 

@@ -647,6 +647,15 @@ constexpr auto summed(L const& l) {
   else
     return lossforge::sum(l);
 }
+// The gradient of the simplified loss l with respect to X; when simplification took X out of the loss the user
+// wrote (sum(i, p(i) - p(i))), it is zero in X's shape, as PyTorch's backward gives, not an error.
+template <class X, class L, class Written>
+constexpr auto gradient(L const& l, Written const& written) {
+  if constexpr (lossforge::detail::contains_symbol_v<L, X>)
+    return grad(summed(l), X{});
+  else
+    return grad(summed(written), X{});
+}
 }  // namespace detail
 
 // The loss and its gradients with respect to X...; returns the loss when it is a number.
@@ -655,14 +664,15 @@ constexpr auto compile(Loss const& loss, wrt_t<X...> = {}) {
   auto const l = simplify(as_expression(loss));
   constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
   return detail::compile_outputs<std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss>(
-      l, grad(detail::summed(l), X{})...);
+      l, detail::gradient<X>(l, as_expression(loss))...);
 }
 // Only the gradients with respect to X...: the loss itself is not finished.
 template <Operand Loss, class... X>
 constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
   static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
   auto const l = simplify(as_expression(loss));
-  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(grad(detail::summed(l), X{})...);
+  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(
+      detail::gradient<X>(l, as_expression(loss))...);
 }
 
 }  // namespace kokkos
