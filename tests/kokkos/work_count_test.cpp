@@ -1,15 +1,9 @@
 // The cost law: a fused value and gradients cost one evaluation of the loss expression plus writing the gradients,
 // never a reduction recomputed per element of an index it does not depend on. Counted, not timed: this executable
-// counts every tensor element its kernels read (LOSSFORGE_COUNT_TENSOR_READS, defined before the first lossforge
-// header), and each test checks how that count grows with the input against the expression's own cost. The plan's
-// cost model (work_per_pass) must grow the same way.
-#include <atomic>
-#include <cstdint>
-
-namespace {
-std::atomic<std::int64_t> tensor_reads{0};
-}
-#define LOSSFORGE_COUNT_TENSOR_READS(n) (tensor_reads.fetch_add((n), std::memory_order_relaxed))
+// counts every tensor element its kernels read (tests/support/tensor_reads.hpp), and each test checks how that count
+// grows with the input against the expression's own cost. The plan's cost model (work_per_pass) must grow the same
+// way. random_plans_test.cpp checks the same law on generated losses.
+#include <tests/support/tensor_reads.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
@@ -19,6 +13,7 @@ std::atomic<std::int64_t> tensor_reads{0};
 
 namespace lf = lossforge;
 namespace L = lf::losses;
+using lf::test::reads_of;
 
 namespace {
 constexpr lf::tensor<"p", 2> p;
@@ -38,12 +33,6 @@ matrix filled(int rows, int cols, double seed) {
   for (int r = 0; r < rows; ++r)
     for (int k = 0; k < cols; ++k) m(r, k) = 0.5 + 0.4 * std::sin(1.3 * r + 0.7 * k + seed);
   return m;
-}
-template <class F>
-double reads_of(F const& f) {
-  tensor_reads = 0;
-  f();
-  return double(tensor_reads.load());
 }
 
 constexpr auto per_class_dice =
