@@ -49,7 +49,7 @@ void check_plan(Make) {
   static constexpr auto kernel = lf::kokkos::compile(loss, lf::wrt(p));
   INFO(lf::to_text(loss));
 
-  // Value and gradient at a small size.
+  // Value and gradient at a small size, where the loss is finite there.
   int const rows = 5;
   auto const pv = filled(rows, 1), gv = filled(rows, 2);
   matrix dp("lossforge::test::dp", std::size_t(rows), std::size_t(columns));
@@ -61,17 +61,19 @@ void check_plan(Make) {
   };
   auto const p_data = copied(pv);
   double const expected = reference(p_data);
-  if (!std::isfinite(expected)) return;
-  CHECK(close(value, expected, 1e-12));
-  for (int r = 0; r < rows; ++r)
-    for (int k = 0; k < columns; ++k) {
-      auto moved = [&](double v) {
-        auto data = p_data;
-        data[std::size_t(r * columns + k)] = v;
-        return reference(data);
-      };
-      CHECK(close(dp(r, k), lf::test::central_difference(moved, p_data[std::size_t(r * columns + k)]), 1e-6));
-    }
+  if (std::isfinite(expected)) {
+    CHECK(close(value, expected, 1e-12));
+    for (int r = 0; r < rows; ++r)
+      for (int k = 0; k < columns; ++k) {
+        auto moved = [&](double v) {
+          auto data = p_data;
+          data[std::size_t(r * columns + k)] = v;
+          return reference(data);
+        };
+        CHECK(close(dp(r, k), lf::test::central_difference(moved, p_data[std::size_t(r * columns + k)]), 1e-6));
+      }
+    ++checked;
+  }
 
   // Reads and modelled work per unit of the evaluation's cost, N^k C, must not grow with N.
   struct cost {
@@ -91,7 +93,6 @@ void check_plan(Make) {
   CHECK(at_small.reads >= small * columns);  // p is read at least once per entry: the count counts
   CHECK(at_large.reads / unit(large) <= at_small.reads / unit(small) * 1.05);
   CHECK(at_large.work / unit(large) <= at_small.work / unit(small) * 1.05);
-  ++checked;
 }
 }  // namespace
 
@@ -108,5 +109,5 @@ TEST_CASE("generated losses " LOSSFORGE_EXPANDED_STRING(LOSSFORGE_RANDOM_PART) "
 #define LOSSFORGE_RANDOM_PLAN(power, ...) check_plan<power>([] { return __VA_ARGS__; });
 #include LOSSFORGE_RANDOM_INCLUDE(LOSSFORGE_RANDOM_PART)
 #undef LOSSFORGE_RANDOM_PLAN
-  CHECK(checked >= 3);  // most losses must be finite at the sample, or the test checks little
+  CHECK(checked >= 3);  // most of the part's four losses must be finite at the sample, or its values check little
 }

@@ -25,8 +25,10 @@ constexpr auto substitute(E const& e) {
     return extent<To>{};
   else if constexpr (std::is_same_v<E, ones<From>>)
     return ones<To>{};
-  else
+  else {
+    static_assert(is_leaf_v<E>, "lossforge: substitute has no case for this node kind");
     return e;
+  }
 }
 template <class From, class To, class A>
 constexpr auto substitute(witness<A> const&) {

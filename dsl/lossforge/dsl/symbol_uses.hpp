@@ -44,7 +44,8 @@ using accesses_of_t = fold_t<accesses_visitor<X>, E>;
 template <class E, class X>
 inline constexpr bool contains_symbol_v = accesses_of_t<X, E>::size != 0;
 
-// Every symbol (tensor or scalar) that E reads, a witness's tensor included: its shape is read.
+// Every symbol (tensor or scalar) whose elements E reads; a witness reads none (its tensor's extents come from the
+// bindings through extent_sources).
 struct symbols_visitor {
   template <class I>
   using on_index = type_list<>;
@@ -55,7 +56,7 @@ struct symbols_visitor {
   template <class E, class I>
   using on_along = type_list<>;
   template <class A>
-  using on_witness = fold_t<symbols_visitor, A>;
+  using on_witness = type_list<>;
   template <class E, class S, class... Slots>
   using on_access = set_union_t<type_list<S>, Slots...>;
   template <class E, class... Args>

@@ -8,8 +8,9 @@
 //     template <class I> using on_index = ...;                  // an index used as a value or a slot
 //     template <class N> using on_number = ...;                 // constant<N, D> or literal<Id>
 //     template <class S> using on_scalar = ...;                 // scalar<Name>
-//     template <class E, class I> using on_along = ...;         // a leaf that varies along I alone: extent<I>,
-//                                                                // ones<I>, lanes a backend stored along I
+//     template <class E, class I> using on_along = ...;         // a leaf that depends on index I alone: extent<I>
+//                                                                // and ones<I> (constant along it), lanes a
+//                                                                // backend stored along I
 //     template <class A> using on_witness = ...;                // witness<A>: 1, with the shape of access A
 //     template <class E, class S, class... Slots> using on_access = ...;  // Slots: the slots' results
 //     template <class E, class... Args> using on_node = ...;    // Args: the children's results
@@ -93,5 +94,9 @@ struct kind_visitor {
 };
 template <class E>
 inline constexpr node_kind kind_v = fold_t<kind_visitor, E>::value;
+// Whether E has no children that passes descend into (a witness's access is a shape, not a child).
+template <class E>
+inline constexpr bool is_leaf_v =
+    kind_v<E> != node_kind::access && kind_v<E> != node_kind::node && kind_v<E> != node_kind::reduce;
 
 }  // namespace lossforge::detail

@@ -139,7 +139,7 @@ template <class I>
 struct is_shape_carrier<ones<I>> : std::true_type {};
 template <class A>
 struct is_shape_carrier<witness<A>> : std::true_type {};
-// A reduction of one: a witness kept with its other indices bound.
+// A reduction whose body only carries shape carries it too (0 * sum_j(witness<e[j,d]>) keeps d free).
 template <class Op, class I, class B>
 struct is_shape_carrier<reduce<Op, I, B>> : is_shape_carrier<B> {};
 

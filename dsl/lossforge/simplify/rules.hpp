@@ -179,16 +179,27 @@ struct reduce_zero {
 };
 // Whether E depends on index I: uses it in an access, as a value, or through its extent. A reduction over I inside
 // E binds its own I.
+template <class I>
+struct mentions_visitor {
+  template <class J>
+  using on_index = std::bool_constant<std::is_same_v<I, J>>;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class J>
+  using on_along = std::bool_constant<std::is_same_v<I, J>>;
+  template <class A>
+  using on_witness = detail::fold_t<mentions_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = std::bool_constant<(Slots::value || ...)>;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<(Args::value || ...)>;
+  template <class E, class J, class Body>
+  using on_reduce = std::bool_constant<!std::is_same_v<I, J> && Body::value>;
+};
 template <class I, class E>
-inline constexpr bool mentions_v = std::is_same_v<E, I> || std::is_same_v<E, extent<I>> || std::is_same_v<E, ones<I>>;
-template <class I, class S, class... Sl>
-inline constexpr bool mentions_v<I, access<S, Sl...>> = (mentions_v<I, Sl> || ...);
-template <class I, class Op, class... A>
-inline constexpr bool mentions_v<I, node<Op, A...>> = (mentions_v<I, A> || ...);
-template <class I, class Op, class J, class B>
-inline constexpr bool mentions_v<I, reduce<Op, J, B>> = !std::is_same_v<I, J> && mentions_v<I, B>;
-template <class I, class A>
-inline constexpr bool mentions_v<I, witness<A>> = mentions_v<I, A>;
+inline constexpr bool mentions_v = detail::fold_t<mentions_visitor<I>, E>::value;
 
 // A replacement for reduction R keeps R's free indices: each one the replacement lost comes back as a witness of
 // an access of R's body that gives it its extent without another index, or else (a gradient index, whose extent
@@ -307,15 +318,18 @@ struct reduce_of_uniform {
   }();
 
   template <class Op, class I, class B>
-  using replacement_t = decltype(detail::make_product(std::tuple_cat(
-      sides<Op, I>(std::declval<B const&>()).first, detail::reciprocals(sides<Op, I>(std::declval<B const&>()).second))));
+  static constexpr auto replacement(B const& body) {
+    auto const [above, below] = sides<Op, I>(body);
+    return detail::make_product(std::tuple_cat(above, detail::reciprocals(below)));
+  }
+  // Only where every named index the replacement loses can be kept by a witness: a ones<c> for a named c would
+  // leave c free outside the reduction that bound it.
   template <class Op, fixed_string N, class B>
   requires(reductions::adds<Op>&&applies<Op, index<N>, B>&&
-               free_indices_keepable<reduce<Op, index<N>, B>, replacement_t<Op, index<N>, B>>) static constexpr auto
+               free_indices_keepable<reduce<Op, index<N>, B>,
+                                     decltype(replacement<Op, index<N>>(std::declval<B const&>()))>) static constexpr auto
       rewrite(reduce<Op, index<N>, B> const& e) {
-    auto const [above, below] = sides<Op, index<N>>(e.body);
-    return with_free_indices_of<reduce<Op, index<N>, B>>(
-        detail::make_product(std::tuple_cat(above, detail::reciprocals(below))));
+    return with_free_indices_of<reduce<Op, index<N>, B>>(replacement<Op, index<N>>(e.body));
   }
 };
 

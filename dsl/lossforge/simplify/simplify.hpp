@@ -45,23 +45,22 @@ constexpr auto rewrite_head(E const& e) {
 
 // If simplifying a reduction's body removed every tensor its index takes its extent from, a witness keeps one: an
 // access with no index the body does not already have free, if there is one; otherwise an access of the original
-// body averaged over its other indices (1 whatever their extents), so that they stay bound.
-template <class List>
-struct not_in {
-  template <class I>
-  struct test : std::bool_constant<!contains_v<List, I>> {};
-};
+// body with its other slots fixed at position 0, so that they leave nothing free (a witness reads no element).
+template <class Free, class S, class... Sl>
+constexpr auto slots_outside_fixed(access<S, Sl...>)
+    -> access<S, std::conditional_t<Index<Sl> && contains_v<Free, Sl>, Sl, constant<0>>...>;
 template <class I, class Original, class Body>
 constexpr auto keep_extent_source(Body const& body) {
   using kept = first_indexing_access_t<I, Body>;
   using fitting = first_witness_access_t<I, free_indices_t<Original>, Original>;
-  using lost = std::conditional_t<std::is_void_v<fitting>, first_indexing_access_t<I, Original>, fitting>;
-  if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>) {
+  using lost = first_indexing_access_t<I, Original>;
+  if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>)
     return body;
-  } else {
-    using bound_elsewhere = filter_t<free_indices_t<lost>, not_in<free_indices_t<Original>>::template test>;
-    return make_product(std::make_tuple(body, reduce_over<reductions::mean>(witness<lost>{}, bound_elsewhere{})));
-  }
+  else if constexpr (!std::is_void_v<fitting>)
+    return make_product(std::make_tuple(body, witness<fitting>{}));
+  else
+    return make_product(
+        std::make_tuple(body, witness<decltype(slots_outside_fixed<free_indices_t<Original>>(lost{}))>{}));
 }
 
 template <class E>
@@ -75,8 +74,10 @@ constexpr auto simplify_once(E const& e) {
       auto body = keep_extent_source<I, B>(simplify_once(r.body));
       return rewrite_head(reduce<Op, I, decltype(body)>{body});
     }(e);
-  else
+  else {
+    static_assert(is_leaf_v<E>, "lossforge: simplify has no case for this node kind");
     return e;
+  }
 }
 
 }  // namespace detail

@@ -648,7 +648,7 @@ constexpr auto summed(L const& l) {
     return lossforge::sum(l);
 }
 // The gradient of the simplified loss l with respect to X; when simplification took X out of the loss the user
-// wrote (sum(i, p(i) - p(i))), it is zero in X's shape, as PyTorch's backward gives, not an error.
+// wrote (sum(p - p + y)), it is zero in X's shape, as PyTorch's backward gives, not an error.
 template <class X, class L, class Written>
 constexpr auto gradient(L const& l, Written const& written) {
   if constexpr (lossforge::detail::contains_symbol_v<L, X>)

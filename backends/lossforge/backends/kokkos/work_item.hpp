@@ -259,7 +259,9 @@ LOSSFORGE_FUNCTION T value_at(E const& e, work_item<Data>& item) {
   } else if constexpr (is_node_v<E>) {
     return node_at<T>(e, item);
   } else {
-    return item.data.scalar[position_v<typename Data::scalars_list, E>];  // scalar symbol
+    static_assert(lossforge::detail::kind_v<E> == lossforge::detail::node_kind::scalar,
+                  "lossforge: the kernel evaluator has no case for this node kind");
+    return item.data.scalar[position_v<typename Data::scalars_list, E>];
   }
 }
 

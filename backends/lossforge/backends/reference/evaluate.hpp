@@ -237,7 +237,8 @@ T eval(E const& e, Bindings const& b, environment& env) {
     else
       return apply_args(e, [&](auto const&... a) { return Op::apply(eval<T, Root>(a, b, env)...); });
   } else {
-    return T(b.template get<E>());  // scalar symbol
+    static_assert(kind_v<E> == node_kind::scalar, "lossforge: the reference evaluator has no case for this node kind");
+    return T(b.template get<E>());
   }
 }
 
