@@ -14,6 +14,7 @@
 #include <lossforge/backends/kokkos/lanes.hpp>
 #include <lossforge/backends/kokkos/launch.hpp>
 #include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/plan/intermediates.hpp>
 #include <lossforge/simplify/canonical.hpp>
 
 namespace lossforge::kokkos::detail {
@@ -49,22 +50,9 @@ LOSSFORGE_LANES_INLINE void with_lane_policy(Data const& data, Outputs const& ou
     run.template operator()<lane_policy<P, W, false>>();
 }
 
-// Whether evaluating an expression can record an error (a gather, a max over an empty index).
-struct error_visitor {
-  template <class I>
-  using on_index = std::false_type;
-  template <class N>
-  using on_number = std::false_type;
-  template <class S>
-  using on_scalar = std::false_type;
-  template <class E, class I>
-  using on_along = std::false_type;
-  template <class A>
-  using on_witness = std::false_type;
-  template <class E, class S, class... Slots>
-  using on_access = std::bool_constant<lossforge::detail::access_facts<E>::gathers>;
-  template <class E, class... Args>
-  using on_node = std::bool_constant<(Args::value || ...)>;
+// Whether evaluating an expression can record an error: a gather (as plan::has_gather_v finds them), or a max over
+// an empty index.
+struct error_visitor : lossforge::detail::gather_visitor {
   template <class E, class I, class Body>
   using on_reduce = std::bool_constant<reduce_op<E>::type::folds == reductions::folding::max || Body::value>;
 };
