@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import conformance_cases
-from conformance_cases.writer import Writer, r6
+from conformance_cases.writer import Inputs, Writer, r6
 
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "conformance", "cases")
@@ -106,6 +106,21 @@ def first_catalogue(w):
            {"pos_weight": None, "reduction": "none", "weight": None}, [("input", x, True), ("target", y, False)],
            lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
            note="extreme logits: finite loss and gradient; gradient at x=0, y=0 is 0.5")
+    # Weights that broadcast against the input [N, C] as PyTorch broadcasts them: per class ([C], [1, C]) and per row
+    # ([N, 1]). Their inputs come from a generator of their own, so the cases above keep theirs.
+    b = Inputs(20261203)
+    for wshape in [(3,), (1, 3), (4, 1)]:
+        for red in reductions:
+            p, y, wt = b.rand(4, 3, lo=0.02, hi=0.98), b.rand(4, 3), b.rand(*wshape, lo=0.5, hi=2.0)
+            w.case("binary_cross_entropy", "torch.nn.functional.binary_cross_entropy",
+                   {"reduction": red, "weight": wt}, [("input", p, True), ("target", y, False)],
+                   lambda a, c: F.binary_cross_entropy(a, c, weight=wt, reduction=red),
+                   note=f"weight of shape {list(wshape)} broadcast against the input [4, 3]")
+            x, y, wt = b.randn(4, 3, scale=3), b.mask(4, 3), b.rand(*wshape, lo=0.5, hi=2.0)
+            w.case("binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy_with_logits",
+                   {"pos_weight": None, "reduction": red, "weight": wt}, [("input", x, True), ("target", y, False)],
+                   lambda a, c: F.binary_cross_entropy_with_logits(a, c, weight=wt, reduction=red),
+                   note=f"weight of shape {list(wshape)} broadcast against the input [4, 3]")
 
     # ---- cross entropy family ------------------------------------------------------------------------------------
     def ce_case(loss, x, t, weight, ignore, eps, red, note=None):

@@ -40,9 +40,29 @@ constexpr auto focal_gamma3_mean =
 // The element weight is bound flattened, like input and target (it has their shape).
 template <class T>
 auto element_weight(case_data const& c) {
-  tensor_data const w = tensor_param(c, "weight");
-  if (w.shape != c.inputs.at("input").shape) throw unsupported("a weight that broadcasts (shape differs from input)");
-  return weight = make_view<T, 1>(w, "weight");
+  return weight = make_view<T, 1>(tensor_param(c, "weight"), "weight");
+}
+bool weight_broadcasts(case_data const& c) {
+  return has_tensor_param(c, "weight") && tensor_param(c, "weight").shape != c.inputs.at("input").shape;
+}
+
+// A tensor of rank 2 at most seen at rank 2, with leading dimensions of 1 (which broadcast alike).
+tensor_data at_rank2(tensor_data t) {
+  if (t.shape.size() > 2) throw unsupported("a broadcast weight with an input or weight of rank above 2");
+  t.shape.insert(t.shape.begin(), 2 - t.shape.size(), 1);
+  return t;
+}
+// A weight that broadcasts against the input ([C] or [1, C] for an input [N, C], [N, 1], ...): input, target and
+// weight bound at their own shapes, which the library broadcasts as PyTorch does.
+template <auto const& Loss, class T>
+computed broadcast_weight_case(case_data const& c) {
+  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
+  tensor_data const in = at_rank2(c.inputs.at("input"));
+  auto const x = make_view<T, 2>(in, "input");
+  auto const y = make_view<T, 2>(at_rank2(c.inputs.at("target")), "target");
+  auto const w = make_view<T, 2>(at_rank2(tensor_param(c, "weight")), "weight");
+  return run(kernel, bind(input = x, target = y, weight = w), view_t<T, 2>("loss", x.extent(0), x.extent(1)),
+             std::pair{std::string("input"), make_view<T, 2>(in, "d_input")});
 }
 
 // The rank-2 form with pos_weight [C] (and an optional element weight [N, C]).
@@ -59,6 +79,7 @@ computed pos_weight_case(case_data const& c, Extra const&... extra) {
 registration const bce_case("binary_cross_entropy", [](case_data const& c, precision p) {
   return in_precision(p, needs_float64(c, "input"), [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
+      if (weight_broadcasts(c)) return broadcast_weight_case<bce_weighted<R>, T>(c);
       if (has_tensor_param(c, "weight")) return input_target_case<bce_weighted<R>, T>(c, element_weight<T>(c));
       return input_target_case<bce<R>, T>(c);
     });
@@ -76,6 +97,7 @@ registration const logits_case("binary_cross_entropy_with_logits", [](case_data 
       });
     }
     return for_elementwise_reduction(c, [&]<class R>(R) {
+      if (weight_broadcasts(c)) return broadcast_weight_case<logits_weighted<R>, T>(c);
       if (weighted) return input_target_case<logits_weighted<R>, T>(c, element_weight<T>(c));
       return input_target_case<logits<R>, T>(c);
     });

@@ -4,7 +4,9 @@
 //
 // A named index has one extent throughout an expression (Root), as a letter in einsum does; the flat index of bare
 // tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w) may run over tensors of different
-// sizes. Every tensor that supplies an extent must agree, or the error names both shapes.
+// sizes. The tensors that supply a named index's extent must agree; bare tensors read together broadcast as PyTorch
+// broadcasts them (a weight [C] or [1, C] meets an input [N, C]). Otherwise the error names both shapes.
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -33,25 +35,96 @@ shape_t source_shape(Shapes const& shapes) {
   }
 }
 
-// The one shape every source in Sources agrees on.
+// The shape a and b broadcast to, as PyTorch broadcasts: aligned at their last dimension, a dimension of 1 or a
+// missing leading one stretches to the other's. Empty when they do not broadcast.
+inline std::optional<shape_t> broadcast(shape_t const& a, shape_t const& b) {
+  shape_t const& shorter = a.size() < b.size() ? a : b;
+  shape_t out = a.size() < b.size() ? b : a;
+  std::size_t const lead = out.size() - shorter.size();
+  for (std::size_t d = 0; d < shorter.size(); ++d) {
+    std::ptrdiff_t& here = out[lead + d];
+    if (here == 1)
+      here = shorter[d];
+    else if (shorter[d] != 1 && shorter[d] != here)
+      return std::nullopt;
+  }
+  return out;
+}
+
+// The one shape the sources in Sources stand for: all bare tensors (flat_position), the shape they broadcast to;
+// otherwise the one they agree on.
 template <class... Src, class Shapes>
 shape_t agreed_shape(detail::type_list<Src...>, Shapes const& shapes) {
   shape_t shape;
-  std::string first_name;
+  std::string seen;  // what shape stands for: "'p' has shape [4,1]", or "'p', 'w' broadcast to [4,3]"
+  std::string names;
+  bool all_flat = true;
   (
       [&]<class S, int P>(std::type_identity<detail::extent_source<S, P>>) {
         shape_t here = source_shape<S, P>(shapes);
-        std::string name = symbol_name<S>() + (P == flat_position ? "" : "[dim " + std::to_string(P) + "]");
-        if (first_name.empty()) {
+        std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
+        name += symbol_name<S>();
+        if constexpr (P != flat_position) name += "[dim " + std::to_string(P) + "]";
+        name += '\'';
+        all_flat = all_flat && P == flat_position;
+        if (names.empty()) {
           shape = here;
-          first_name = name;
+          seen = name + " has shape " + shape_string(here);
         } else if (here != shape) {
-          throw std::invalid_argument("lossforge: shape mismatch: '" + first_name + "' has shape " +
-                                      shape_string(shape) + " but '" + name + "' has shape " + shape_string(here));
+          std::optional<shape_t> const both = all_flat ? broadcast(shape, here) : std::nullopt;
+          if (!both)
+            throw std::invalid_argument("lossforge: shape mismatch: " + seen + " but " + name + " has shape " +
+                                        shape_string(here) + (all_flat ? ", and they do not broadcast" : ""));
+          shape = *both;
+          seen = names + ", " + name + " broadcast to " + shape_string(shape);
         }
+        names += (names.empty() ? "" : ", ") + name;
       }(std::type_identity<Src>{}),
       ...);
   return shape;
+}
+
+// The shape bare tensor S is read at in Root: the one of every scope that reads it (detail::flat_scopes_t), larger
+// than its own where it is stretched. A tensor read at two shapes, or differentiated where it is stretched, is an
+// error: a stretched tensor's gradient sums over the stretched dimensions, which a flat gradient cannot.
+template <class S, class Root, class Shapes>
+shape_t read_shape(Shapes const& shapes) {
+  shape_t const own = shapes.template of<S>();
+  std::optional<shape_t> read;
+  [&]<class... Scope>(detail::type_list<Scope...>) {
+    (
+        [&] {
+          if constexpr (detail::contains_v<Scope, detail::extent_source<S, flat_position>>) {
+            shape_t const here = agreed_shape(Scope{}, shapes);
+            if (read && *read != here)
+              throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' has shape " + shape_string(own) +
+                                          " and is read at shape " + shape_string(*read) +
+                                          " in one part of the expression but at " + shape_string(here) +
+                                          " in another; a bare tensor broadcasts to one shape per expression: "
+                                          "index it to use it at several");
+            read = here;
+          }
+        }(),
+        ...);
+  }(detail::flat_scopes_t<Root>{});
+  constexpr bool differentiated = []<class... I>(detail::type_list<I...>) {
+    return (detail::is_flat_gradient_of_v<S, I> || ...);
+  }(detail::free_indices_t<Root>{});
+  if (differentiated && read && *read != own)
+    throw std::invalid_argument("lossforge: no gradient with respect to '" + symbol_name<S>() +
+                                "': the expression broadcasts it from shape " + shape_string(own) + " to " +
+                                shape_string(*read) +
+                                " (its gradient would sum over the stretched dimensions); bind it at the full shape, "
+                                "or index it");
+  return read.value_or(own);
+}
+
+// Checks that every bare tensor of Root is read at one shape (read_shape).
+template <class Root, class Shapes>
+void check_broadcasts(Shapes const& shapes) {
+  [&]<class... S>(detail::type_list<S...>) {
+    ((void)read_shape<S, Root>(shapes), ...);
+  }(detail::scope_symbols_t<Root>{});
 }
 
 template <class I, class E, class Root, class Shapes>

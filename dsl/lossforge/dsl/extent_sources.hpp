@@ -56,6 +56,77 @@ using extent_sources_t = fold_t<extent_sources_visitor<I, true>, E>;
 template <class I, class E>
 using any_extent_sources_t = fold_t<extent_sources_visitor<I, false>, E>;
 
+// The scopes of bare tensors in E: the groups of bare tensors read at the same flat positions, each a type_list of
+// extent sources. Every reduction over all elements of bare tensors is one (its body's tensors); so is each free flat
+// index of E (its per-element loss; a bare tensor X's gradient, whose scope holds X itself). Their tensors broadcast
+// to one shape per scope.
+struct flat_scopes_visitor {
+  template <class J>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class J>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = type_list<>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<type_list<>, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<type_list<>, Args...>;
+  template <class E, class J, class Body>
+  using on_reduce = std::conditional_t<std::is_same_v<J, flat_index>,
+                                       set_union_t<type_list<extent_sources_t<J, decltype(E::body)>>, Body>, Body>;
+};
+template <class I, class E>
+struct free_flat_scope {
+  using type = type_list<>;
+};
+template <class E>
+struct free_flat_scope<flat_index, E> {
+  using type = type_list<extent_sources_t<flat_index, E>>;
+};
+template <class X, int D, fixed_string N, class E>
+struct free_flat_scope<gradient_index<X, flat_position, D, N>, E> {
+  using type = type_list<
+      set_union_t<type_list<extent_source<X, flat_position>>, extent_sources_t<gradient_index<X, flat_position, D, N>, E>>>;
+};
+template <class E, class Free = free_indices_t<E>>
+struct flat_scopes;
+template <class E, class... I>
+struct flat_scopes<E, type_list<I...>> {
+  using type = set_union_t<fold_t<flat_scopes_visitor, E>, typename free_flat_scope<I, E>::type...>;
+};
+template <class E>
+using flat_scopes_t = typename flat_scopes<E>::type;
+
+// The bare tensors of E's scopes.
+template <class Source>
+struct flat_symbol {
+  using type = type_list<>;
+};
+template <class S>
+struct flat_symbol<extent_source<S, flat_position>> {
+  using type = type_list<S>;
+};
+template <class Scopes>
+struct scope_symbols;
+template <class... Scope>
+struct scope_symbols<type_list<Scope...>> {
+  template <class... Src>
+  static auto of(type_list<Src...>) -> set_union_t<type_list<>, typename flat_symbol<Src>::type...>;
+  using type = set_union_t<type_list<>, decltype(of(Scope{}))...>;
+};
+template <class E>
+using scope_symbols_t = typename scope_symbols<flat_scopes_t<E>>::type;
+
+// Whether index I is the flat gradient index of tensor S.
+template <class S, class I>
+inline constexpr bool is_flat_gradient_of_v = false;
+template <class S, int D, fixed_string N>
+inline constexpr bool is_flat_gradient_of_v<S, gradient_index<S, flat_position, D, N>> = true;
+
 // The first access in E that indexes by a free I and whose free indices are all in the type_list Allowed (void if
 // none): with every index allowed, where I's extent is read; with fewer, an access whose witness keeps I's extent
 // without making another index free.

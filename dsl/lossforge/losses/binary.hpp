@@ -12,7 +12,8 @@
 //   sigmoid_focal_loss(x, y)          l = alpha_t (1 - p_t)^gamma bce_with_logits(x, y),
 //       p = sigmoid(x), p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y): torchvision's
 //       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
-// Options: .weight(w) multiplies each element (a tensor of the input's shape); .pos_weight(pw) weights the
+// Options: .weight(w) multiplies each element (a bare tensor of the input's shape, or one that broadcasts to it as
+// in PyTorch: [C] or [1, C] per class, [N, 1] per row, for an input [N, C]); .pos_weight(pw) weights the
 // positive term per class, pw indexed by the last dimension of a rank-2 input [N, C]. Focal: .alpha(a) a number in
 // [0, 1] or a scalar symbol (lf::in_range), .without_alpha() (torchvision's alpha < 0), .gamma<N>() an integer
 // exponent.

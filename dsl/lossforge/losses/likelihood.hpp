@@ -6,7 +6,8 @@
 //                                 l = x - y log(x + eps)               (.rate_input(): x = rate; eps 1e-8)
 //       .full() adds Stirling's approximation of log(y!), y log y - y + log(2 pi y) / 2, where y > 1 (0 elsewhere).
 //   gaussian_nll_loss(x, y, var)  l = (log v + (x - y)^2 / v) / 2,  v = max(var, eps)   (eps 1e-6)
-//       .full() adds log(2 pi) / 2. var has the input's shape; a negative var gives NaN (PyTorch raises). PyTorch
+//       .full() adds log(2 pi) / 2. var has the input's shape or broadcasts to it ([N, 1] for [N, C]; PyTorch's var
+//       [N] with one dimension fewer is bound as [N, 1] here); a negative var gives NaN (PyTorch raises). PyTorch
 //       clamps var without recording it, so its gradient with respect to var is taken at v even where var < eps; here
 //       the clamp is part of the expression and that gradient is 0 where var < eps (equal wherever var >= eps).
 // eps is a number or a scalar symbol, non-negative (Poisson) or positive (Gaussian), checked (lf::in_range).

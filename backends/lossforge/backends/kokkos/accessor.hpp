@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 
@@ -38,6 +39,19 @@ struct accessor {
     return n;
   }
 };
+
+// Makes a read a by row-major position over `read`, a shape its View broadcasts to (aligned at the last dimension):
+// a dimension of 1 reads its one element all along, and the positions of missing leading dimensions are skipped.
+template <class Value, int Rank>
+void stretch(accessor<Value, Rank>& a, shape_t const& read) {
+  std::size_t const lead = read.size() - std::size_t(Rank);
+  for (int d = 0; d < Rank; ++d) {
+    std::ptrdiff_t const along = read[lead + std::size_t(d)];
+    if (a.extent[d] != along) a.stride[d] = 0;  // a dimension of 1, stretched
+    a.extent[d] = along;
+  }
+  a.row_major = false;
+}
 
 template <class View>
 auto make_accessor(View const& view) {

@@ -142,14 +142,26 @@ struct is_scalar_symbol<scalar<N>> : std::true_type {};
 template <class S>
 struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
 
+// The accessor of tensor S: a bare tensor's stretched to the shape its scope broadcasts it to.
+template <class S, class Root, class Bindings>
+auto bound_accessor(Bindings const& b, view_shapes<Root, Bindings> const& shapes) {
+  auto a = make_accessor(b.template get<S>());
+  if constexpr (contains_v<scope_symbols_t<Root>, S>) {
+    shape_t const read = backend::read_shape<S, Root>(shapes);
+    if (read != shapes.template of<S>()) stretch(a, read);
+  }
+  return a;
+}
+
 // Kernel data for the expressions of one kernel (or of the host-finished outputs when Keys is empty).
-template <class T, class Keys, class Cached, class Globals, class Exprs, class Bindings>
-auto make_data(Bindings const& b, std::array<double, at_least_one(Globals::size)> const& global) {
+template <class T, class Keys, class Cached, class Globals, class Exprs, class Root, class Bindings>
+auto make_data(Bindings const& b, view_shapes<Root, Bindings> const& shapes,
+               std::array<double, at_least_one(Globals::size)> const& global) {
   using symbols = symbols_of_t<Exprs>;
   using tensors = filter_t<symbols, is_tensor_symbol_t>;
   using scalars = filter_t<symbols, is_scalar_symbol>;
   auto accessors = [&]<class... S>(type_list<S...>) {
-    return lossforge::detail::make_tuple(make_accessor(b.template get<S>())...);
+    return lossforge::detail::make_tuple(bound_accessor<S>(b, shapes)...);
   }(tensors{});
   kernel_data<T, tensors, decltype(accessors), scalars, Keys, Globals, Cached> data{accessors};
   [&]<class... S>(type_list<S...>) {
@@ -408,6 +420,7 @@ class compiled {
     // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
     // float would cancel (block.hpp).
     using T = double;
+    backend::check_broadcasts<root>(detail::view_shapes<root, Requested>{requested});
     check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
     // The intermediates are bound like inputs, to their buffers.
     auto const b = with_buffers<typename Exec::memory_space>(requested, ws);
@@ -491,7 +504,7 @@ class compiled {
     using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
     using cached = cached_reductions<Row, exprs>;
-    auto data = make_data<T, keys, cached, globals, exprs>(b, before);
+    auto data = make_data<T, keys, cached, globals, exprs>(b, shapes, before);
     [&]<class... I>(type_list<I...>) {
       std::size_t slot = 0;
       ((data.extent[slot++] = key_extent<I, Steps...>(shapes)), ...);
@@ -605,7 +618,8 @@ class compiled {
   static double finish_on_host(E const& e, Bindings const& b,
                                std::array<double, detail::at_least_one(globals::size)> const& global) {
     using namespace lossforge::detail;
-    auto data = detail::make_data<double, type_list<>, type_list<>, globals, E>(b, global);
+    auto data = detail::make_data<double, type_list<>, type_list<>, globals, E>(
+        b, detail::view_shapes<root, Bindings>{b}, global);
     detail::error_record error;
     detail::work_item<decltype(data)> item{data, error};
     return detail::value_at<double>(e, item);

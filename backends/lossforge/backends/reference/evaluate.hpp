@@ -41,6 +41,7 @@ struct index_state {
   void const* key;
   std::ptrdiff_t value;
   std::ptrdiff_t extent;
+  shape_t const* shape;  // what a flat index runs over: the shape its bare tensors broadcast to
 };
 
 // The last value of each reduction node, with the positions of its free indices it was computed at: a reduction
@@ -66,9 +67,9 @@ struct environment {
     throw std::logic_error("lossforge::reference: an index is used outside its scope");
   }
   template <class I>
-  index_state& push(std::ptrdiff_t extent) {
+  index_state& push(shape_t const& shape) {
     if (count == int(states.size())) throw std::length_error("lossforge::reference: indices nested too deeply");
-    states[std::size_t(count)] = {&type_key<I>, 0, extent};
+    states[std::size_t(count)] = {&type_key<I>, 0, element_count(shape), &shape};
     return states[std::size_t(count++)];
   }
   void pop() { --count; }
@@ -111,7 +112,8 @@ template <class T, class Root, class S, class... Slots, class Bindings>
 T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env) {
   auto const& t = tensor_of<S>(b);
   if constexpr (sizeof...(Slots) == 1 && (is_flat_slot_v<Slots> && ...)) {
-    return T(t.at_flat(env.template find<Slots...>().value));
+    index_state const& position = env.template find<Slots...>();
+    return T(t.at_flat(position.value, *position.shape));
   } else {
     check_rank<S>(int(sizeof...(Slots)), b);
     std::array<std::ptrdiff_t, sizeof...(Slots)> position{};
@@ -138,8 +140,9 @@ T eval_access(access<S, Slots...> const& a, Bindings const& b, environment& env)
 // The reduction's value as lead + tail (a log-sum-exp's max and log(sum exp(x - max))).
 template <class T, class Root, class Op, class I, class B, class Bindings>
 lead_tail eval_reduce(reduce<Op, I, B> const& r, Bindings const& b, environment& env) {
-  std::ptrdiff_t const n = element_count(resolve_extent<I, B, Root>(b));
-  auto& state = env.template push<I>(n);
+  shape_t const shape = resolve_extent<I, B, Root>(b);
+  std::ptrdiff_t const n = element_count(shape);
+  auto& state = env.template push<I>(shape);
   lead_tail const result = reductions::fold<Op>(n, [&](auto const& f) {
     for (std::ptrdiff_t k = 0; k < n; ++k) {
       state.value = k;
@@ -269,6 +272,7 @@ auto evaluate(E const& expression, Bindings const& b) {
   using expr = std::remove_cvref_t<decltype(e)>;
   using free = free_indices_t<expr>;
   detail::check_ranks<expr>(b);
+  backend::check_broadcasts<expr>(detail::bound_shapes<Bindings>{b});
   detail::environment env;
   // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before anything else.
   backend::check_parameters(e, [&](auto const& value) { return detail::eval<double, expr>(value, b, env); });
@@ -284,7 +288,7 @@ auto evaluate(E const& expression, Bindings const& b) {
       std::array<std::ptrdiff_t, sizeof...(I)> extents{};
       std::array<detail::index_state*, sizeof...(I)> states{};
       std::size_t k = 0;
-      ((extents[k] = element_count(shapes[k]), states[k] = &env.template push<I>(extents[k]), ++k), ...);
+      ((extents[k] = element_count(shapes[k]), states[k] = &env.template push<I>(shapes[k]), ++k), ...);
       for (std::ptrdiff_t flat = 0; flat < total; ++flat) {
         std::ptrdiff_t rest = flat;
         for (std::size_t d = sizeof...(I); d-- > 0;) {

@@ -25,12 +25,15 @@ struct host_tensor {
     for (std::size_t d = 0; d < shape.size(); ++d) offset += position[d] * strides[d];
     return data[offset];
   }
-  // The element at a row-major position over all elements.
-  T at_flat(std::ptrdiff_t flat) const {
+  // The element at a row-major position over all elements of `read`, the shape it is read at: its own, or one it
+  // broadcasts to (aligned at the last dimension; a dimension of 1 reads its one element all along).
+  T at_flat(std::ptrdiff_t flat, shape_t const& read) const {
     std::ptrdiff_t offset = 0;
+    std::size_t const lead = read.size() - shape.size();
     for (std::size_t d = shape.size(); d-- > 0;) {
-      offset += (flat % shape[d]) * strides[d];
-      flat /= shape[d];
+      std::ptrdiff_t const along = read[lead + d];
+      if (shape[d] != 1) offset += (flat % along) * strides[d];
+      flat /= along;
     }
     return data[offset];
   }
