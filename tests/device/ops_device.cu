@@ -3,7 +3,7 @@
 // -DLOSSFORGE_DEVICE_RUN on a machine with a GPU, it also runs every kernel on 4096 points and compares the device
 // results with the same expressions evaluated on the host (CUDA's math library against glibc's).
 #include <lossforge/diff/grad.hpp>
-#include <lossforge/dsl/pointwise.hpp>
+#include <lossforge/dsl/scalar_evaluator.hpp>
 
 #ifdef LOSSFORGE_DEVICE_RUN
 #include <algorithm>

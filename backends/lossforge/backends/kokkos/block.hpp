@@ -3,8 +3,9 @@
 // W lanes (lanes.hpp). A subexpression that does not vary along the block is computed once per run of blocks and
 // broadcast; a read along the block is one vector load; an op with a lane form runs on all lanes at once. Anything
 // else (a gather, pow, a where whose branch could record an error and so must stay lazy) runs lane by lane
-// through the scalar evaluator (work_item.hpp), so the two paths differ only in the lane forms. Lanes compute in
-// the tensors' precision, as a hand-written loop would; accumulations stay in double as in the scalar path.
+// through the scalar evaluator (dsl/scalar_evaluator.hpp), so the two paths differ only in the lane forms. Lanes
+// compute in the tensors' precision, as a hand-written loop would; accumulations stay in double as in the scalar
+// path.
 // block_kernels.hpp runs kernels with it.
 #include <array>
 #include <cmath>
@@ -142,7 +143,7 @@ namespace lossforge::kokkos::detail {
 //
 // In a sum whose terms vary along I, the constant terms share one slot: their sum in double, and in P as the pair
 // value + low (low = what rounding to P lost). A log-sum-exp among them adds its max to value and its log(sum) to
-// low (work_item.hpp). The lanes add the varying terms, then value, then low; so x[c] - logsumexp is
+// low (dsl/scalar_evaluator.hpp). The lanes add the varying terms, then value, then low; so x[c] - logsumexp is
 // (x[c] - max) - log(sum) as in PyTorch, exact for equal logits of 1e30 and, in float, free of the ulp(lse) / 2
 // that a float lse would lose (a relative error of 1e-3 in a softmax of logits near 1e4).
 // The lanes are broadcast once, here: Eigen would fill a Constant array one lane at a time in every block.
@@ -153,7 +154,7 @@ struct uniform_value {
   bool by_reciprocal;
 };
 // by_reciprocal says whether x * (1 / value) may stand for x / value; a value no block divides by allows it. A value
-// given as lead + tail (a sum holding a log-sum-exp, work_item.hpp) enters the lanes as lead, then the rest.
+// given as lead + tail (a sum holding a log-sum-exp, dsl/scalar_evaluator.hpp) enters the lanes as lead, then the rest.
 template <class L, bool Divisor>
 uniform_value<typename L::value, L::width> make_uniform(double lead, double tail = 0) {
   using P = typename L::value;
@@ -262,9 +263,9 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
     log_sum_exp_sum constant;
     for_each_term(e, [&]<int K>(auto const& term) {
       if constexpr (!varies_along_block<I, std::remove_cvref_t<decltype(term)>>)
-        constant.add(
-            term, [&](auto const& t) { return row_value<L>(t, item); },
-            [&](auto const& r) { return row_parts<L>(r, item); });
+        add_terms(
+            term, 1.0, [&](auto const& t) { return row_value<L>(t, item); },
+            [&](auto const& r) { return row_parts<L>(r, item); }, constant);
       else
         collect_uniforms<L, I, Slot + slot[K]>(term, item, u);
     });
@@ -471,7 +472,7 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
       auto const x = varying_terms_at<L, I, Slot>(n, item, first, c);
       if constexpr (!has_uniform_terms<I>(sum_terms_t<node_type>{}))
         return x;
-      else if constexpr (std::is_same_v<P, float> || adds_log_sum_exp<node_type>)
+      else if constexpr (std::is_same_v<P, float> || holds_log_sum_exp<node_type>)
         return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
       else
         return typename L::type(x + c.u[Slot].value);
@@ -542,12 +543,12 @@ LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& it
 }
 
 // ---- reductions along a row ------------------------------------------------------------------------------------
-// A reduction over J with reduce_at's semantics (work_item.hpp), its body in blocks along J and the last n mod W
-// positions through the scalar evaluator. A block's lanes are summed in P (a pairwise tree: error about log2(W)
-// ulps, the order of each lane's own rounding), the blocks in double. A max or log-sum-exp whose body is a sum with
-// terms constant along J reduces only its varying terms, and the constant K joins the result in double: max + K,
-// (max + K) + log(sum). A sum or mean adds K in the lanes, to each term: sum_c (x[c] - K) is a sum of small terms
-// where sum_c x[c] - n K would cancel two large ones.
+// A reduction over J with fold_at's semantics (dsl/scalar_evaluator.hpp), its body in blocks along J and the last n mod
+// W positions through the scalar evaluator. A block's lanes are summed in P (a pairwise tree: error about log2(W) ulps,
+// the order of each lane's own rounding), the blocks in double. A max or log-sum-exp whose body is a sum with terms
+// constant along J reduces only its varying terms, and the constant K joins the result in double: max + K, (max + K) +
+// log(sum). A sum or mean adds K in the lanes, to each term: sum_c (x[c] - K) is a sum of small terms where sum_c x[c]
+// - n K would cancel two large ones.
 // What a log-sum-exp does with the exponentials it computes: nothing, or keep them (stored_exponentials.hpp).
 struct no_sink {
   template <class A>
@@ -658,60 +659,59 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
   return result.value();
 }
 
-// The value of an expression that does not vary along the block, once: as the scalar evaluator, except that its
+// The environment of values that do not vary along the block, computed once: the work item's, except that its
 // reductions run in blocks (and fill the work item's per-row cache as the scalar evaluator would).
+template <class L, class Data>
+struct row_environment {
+  work_item<Data>& item;
+  template <class I>
+  std::ptrdiff_t position() {
+    return item.template position<I>();
+  }
+  template <class I>
+  std::ptrdiff_t extent() const {
+    return item.template extent<I>();
+  }
+  template <class S>
+  auto scalar() const {
+    return item.template scalar<S>();
+  }
+  template <class S, class I>
+  auto flat_element() {
+    return item.template flat_element<S, I>();
+  }
+  template <class S, std::size_t Rank>
+  auto element(std::ptrdiff_t const (&position)[Rank]) {
+    return item.template element<S>(position);
+  }
+  template <class S, int K>
+  std::ptrdiff_t dimension() const {
+    return item.template dimension<S, K>();
+  }
+  template <class S, int K>
+  void out_of_range(double value) {
+    item.template out_of_range<S, K>(value);
+  }
+  void max_of_nothing() { item.max_of_nothing(); }
+  template <class T, class R>
+  lead_tail reduction(R const& r) {
+    return item.reduction_by(r, [&](auto const& reduction) {
+      lead_tail parts;
+      block_reduce<L>(reduction, item, &parts);
+      return parts;
+    });
+  }
+};
+// Such a value in double (a reduction's, or a sum's holding a log-sum-exp, not rounded to the kernel's precision).
 template <class L, class E, class Data>
 double row_value(E const& e, work_item<Data>& item) {
-  using T = typename Data::value_type;
-  if constexpr (is_reduce_v<E> && position_v<typename Data::globals_list, E> < 0) {
-    if constexpr (position_v<typename Data::cached, E> >= 0) {
-      constexpr int slot = position_v<typename Data::cached, E>;
-      if (!item.done[slot]) {
-        item.cache[slot] = block_reduce<L>(e, item, &item.parts[slot]);
-        item.done[slot] = true;
-      }
-      return item.cache[slot];
-    } else {
-      return block_reduce<L>(e, item);
-    }
-  } else if constexpr (is_node_v<E> &&
-                       !std::is_same_v<lossforge::detail::reductions_in_t<E>, lossforge::detail::type_list<>>) {
-    return [&]<class Op, class... A>(node<Op, A...> const& n) {
-      if constexpr (adds_log_sum_exp<node<Op, A...>>) {
-        log_sum_exp_sum total;
-        for_each_addend(n, [&](auto const& term) {
-          total.add(
-              term, [&](auto const& t) { return row_value<L>(t, item); },
-              [&](auto const& r) { return row_parts<L>(r, item); });
-        });
-        return total.value();
-      } else if constexpr (Op::lazy)
-        return row_value<L>(get<0>(n.args), item) != 0 ? row_value<L>(get<1>(n.args), item)
-                                                       : row_value<L>(get<2>(n.args), item);
-      else
-        return [&]<std::size_t... K>(std::index_sequence<K...>) {
-          return double(Op::apply(T(row_value<L>(get<K>(n.args), item))...));
-        }
-      (std::index_sequence_for<A...>{});
-    }(e);
-  } else {
-    return double(value_at<T>(e, item));
-  }
+  row_environment<L, Data> env{item};
+  return unrounded_value_at<typename Data::value_type>(e, env);
 }
-// A log-sum-exp's lead and tail, as parts_at (work_item.hpp) with its reductions in blocks.
+// A log-sum-exp's lead and tail, its reductions in blocks.
 template <class L, class R, class Data>
 lead_tail row_parts(R const& r, work_item<Data>& item) {
-  constexpr int global = position_v<typename Data::globals_list, R>, slot = position_v<typename Data::cached, R>;
-  if constexpr (global >= 0) {
-    return {item.data.global[global], 0};
-  } else if constexpr (slot >= 0) {
-    row_value<L>(r, item);
-    return item.parts[slot];
-  } else {
-    lead_tail p;
-    block_reduce<L>(r, item, &p);
-    return p;
-  }
+  return row_environment<L, Data>{item}.template reduction<typename Data::value_type>(r);
 }
 
 }  // namespace lossforge::kokkos::detail

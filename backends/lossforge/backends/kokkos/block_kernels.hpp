@@ -167,8 +167,7 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     std::ptrdiff_t const n = item.template extent<typename softmax::index>();
     // R's value (its literals included) as the write holds it.
     R const reduction = lossforge::detail::find_subexpression<R>(get<std::size_t(softmax::step)>(this->steps).expression);
-    item.cache[slot] =
-        block_reduce<L>(reduction, item, &item.parts[slot], exponential_store<L::width, V>{out.data + row * n, &sum});
+    block_reduce<L>(reduction, item, &item.parts[slot], exponential_store<L::width, V>{out.data + row * n, &sum});
     item.done[slot] = true;
     return sum > 0 && sum < std::numeric_limits<double>::infinity() ? 1 / sum : 0;
   }
