@@ -6,6 +6,7 @@
 // tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w) may run over tensors of different
 // sizes. The tensors that supply a named index's extent must agree; bare tensors read together broadcast as PyTorch
 // broadcasts them (a weight [C] or [1, C] meets an input [N, C]). Otherwise the error names both shapes.
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -51,36 +52,42 @@ inline std::optional<shape_t> broadcast(shape_t const& a, shape_t const& b) {
   return out;
 }
 
+// How an error names a source: 'p', or 'x[dim 1]'.
+template <class S, int P>
+std::string source_name(detail::type_list<detail::extent_source<S, P>>) {
+  std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
+  name += symbol_name<S>();
+  if constexpr (P != flat_position) name += "[dim " + std::to_string(P) + "]";
+  return name += '\'';
+}
+template <class Src>
+inline constexpr bool is_flat_source = false;
+template <class S>
+inline constexpr bool is_flat_source<detail::extent_source<S, flat_position>> = true;
+
 // The one shape the sources in Sources stand for: all bare tensors (flat_position), the shape they broadcast to;
-// otherwise the one they agree on.
+// otherwise the one they agree on. Names are spelled only for the error, never on the way to a shape.
 template <class... Src, class Shapes>
 shape_t agreed_shape(detail::type_list<Src...>, Shapes const& shapes) {
-  shape_t shape;
-  std::string seen;  // what shape stands for: "'p' has shape [4,1]", or "'p', 'w' broadcast to [4,3]"
-  std::string names;
-  bool all_flat = true;
-  (
-      [&]<class S, int P>(std::type_identity<detail::extent_source<S, P>>) {
-        shape_t here = source_shape<S, P>(shapes);
-        std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
-        name += symbol_name<S>();
-        if constexpr (P != flat_position) name += "[dim " + std::to_string(P) + "]";
-        name += '\'';
-        all_flat = all_flat && P == flat_position;
-        if (names.empty()) {
-          shape = here;
-          seen = name + " has shape " + shape_string(here);
-        } else if (here != shape) {
-          std::optional<shape_t> const both = all_flat ? broadcast(shape, here) : std::nullopt;
-          if (!both)
-            throw std::invalid_argument("lossforge: shape mismatch: " + seen + " but " + name + " has shape " +
-                                        shape_string(here) + (all_flat ? ", and they do not broadcast" : ""));
-          shape = *both;
-          seen = names + ", " + name + " broadcast to " + shape_string(shape);
-        }
-        names += (names.empty() ? "" : ", ") + name;
-      }(std::type_identity<Src>{}),
-      ...);
+  constexpr bool all_flat = (is_flat_source<Src> && ...);
+  std::array<shape_t, sizeof...(Src)> const each{[&]<class S, int P>(detail::extent_source<S, P>) {
+    return source_shape<S, P>(shapes);
+  }(Src{})...};
+  shape_t shape = each[0];
+  for (std::size_t k = 1; k < each.size(); ++k) {
+    if (each[k] == shape) continue;
+    std::optional<shape_t> both = all_flat ? broadcast(shape, each[k]) : std::nullopt;
+    if (!both) {
+      std::array<std::string, sizeof...(Src)> const names{source_name(detail::type_list<Src>{})...};
+      bool const stretched = shape != each[0];
+      std::string seen = names[0];  // what shape stands for: "'p' has shape [4,1]", or "'p', 'w' broadcast to [4,3]"
+      for (std::size_t m = 1; stretched && m < k; ++m) seen += ", " + names[m];
+      seen += (stretched ? " broadcast to " : " has shape ") + shape_string(shape);
+      throw std::invalid_argument("lossforge: shape mismatch: " + seen + " but " + names[k] + " has shape " +
+                                  shape_string(each[k]) + (all_flat ? ", and they do not broadcast" : ""));
+    }
+    shape = std::move(*both);
+  }
   return shape;
 }
 
