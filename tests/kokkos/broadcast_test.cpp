@@ -131,6 +131,15 @@ TEST_CASE("kernels refuse shapes that do not broadcast and gradients of stretche
   static constexpr auto both = lf::kokkos::compile(weighted_mean, lf::wrt(p, w));
   CHECK_THROWS_MATCHES(both(lf::bind(p = pv, y = yv, w = by_class), dp, dw), std::invalid_argument,
                        MessageMatches(ContainsSubstring("no gradient with respect to 'w'")));
+  // The gradient alone, without the loss beside it in the kernel.
+  static constexpr auto gradient_alone = lf::kokkos::compile(weighted_mean, lf::wrt(w), lf::kokkos::gradient_only);
+  CHECK_THROWS_MATCHES(gradient_alone(lf::bind(p = pv, y = yv, w = by_class), dw), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("no gradient with respect to 'w'")));
+  // A stretched weight also indexed: an indexed read does not stretch, so it is refused before any launch.
+  constexpr lf::index<"i"> i;
+  static constexpr auto mixed = lf::kokkos::compile(lf::sum(w * p) + lf::sum(i, w(i)), lf::wrt(p));
+  CHECK_THROWS_MATCHES(mixed(lf::bind(p = pv, w = by_class), dp), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("also indexed")));
   // A weighted mean normalised by the weights' own sum reads w at two shapes in one kernel launch: refused, where
   // running it would sum w once per row.
   static constexpr auto normalised = lf::kokkos::compile(lf::sum(w * p) / lf::sum(w), lf::wrt(p));

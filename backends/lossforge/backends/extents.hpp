@@ -6,14 +6,17 @@
 // tensors is resolved in the body it runs over (E), so sum(p * g) and sum(w * w) may run over tensors of different
 // sizes. The tensors that supply a named index's extent must agree; bare tensors read together broadcast as PyTorch
 // broadcasts them (a weight [C] or [1, C] meets an input [N, C]). Otherwise the error names both shapes.
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/extent_sources.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
 
 namespace lossforge::backend {
 
@@ -92,38 +95,47 @@ shape_t agreed_shape(detail::type_list<Src...>, Shapes const& shapes) {
 }
 
 // The shape bare tensor S is read at in Root: the one of every scope that reads it (detail::flat_scopes_t), larger
-// than its own where it is stretched. A tensor read at two shapes, or differentiated where it is stretched, is an
-// error: a stretched tensor's gradient sums over the stretched dimensions, which a flat gradient cannot.
+// than its own where it is stretched. Refused, with what to write instead: S differentiated where it is stretched
+// (its gradient would sum over the stretched dimensions, which a flat gradient does not); S stretched and also
+// indexed (an indexed read does not stretch); S read at two shapes.
 template <class S, class Root, class Shapes>
 shape_t read_shape(Shapes const& shapes) {
   shape_t const own = shapes.template of<S>();
-  std::optional<shape_t> read;
+  std::vector<shape_t> reads;
   [&]<class... Scope>(detail::type_list<Scope...>) {
     (
         [&] {
-          if constexpr (detail::contains_v<Scope, detail::extent_source<S, flat_position>>) {
-            shape_t const here = agreed_shape(Scope{}, shapes);
-            if (read && *read != here)
-              throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' has shape " + shape_string(own) +
-                                          " and is read at shape " + shape_string(*read) +
-                                          " in one part of the expression but at " + shape_string(here) +
-                                          " in another; a bare tensor broadcasts to one shape per expression: "
-                                          "index it to use it at several");
-            read = here;
-          }
+          if constexpr (detail::contains_v<Scope, detail::extent_source<S, flat_position>>)
+            reads.push_back(agreed_shape(Scope{}, shapes));
         }(),
         ...);
   }(detail::flat_scopes_t<Root>{});
+  auto const stretched = std::find_if(reads.begin(), reads.end(), [&](shape_t const& r) { return r != own; });
+  if (stretched == reads.end()) return own;
+  std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
+  name += symbol_name<S>();
+  name += '\'';
+  std::string const from = " from shape " + shape_string(own) + " to ";
   constexpr bool differentiated = []<class... I>(detail::type_list<I...>) {
     return (detail::is_flat_gradient_of_v<S, I> || ...);
   }(detail::free_indices_t<Root>{});
-  if (differentiated && read && *read != own)
-    throw std::invalid_argument("lossforge: no gradient with respect to '" + symbol_name<S>() +
-                                "': the expression broadcasts it from shape " + shape_string(own) + " to " +
-                                shape_string(*read) +
+  if (differentiated)
+    throw std::invalid_argument("lossforge: no gradient with respect to " + name + ": the loss broadcasts it" + from +
+                                shape_string(*stretched) +
                                 " (its gradient would sum over the stretched dimensions); bind it at the full shape, "
                                 "or index it");
-  return read.value_or(own);
+  if (detail::symbol_uses<S, Root>::mixed)
+    throw std::invalid_argument("lossforge: " + name + " is broadcast" + from + shape_string(*stretched) +
+                                " where it is used bare, and is also indexed; an indexed read does not stretch: bind it "
+                                "at the full shape, or index it everywhere");
+  for (shape_t const& r : reads)
+    if (r != *stretched)
+      throw std::invalid_argument("lossforge: " + name + " has shape " + shape_string(own) + " and is read at shape " +
+                                  shape_string(*stretched) + " in one part of the expression but at " +
+                                  shape_string(r) +
+                                  " in another; a bare tensor broadcasts to one shape per expression: index it to use "
+                                  "it at several");
+  return *stretched;
 }
 
 // Checks that every bare tensor of Root is read at one shape (read_shape).
@@ -131,7 +143,7 @@ template <class Root, class Shapes>
 void check_broadcasts(Shapes const& shapes) {
   [&]<class... S>(detail::type_list<S...>) {
     ((void)read_shape<S, Root>(shapes), ...);
-  }(detail::scope_symbols_t<Root>{});
+  }(detail::bare_tensors_t<Root>{});
 }
 
 template <class I, class E, class Root, class Shapes>

@@ -12,6 +12,7 @@
 
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/diff/rules.hpp>
+#include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/simplify/simplify.hpp>
@@ -162,7 +163,36 @@ constexpr auto close(contribution<Sigma, C> const& term) {
   return [&]<class... M>(detail::type_list<M...>) { return (term.coefficient * ... * mapping_delta(M{})); }(Sigma{});
 }
 
-// A derivative that does not depend on some position of X (grad(sum(p), p) = 1) still has X's shape.
+// The bare tensors the loss reads together with bare X (in X's scopes, detail::flat_scopes_t) that derivative D no
+// longer reads at X's gradient index G, as witnesses at G: 1 with their shapes, so that a backend still sees what
+// X's positions broadcast to and refuses a stretched X (its gradient would sum over the stretched dimensions; d/dw of
+// sum(w + x) is not 1 where w [3] meets x [2, 3]) rather than return one position's share.
+template <class X, class G, class Loss, class D>
+struct lost_neighbours {
+  template <class... Scope>
+  static auto of(detail::type_list<Scope...>) -> detail::set_union_t<
+      detail::type_list<>, std::conditional_t<detail::contains_v<Scope, detail::extent_source<X, flat_position>>,
+                                              detail::scope_symbols_t<Scope>, detail::type_list<>>...>;
+  using present = detail::scope_symbols_t<detail::extent_sources_t<G, D>>;
+  template <class... S>
+  static auto witnesses(detail::type_list<S...>)
+      -> decltype((detail::type_list<>{} + ... +
+                   std::conditional_t<std::is_same_v<S, X> || detail::contains_v<present, S>, detail::type_list<>,
+                                      detail::type_list<witness<access<S, G>>>>{}));
+  using type = decltype(witnesses(of(detail::flat_scopes_t<Loss>{})));
+};
+
+template <class E>
+constexpr E with_factors(E const& e, detail::type_list<>) {
+  return e;
+}
+template <class E, class W, class... Ws>
+constexpr auto with_factors(E const& e, detail::type_list<W, Ws...>) {
+  return with_factors(node<ops::mul, E, W>{detail::make_tuple(e, W{})}, detail::type_list<Ws...>{});
+}
+
+// A derivative that does not depend on some position of X (grad(sum(p), p) = 1) still has X's shape, and keeps the
+// shapes of the bare tensors X met (lost_neighbours).
 template <class X, class Indices, class Loss, class D>
 constexpr auto shaped_like(D const& derivative) {
   if constexpr (TensorSymbol<X>) {
@@ -174,12 +204,20 @@ constexpr auto shaped_like(D const& derivative) {
           detail::type_list<>{} + ... +
           std::conditional_t<detail::contains_v<detail::free_indices_t<D>, typename Indices::template at<P>>,
                              detail::type_list<>, detail::type_list<ones<typename Indices::template at<P>>>>{}));
-      if constexpr (missing::size == 0)
-        return derivative;
-      else
-        return [&]<class... O>(detail::type_list<O...>) {
-          return detail::make_product(std::make_tuple(derivative, O{}...));
-        }(missing{});
+      using lost = std::conditional_t<
+          uses::flat, typename lost_neighbours<X, typename Indices::template at<flat_position>, Loss, D>::type,
+          detail::type_list<>>;
+      auto const shaped = [&] {
+        if constexpr (missing::size == 0)
+          return derivative;
+        else
+          return [&]<class... O>(detail::type_list<O...>) {
+            return detail::make_product(std::make_tuple(derivative, O{}...));
+          }(missing{});
+      }();
+      // Multiplied in as they are (not numbered apart, not canonical: the canonical product would find them redundant
+      // next to X's own read).
+      return with_factors(shaped, lost{});
     }
     (positions{});
   } else {

@@ -101,7 +101,6 @@ struct flat_scopes<E, type_list<I...>> {
 template <class E>
 using flat_scopes_t = typename flat_scopes<E>::type;
 
-// The bare tensors of E's scopes.
 template <class Source>
 struct flat_symbol {
   using type = type_list<>;
@@ -118,8 +117,11 @@ struct scope_symbols<type_list<Scope...>> {
   static auto of(type_list<Src...>) -> set_union_t<type_list<>, typename flat_symbol<Src>::type...>;
   using type = set_union_t<type_list<>, decltype(of(Scope{}))...>;
 };
+// The bare tensors of a scope (a type_list of extent sources), and of all of E's scopes.
+template <class Scope>
+using scope_symbols_t = typename scope_symbols<type_list<Scope>>::type;
 template <class E>
-using scope_symbols_t = typename scope_symbols<flat_scopes_t<E>>::type;
+using bare_tensors_t = typename scope_symbols<flat_scopes_t<E>>::type;
 
 // Whether index I is the flat gradient index of tensor S.
 template <class S, class I>

@@ -194,8 +194,8 @@ struct index_sources<Root, gradient_index<X, P, D, N>> {
 };
 // Where the rows of a write come from: its first output index's dimension; for a flat index, E's tensors. The flat
 // gradient of a bare tensor X runs over X's elements and over those of the bare tensors E reads at the same positions
-// (they met X in an elementwise body of the loss, so their shapes are X's): gradients of tensors that meet (dlp and
-// dv of one masked objective) are written by one kernel.
+// (they met X in an elementwise body of the loss: their shapes are X's, or broadcast to it): gradients of tensors
+// that meet (dlp and dv of one masked objective) are written by one kernel.
 template <class Outer, class E, class Root>
 struct write_sources : index_sources<Root, Outer> {};
 template <class E, class Root>

@@ -95,6 +95,24 @@ TEST_CASE("shapes that do not broadcast, and uses a flat gradient cannot serve, 
   CHECK_THROWS_MATCHES(lf::reference::evaluate(lf::sum(p * w) + lf::sum(w), stretched), std::invalid_argument,
                        MessageMatches(ContainsSubstring("'w' has shape [3] and is read at shape [2,3]") &&
                                       ContainsSubstring("at [3] in another")));
+  // A gradient taken alone still knows what its tensor met in the loss: d/dw of sum(w + y) is 2 per element of w [3]
+  // where y is [2, 3], not the 1 its simplified form reads.
+  std::vector<double> const six{1, 2, 3, 4, 5, 6};
+  auto const met = lf::bind(w = lf::host_view(three, {3}), y = lf::host_view(six, {2, 3}));
+  CHECK_THROWS_MATCHES(lf::reference::evaluate(lf::grad(lf::sum(w + y), w), met), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("no gradient with respect to 'w'")));
+  CHECK_THROWS_MATCHES(lf::reference::evaluate(lf::grad(lf::sum(w * w + y), w), met), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("no gradient with respect to 'w'")));
+  // A stretched tensor also indexed: the indexed read would not stretch.
+  constexpr lf::tensor<"v"> v;
+  constexpr lf::index<"i"> i;
+  constexpr lf::index<"c"> c;
+  std::vector<double> const row{1, 2, 3};
+  CHECK_THROWS_MATCHES(
+      lf::reference::evaluate(lf::sum(p * v) + lf::sum(i, lf::sum(c, v(i, c))),
+                              lf::bind(p = lf::host_view(p23, {2, 3}), v = lf::host_view(row, {1, 3}))),
+      std::invalid_argument, MessageMatches(ContainsSubstring("'v' is broadcast from shape [1,3] to [2,3]") &&
+                                            ContainsSubstring("also indexed")));
   // Bound at the full shape, the same expressions are fine.
   std::vector<double> const full{1, 1, 1, 1, 1, 1};
   auto const same = lf::bind(p = lf::host_view(p23, {2, 3}), w = lf::host_view(full, {2, 3}));

@@ -41,6 +41,16 @@ TEST_CASE("shape mismatches name both shapes", "[reference][errors]") {
                        MessageMatches(ContainsSubstring("6 elements do not fit shape [4,2]")));
 }
 
+TEST_CASE("a tensor accessed with two ranks is an error, not a read past its position", "[reference][errors]") {
+  constexpr lf::tensor<"y"> y;
+  constexpr lf::index<"j"> j;
+  std::vector<double> const six(6, 1.0);
+  CHECK_THROWS_MATCHES(lf::reference::evaluate(lf::sum(i, y(i)) + lf::sum(i, lf::sum(j, y(i, j))),
+                                               lf::bind(y = lf::host_view(six, {2, 3}))),
+                       std::invalid_argument,
+                       MessageMatches(ContainsSubstring("'y' is accessed with 1 indices but is bound to shape [2,3]")));
+}
+
 TEST_CASE("class indices out of range name the index and the shape", "[reference][errors]") {
   std::vector<long> targets{2, 3};
   CHECK_THROWS_MATCHES(

@@ -146,7 +146,7 @@ struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
 template <class S, class Root, class Bindings>
 auto bound_accessor(Bindings const& b, view_shapes<Root, Bindings> const& shapes) {
   auto a = make_accessor(b.template get<S>());
-  if constexpr (contains_v<scope_symbols_t<Root>, S>) {
+  if constexpr (contains_v<bare_tensors_t<Root>, S>) {
     shape_t const read = backend::read_shape<S, Root>(shapes);
     if (read != shapes.template of<S>()) stretch(a, read);
   }
@@ -197,8 +197,9 @@ template <class Data>
 
 }  // namespace detail
 
-// A compiled loss: the plan of its outputs, and how to run it. Names lists each output's name tag.
-template <class Plan, class Names, bool ReturnsLoss>
+// A compiled loss: the plan of its outputs, and how to run it. Names lists each output's name tag; Written is the loss
+// as the user wrote it, whose bare tensors broadcast as written (simplification may split a sum over them).
+template <class Plan, class Names, bool ReturnsLoss, class Written>
 class compiled {
  public:
   Plan plan;
@@ -420,7 +421,7 @@ class compiled {
     // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
     // float would cancel (block.hpp).
     using T = double;
-    backend::check_broadcasts<root>(detail::view_shapes<root, Requested>{requested});
+    check_broadcasts(detail::view_shapes<root, Requested>{requested});
     check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
     // The intermediates are bound like inputs, to their buffers.
     auto const b = with_buffers<typename Exec::memory_space>(requested, ws);
@@ -437,6 +438,30 @@ class compiled {
 
     finish_scalar_outputs(b, views, global);
     if constexpr (ReturnsLoss) return finish_on_host(std::get<0>(plan.outputs), b, global);
+  }
+
+  // Every bare tensor is read at one shape, the one the loss as written broadcasts it to: a simplification that split
+  // a sum over broadcast tensors (sum(w * w + x) into sum(w * w) + sum(x)) would read w at its own shape, so such a
+  // call is refused rather than computed at the wrong count.
+  template <class Bindings>
+  static void check_broadcasts(detail::view_shapes<root, Bindings> const& shapes) {
+    using written = std::remove_cvref_t<Written>;
+    backend::check_broadcasts<root>(shapes);
+    [&]<class... S>(lossforge::detail::type_list<S...>) {
+      (
+          [&] {
+            if constexpr (Bindings::template has<S>) {  // a tensor simplified away need not be bound
+              shape_t const as_written = backend::read_shape<S, written>(shapes);
+              if constexpr (lossforge::detail::contains_v<lossforge::detail::bare_tensors_t<root>, S>)
+                if (backend::read_shape<S, root>(shapes) != as_written)
+                  throw std::invalid_argument(
+                      "lossforge: '" + backend::symbol_name<S>() + "' is broadcast to " + shape_string(as_written) +
+                      " in the loss as written, which simplification split into sums over fewer tensors; bind it "
+                      "at the full shape, or index it");
+            }
+          }(),
+          ...);
+    }(lossforge::detail::bare_tensors_t<written>{});
   }
 
   // Every View output must have its output's shape and may not overlap an input.
@@ -644,10 +669,10 @@ class compiled {
 };
 
 namespace detail {
-template <class Names, bool ReturnsLoss, class... E>
+template <class Names, bool ReturnsLoss, class Written, class... E>
 constexpr auto compile_outputs(E const&... outputs) {
   auto p = make_plan(outputs...);
-  return compiled<decltype(p), Names, ReturnsLoss>{p};
+  return compiled<decltype(p), Names, ReturnsLoss, Written>{p};
 }
 }  // namespace detail
 
@@ -677,7 +702,8 @@ template <Operand Loss, class... X>
 constexpr auto compile(Loss const& loss, wrt_t<X...> = {}) {
   auto const l = simplify(as_expression(loss));
   constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
-  return detail::compile_outputs<std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss>(
+  return detail::compile_outputs<std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
+                                 decltype(as_expression(loss))>(
       l, detail::gradient<X>(l, as_expression(loss))...);
 }
 // Only the gradients with respect to X...: the loss itself is not finished.
@@ -685,7 +711,7 @@ template <Operand Loss, class... X>
 constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
   static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
   auto const l = simplify(as_expression(loss));
-  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false>(
+  return detail::compile_outputs<std::tuple<detail::gradient_of<X>...>, false, decltype(as_expression(loss))>(
       detail::gradient<X>(l, as_expression(loss))...);
 }
 

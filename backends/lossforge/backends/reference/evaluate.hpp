@@ -63,6 +63,17 @@ struct bound_shapes {
   }
 };
 
+// An access with `accessed` indices of a tensor bound with another rank is an error, not a read past the position:
+// checked for every tensor first, and at each access (one tensor accessed with two ranks, in an expression grad did
+// not check).
+template <class S, class Bindings>
+void check_rank(Bindings const& b, int accessed) {
+  auto const& t = b.template get<S>();
+  if (t.rank() != accessed)
+    throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' is accessed with " + std::to_string(accessed) +
+                                " indices but is bound to shape " + shape_string(t.shape));
+}
+
 // The reference evaluator's environment: the index positions in scope (innermost last), the memo, the bindings.
 template <class Root, class Bindings>
 struct environment {
@@ -114,14 +125,20 @@ struct environment {
     index_state const& at = find<I>();
     return b.template get<S>().at_flat(at.value, *at.shape);
   }
-  template <class S>
-  auto element(std::ptrdiff_t const* position) const {
+  template <class S, std::size_t Rank>
+  auto element(std::ptrdiff_t const (&position)[Rank]) const {
+    check_rank<S>(b, int(Rank));
     return b.template get<S>().at(position);
   }
   template <class S, int K>
   std::ptrdiff_t dimension() const {
-    return b.template get<S>().shape[std::size_t(K)];
+    auto const& shape = b.template get<S>().shape;
+    if (std::size_t(K) >= shape.size())
+      throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' is indexed at position " +
+                                  std::to_string(K) + " but is bound to shape " + shape_string(shape));
+    return shape[std::size_t(K)];
   }
+
   template <class S, int K>
   [[noreturn]] void out_of_range(double value) const {
     throw std::out_of_range(index_out_of_range_message(value, std::size_t(K), symbol_name<S>(),
@@ -157,11 +174,7 @@ void check_ranks(Bindings const& b) {
         [&] {
           if constexpr (TensorSymbol<S>) {
             using uses = symbol_uses<S, Root>;
-            auto const& t = b.template get<S>();
-            if (!uses::flat && t.rank() != uses::rank)
-              throw std::invalid_argument("lossforge: '" + symbol_name<S>() + "' is accessed with " +
-                                          std::to_string(uses::rank) + " indices but is bound to shape " +
-                                          shape_string(t.shape));
+            if (!uses::flat) check_rank<S>(b, uses::rank);
           }
         }(),
         ...);
@@ -182,7 +195,7 @@ auto evaluate(E const& expression, Bindings const& b) {
   detail::check_ranks<expr>(b);
   backend::check_broadcasts<expr>(shapes);
   detail::environment<expr, Bindings> env{b};
-  // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before anything else.
+  // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before any evaluation.
   backend::check_parameters(e, [&](auto const& value) { return value_at<double>(value, env); });
   if constexpr (free::size == 0) {
     return value_at<T>(e, env);
