@@ -112,9 +112,7 @@ shape_t read_shape(Shapes const& shapes) {
   }(detail::flat_scopes_t<Root>{});
   auto const stretched = std::find_if(reads.begin(), reads.end(), [&](shape_t const& r) { return r != own; });
   if (stretched == reads.end()) return own;
-  std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
-  name += symbol_name<S>();
-  name += '\'';
+  std::string const name = source_name(detail::type_list<detail::extent_source<S, flat_position>>{});
   std::string const from = " from shape " + shape_string(own) + " to ";
   constexpr bool differentiated = []<class... I>(detail::type_list<I...>) {
     return (detail::is_flat_gradient_of_v<S, I> || ...);

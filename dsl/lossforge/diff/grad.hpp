@@ -182,15 +182,6 @@ struct lost_neighbours {
   using type = decltype(witnesses(of(detail::flat_scopes_t<Loss>{})));
 };
 
-template <class E>
-constexpr E with_factors(E const& e, detail::type_list<>) {
-  return e;
-}
-template <class E, class W, class... Ws>
-constexpr auto with_factors(E const& e, detail::type_list<W, Ws...>) {
-  return with_factors(node<ops::mul, E, W>{detail::make_tuple(e, W{})}, detail::type_list<Ws...>{});
-}
-
 // A derivative that does not depend on some position of X (grad(sum(p), p) = 1) still has X's shape, and keeps the
 // shapes of the bare tensors X met (lost_neighbours).
 template <class X, class Indices, class Loss, class D>
@@ -217,7 +208,7 @@ constexpr auto shaped_like(D const& derivative) {
       }();
       // Multiplied in as they are (not numbered apart, not canonical: the canonical product would find them redundant
       // next to X's own read).
-      return with_factors(shaped, lost{});
+      return [&]<class... W>(detail::type_list<W...>) { return detail::fold_left<ops::mul>(shaped, W{}...); }(lost{});
     }
     (positions{});
   } else {
