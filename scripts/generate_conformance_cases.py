@@ -121,6 +121,20 @@ def first_catalogue(w):
                    {"pos_weight": None, "reduction": red, "weight": wt}, [("input", x, True), ("target", y, False)],
                    lambda a, c: F.binary_cross_entropy_with_logits(a, c, weight=wt, reduction=red),
                    note=f"weight of shape {list(wshape)} broadcast against the input [4, 3]")
+    # pos_weight broadcast against inputs of every rank, alone and beside a broadcast weight.
+    b = Inputs(20261204)
+    for shape, pwshape, wshape in [((4, 3), (3,), (3,)), ((4, 3), (3,), (4, 1)), ((10,), (1,), None),
+                                   ((2, 4, 3), (3,), None), ((2, 4, 3), (4, 1), (2, 1, 3))]:
+        for red in reductions:
+            x, y = b.randn(*shape, scale=3), b.mask(*shape)
+            pw = b.rand(*pwshape, lo=0.5, hi=3.0)
+            wt = b.rand(*wshape, lo=0.5, hi=2.0) if wshape else None
+            w.case("binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy_with_logits",
+                   {"pos_weight": pw, "reduction": red, "weight": wt}, [("input", x, True), ("target", y, False)],
+                   lambda a, c: F.binary_cross_entropy_with_logits(a, c, weight=wt, pos_weight=pw, reduction=red),
+                   note=f"pos_weight of shape {list(pwshape)}"
+                        + (f" and weight of shape {list(wshape)}" if wshape else "")
+                        + f" broadcast against the input {list(shape)}")
 
     # ---- cross entropy family ------------------------------------------------------------------------------------
     def ce_case(loss, x, t, weight, ignore, eps, red, note=None):

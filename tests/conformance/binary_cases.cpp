@@ -5,10 +5,7 @@ namespace lossforge::conformance {
 namespace {
 namespace L = losses;
 constexpr tensor<"weight"> weight;
-constexpr tensor<"input", 2> input2;
-constexpr tensor<"target", 2> target2;
-constexpr tensor<"weight", 2> weight2;
-constexpr tensor<"pos_weight", 1> pos_weight;
+constexpr tensor<"pos_weight"> pos_weight;
 
 constexpr scalar<"alpha"> alpha;
 
@@ -23,10 +20,10 @@ constexpr auto logits_weighted =
     L::binary_cross_entropy_with_logits(input, target, L::bce_options<>{}.weight(weight), R{});
 template <class R>
 constexpr auto logits_pos =
-    L::binary_cross_entropy_with_logits(input2, target2, L::bce_options<>{}.pos_weight(pos_weight), R{});
+    L::binary_cross_entropy_with_logits(input, target, L::bce_options<>{}.pos_weight(pos_weight), R{});
 template <class R>
 constexpr auto logits_pos_weighted = L::binary_cross_entropy_with_logits(
-    input2, target2, L::bce_options<>{}.weight(weight2).pos_weight(pos_weight), R{});
+    input, target, L::bce_options<>{}.weight(weight).pos_weight(pos_weight), R{});
 template <class R>
 constexpr auto focal = L::sigmoid_focal_loss(input, target, L::focal_options<>{}.alpha(alpha), R{});
 // The other focal forms the cases use, in mean only: no class balance (alpha < 0), gamma 0 and 3.
@@ -46,40 +43,37 @@ bool weight_broadcasts(case_data const& c) {
   return has_tensor_param(c, "weight") && tensor_param(c, "weight").shape != c.inputs.at("input").shape;
 }
 
-// A tensor of rank 2 at most seen at rank 2, with leading dimensions of 1 (which broadcast alike).
-tensor_data at_rank2(tensor_data t) {
-  if (t.shape.size() > 2) throw unsupported("a broadcast weight with an input or weight of rank above 2");
-  t.shape.insert(t.shape.begin(), 2 - t.shape.size(), 1);
+// A tensor seen at rank 3, its missing leading dimensions 1 (which broadcast alike).
+tensor_data at_rank3(tensor_data t) {
+  if (t.shape.size() > 3) throw unsupported("broadcast weights with an input or weight of rank above 3");
+  t.shape.insert(t.shape.begin(), 3 - t.shape.size(), 1);
   return t;
 }
-// A weight that broadcasts against the input ([C] or [1, C] for an input [N, C], [N, 1], ...): input, target and
-// weight bound at their own shapes, which the library broadcasts as PyTorch does.
-template <auto const& Loss, class T>
-computed broadcast_weight_case(case_data const& c) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
-  tensor_data const in = at_rank2(c.inputs.at("input"));
-  auto const x = make_view<T, 2>(in, "input");
-  auto const y = make_view<T, 2>(at_rank2(c.inputs.at("target")), "target");
-  auto const w = make_view<T, 2>(at_rank2(tensor_param(c, "weight")), "weight");
-  return run(kernel, bind(input = x, target = y, weight = w), view_t<T, 2>("loss", x.extent(0), x.extent(1)),
-             std::pair{std::string("input"), make_view<T, 2>(in, "d_input")});
+template <class T>
+auto seen_at_rank3(case_data const& c, std::string const& name) {
+  return make_view<T, 3>(at_rank3(tensor_param(c, name)), name);
 }
-
-// The rank-2 form with pos_weight [C] (and an optional element weight [N, C]).
-template <auto const& Loss, class T, class... Extra>
-computed pos_weight_case(case_data const& c, Extra const&... extra) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(input2));
-  auto const x = make_view<T, 2>(c.inputs.at("input"), "input");
-  auto const y = make_view<T, 2>(c.inputs.at("target"), "target");
-  auto const pw = make_view<T, 1>(tensor_param(c, "pos_weight"), "pos_weight");
-  return run(kernel, bind(input2 = x, target2 = y, pos_weight = pw, extra...),
-             view_t<T, 2>("loss", x.extent(0), x.extent(1)), gradient_for<T, 2>(c, "input"));
+template <class T>
+auto broadcast_weight(case_data const& c) {
+  return weight = seen_at_rank3<T>(c, "weight");
+}
+// Weights that broadcast against the input (a weight [C], [1, C] or [N, 1] and a pos_weight [C] for an input
+// [N, C], and so on): input, target and weights each bound at its own shape, seen at rank 3, which the library
+// broadcasts as PyTorch does.
+template <auto const& Loss, class T, class... Weights>
+computed broadcast_case(case_data const& c, Weights const&... weights) {
+  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
+  tensor_data const in = at_rank3(c.inputs.at("input"));
+  auto const x = make_view<T, 3>(in, "input");
+  auto const y = make_view<T, 3>(at_rank3(c.inputs.at("target")), "target");
+  return run(kernel, bind(input = x, target = y, weights...), make_view<T, 3>(in, "loss"),
+             std::pair{std::string("input"), make_view<T, 3>(in, "d_input")});
 }
 
 registration const bce_case("binary_cross_entropy", [](case_data const& c, precision p) {
   return in_precision(p, needs_float64(c, "input"), [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      if (weight_broadcasts(c)) return broadcast_weight_case<bce_weighted<R>, T>(c);
+      if (weight_broadcasts(c)) return broadcast_case<bce_weighted<R>, T>(c, broadcast_weight<T>(c));
       if (has_tensor_param(c, "weight")) return input_target_case<bce_weighted<R>, T>(c, element_weight<T>(c));
       return input_target_case<bce<R>, T>(c);
     });
@@ -88,16 +82,13 @@ registration const bce_case("binary_cross_entropy", [](case_data const& c, preci
 registration const logits_case("binary_cross_entropy_with_logits", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
     bool const weighted = has_tensor_param(c, "weight");
-    if (has_tensor_param(c, "pos_weight")) {
-      if (c.inputs.at("input").shape.size() != 2) throw unsupported("pos_weight with an input of rank other than 2");
-      return for_elementwise_reduction(c, [&]<class R>(R) {
-        if (!weighted) return pos_weight_case<logits_pos<R>, T>(c);
-        return pos_weight_case<logits_pos_weighted<R>, T>(
-            c, weight2 = make_view<T, 2>(tensor_param(c, "weight"), "weight"));
-      });
-    }
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      if (weight_broadcasts(c)) return broadcast_weight_case<logits_weighted<R>, T>(c);
+      if (has_tensor_param(c, "pos_weight")) {
+        auto const pw = pos_weight = seen_at_rank3<T>(c, "pos_weight");
+        if (!weighted) return broadcast_case<logits_pos<R>, T>(c, pw);
+        return broadcast_case<logits_pos_weighted<R>, T>(c, pw, broadcast_weight<T>(c));
+      }
+      if (weight_broadcasts(c)) return broadcast_case<logits_weighted<R>, T>(c, broadcast_weight<T>(c));
       if (weighted) return input_target_case<logits_weighted<R>, T>(c, element_weight<T>(c));
       return input_target_case<logits<R>, T>(c);
     });

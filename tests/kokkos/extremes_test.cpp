@@ -35,7 +35,7 @@ constexpr lf::tensor<"x"> x;
 constexpr lf::tensor<"y"> y;
 constexpr lf::tensor<"x2", 2> x2;
 constexpr lf::tensor<"y2", 2> y2;
-constexpr lf::tensor<"pw", 1> pw;
+constexpr lf::tensor<"pw"> pw;
 constexpr lf::int_tensor<"t", 1> t;
 constexpr double inf_ = std::numeric_limits<double>::infinity(), nan_ = std::numeric_limits<double>::quiet_NaN();
 
@@ -125,14 +125,25 @@ TEMPLATE_TEST_CASE("BCE with logits and pos_weight at x = +-inf is its limit", "
     xv(r, at + 2) = T(-inf_), yv(r, at + 2) = 1;
   }
   xv(0, in_block + 3) = T(inf_), yv(0, in_block + 3) = 0;
-  kernel(lf::bind(x2 = xv, y2 = yv, pw = wv), loss, dx);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < classes; ++c) {
-      INFO("row " << r << ", class " << c << ": x " << double(xv(r, c)) << ", y " << double(yv(r, c)));
-      double const xk = double(xv(r, c)), yk = double(yv(r, c)), wk = double(wv(c));
-      CHECK(lf::test::close(double(loss(r, c)), cf::bce_with_logits(xk, yk, wk), value_tol<T>));
-      CHECK(lf::test::close(double(dx(r, c)), cf::bce_with_logits_slope(xk, yk, wk), value_tol<T>));
-    }
+  auto const check = [&](auto const& pos_weight) {
+    kernel(lf::bind(x2 = xv, y2 = yv, pw = pos_weight), loss, dx);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < classes; ++c) {
+        INFO("row " << r << ", class " << c << ": x " << double(xv(r, c)) << ", y " << double(yv(r, c)));
+        double const xk = double(xv(r, c)), yk = double(yv(r, c)), wk = double(wv(c));
+        CHECK(lf::test::close(double(loss(r, c)), cf::bce_with_logits(xk, yk, wk), value_tol<T>));
+        CHECK(lf::test::close(double(dx(r, c)), cf::bce_with_logits_slope(xk, yk, wk), value_tol<T>));
+      }
+  };
+  // Per class, pos_weight stretches over the rows and the blocks load it lane by lane; of the input's shape, by
+  // vector.
+  SECTION("pos_weight [C]") { check(wv); }
+  SECTION("pos_weight [N, C]") {
+    Kokkos::View<T**, Kokkos::HostSpace> per_element("pw", rows, classes);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < classes; ++c) per_element(r, c) = wv(c);
+    check(per_element);
+  }
 }
 
 TEMPLATE_TEST_CASE("BCE with logits beyond exp's normal range underflows gradually", "[kokkos][extremes]", float,

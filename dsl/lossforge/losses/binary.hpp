@@ -14,9 +14,9 @@
 //       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
 // Options: .weight(w) multiplies each element (a bare tensor of the input's shape, or one that broadcasts to it as
 // in PyTorch: [C] or [1, C] per class, [N, 1] per row, for an input [N, C]); .pos_weight(pw) weights the
-// positive term per class, pw indexed by the last dimension of a rank-2 input [N, C]. Focal: .alpha(a) a number in
-// [0, 1] or a scalar symbol (lf::in_range), .without_alpha() (torchvision's alpha < 0), .gamma<N>() an integer
-// exponent.
+// positive term, pw broadcast against the input alike (usually [C], per class, for an input [..., C]).
+// Focal: .alpha(a) a number in [0, 1] or a scalar symbol (lf::in_range), .without_alpha() (torchvision's alpha < 0),
+// .gamma<N>() an integer exponent.
 #include <type_traits>
 
 #include <lossforge/dsl/parameter_range.hpp>
@@ -53,26 +53,17 @@ constexpr auto binary_cross_entropy(P const& p, Y const& y, R reduction) {
 
 template <TensorSymbol X, TensorSymbol Y, Reduction R, class W = unset, class PW = unset>
 constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, bce_options<W, PW>, R reduction) {
-  auto const weighted = [](auto const& e, auto const& w) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(w)>, unset>)
-      return e;
+  // pos_weight scales the positive term: weight 1 + (pw - 1) y on the softplus.
+  auto const term = [&] {
+    if constexpr (std::is_same_v<PW, unset>)
+      return bce_with_logits(x, y);
     else
-      return w * e;
-  };
-  if constexpr (std::is_same_v<PW, unset>) {
-    return reduce_elements(weighted(bce_with_logits(x, y), W{}), reduction);
-  } else {
-    static_assert(X::rank == 2 && Y::rank == 2,
-                  "lossforge: pos_weight broadcasts along the class dimension: declare the input and target as "
-                  "rank-2 tensors [N, C]");
-    constexpr index<"i"> i;
-    constexpr index<"n"> n;  // the class
-    auto const term = bce_with_logits(x(i, n), y(i, n), c<1> + (PW{}(n)-c<1>)*y(i, n));
-    if constexpr (std::is_same_v<W, unset>)
-      return reduce_elements(term, reduction);
-    else
-      return reduce_elements(W{}(i, n) * term, reduction);
-  }
+      return bce_with_logits(x, y, c<1> + (PW{} - c<1>) * y);
+  }();
+  if constexpr (std::is_same_v<W, unset>)
+    return reduce_elements(term, reduction);
+  else
+    return reduce_elements(W{} * term, reduction);
 }
 template <TensorSymbol X, TensorSymbol Y, Reduction R>
 constexpr auto binary_cross_entropy_with_logits(X const& x, Y const& y, R reduction) {
