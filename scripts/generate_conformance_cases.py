@@ -91,6 +91,7 @@ def first_catalogue(w):
     for shape in [(10,), (4, 3)]:
         for red in reductions:
             for weighted in [False, True]:
+                # pos_weight at rank 2 only here, which keeps these cases' random draws; other ranks below.
                 for pos in ([False, True] if len(shape) == 2 else [False]):
                     x, y = randn(*shape, scale=3), mask(*shape)
                     wt = rand(*shape, lo=0.5, hi=2.0) if weighted else None

@@ -57,6 +57,10 @@ template <class T>
 auto broadcast_weight(case_data const& c) {
   return weight = seen_at_rank3<T>(c, "weight");
 }
+template <class T>
+auto broadcast_pos_weight(case_data const& c) {
+  return pos_weight = seen_at_rank3<T>(c, "pos_weight");
+}
 // Weights that broadcast against the input (a weight [C], [1, C] or [N, 1] and a pos_weight [C] for an input
 // [N, C], and so on): input, target and weights each bound at its own shape, seen at rank 3, which the library
 // broadcasts as PyTorch does.
@@ -84,9 +88,8 @@ registration const logits_case("binary_cross_entropy_with_logits", [](case_data 
     bool const weighted = has_tensor_param(c, "weight");
     return for_elementwise_reduction(c, [&]<class R>(R) {
       if (has_tensor_param(c, "pos_weight")) {
-        auto const pw = pos_weight = seen_at_rank3<T>(c, "pos_weight");
-        if (!weighted) return broadcast_case<logits_pos<R>, T>(c, pw);
-        return broadcast_case<logits_pos_weighted<R>, T>(c, pw, broadcast_weight<T>(c));
+        if (!weighted) return broadcast_case<logits_pos<R>, T>(c, broadcast_pos_weight<T>(c));
+        return broadcast_case<logits_pos_weighted<R>, T>(c, broadcast_pos_weight<T>(c), broadcast_weight<T>(c));
       }
       if (weight_broadcasts(c)) return broadcast_case<logits_weighted<R>, T>(c, broadcast_weight<T>(c));
       if (weighted) return input_target_case<logits_weighted<R>, T>(c, element_weight<T>(c));

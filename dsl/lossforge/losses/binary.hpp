@@ -14,7 +14,8 @@
 //       sigmoid_focal_loss (Lin et al. 2017), defaults alpha 0.25, gamma 2.
 // Options: .weight(w) multiplies each element (a bare tensor of the input's shape, or one that broadcasts to it as
 // in PyTorch: [C] or [1, C] per class, [N, 1] per row, for an input [N, C]); .pos_weight(pw) weights the
-// positive term, pw broadcast against the input alike (usually [C], per class, for an input [..., C]).
+// positive term, pw broadcast against the input alike (usually [C], per class, for an input [..., C]; no gradient
+// with respect to a stretched weight: bind it at the input's shape to differentiate it).
 // Focal: .alpha(a) a number in [0, 1] or a scalar symbol (lf::in_range), .without_alpha() (torchvision's alpha < 0),
 // .gamma<N>() an integer exponent.
 #include <type_traits>
