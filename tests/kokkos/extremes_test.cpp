@@ -41,7 +41,7 @@ constexpr double inf_ = std::numeric_limits<double>::infinity(), nan_ = std::num
 
 // Two blocks and an odd remainder; a case at `in_block` runs in the lanes, one at size - 1 on the scalar path.
 template <class T>
-constexpr int size = 2 * lf::kokkos::detail::block_width<T> + 3;
+constexpr int size = 2 * lf::executor::detail::block_width<T> + 3;
 constexpr int in_block = 1;
 
 // Finite filler: logits in [-3, 3] and targets in [0, 1].
@@ -171,15 +171,15 @@ TEMPLATE_TEST_CASE("BCE with logits beyond exp's normal range underflows gradual
 TEMPLATE_TEST_CASE("exp and the logistic lane forms underflow gradually, as the scalar exp", "[kokkos][extremes]",
                    float, double) {
   using T = TestType;
-  constexpr int W = lf::kokkos::detail::block_width<T>;
-  using A = lf::kokkos::detail::lanes<T, W>;
+  constexpr int W = lf::executor::detail::block_width<T>;
+  using A = lf::executor::detail::lanes<T, W>;
   // Just below the normal range to beyond the denormals, and -inf.
   double const lo = std::is_same_v<T, float> ? -87.4 : -708.4, hi = std::is_same_v<T, float> ? -106.0 : -746.0;
   A a;
   for (int l = 0; l < W; ++l) a[l] = T(l + 1 == W ? -inf_ : lo + (hi - lo) * l / (W - 2));
-  A const e = lf::kokkos::detail::lane_form<lf::ops::exp>::apply(a);
-  A const s = lf::kokkos::detail::lane_form<lf::ops::sigmoid>::apply(a);
-  A const sp = lf::kokkos::detail::lane_form<lf::ops::softplus>::apply(a);
+  A const e = lf::executor::detail::lane_form<lf::ops::exp>::apply(a);
+  A const s = lf::executor::detail::lane_form<lf::ops::sigmoid>::apply(a);
+  A const sp = lf::executor::detail::lane_form<lf::ops::softplus>::apply(a);
   for (int l = 0; l < W; ++l) {
     INFO("x " << double(a[l]));
     T const want = std::exp(a[l]);  // glibc: gradual underflow

@@ -8,7 +8,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>
 #include <limits>
-#include <lossforge/backends/kokkos/lanes.hpp>
+#include <lossforge/backends/executor/lanes.hpp>
 #include <string>
 #include <tests/support/tolerance.hpp>
 #include <typeinfo>
@@ -16,7 +16,7 @@
 
 namespace lf = lossforge;
 namespace ops = lf::ops;
-using lf::kokkos::detail::lane_form;
+using lf::executor::detail::lane_form;
 
 namespace {
 
@@ -64,8 +64,8 @@ bool agrees(P lane, P scalar) {
 // with its first).
 template <class P, class Op, std::size_t Arity>
 void check(std::vector<std::array<P, Arity>> const& arguments) {
-  constexpr int W = lf::kokkos::detail::block_width<P>;
-  using A = lf::kokkos::detail::lanes<P, W>;
+  constexpr int W = lf::executor::detail::block_width<P>;
+  using A = lf::executor::detail::lanes<P, W>;
   for (std::size_t first = 0; first < arguments.size(); first += W) {
     std::array<A, Arity> in;
     for (int l = 0; l < W; ++l)
@@ -113,7 +113,7 @@ TEMPLATE_TEST_CASE("transcendental lane forms equal the scalar forms, special va
   check_unary<TestType, ops::exp, ops::expm1, ops::log, ops::log1p, ops::tanh, ops::sigmoid, ops::softplus,
               ops::log_sigmoid>();
   // Eigen's fast float sqrt gives NaN for infinity: sqrt runs lane by lane through the scalar form instead.
-  STATIC_REQUIRE(!lf::kokkos::detail::has_lane_form_v<ops::sqrt>);
+  STATIC_REQUIRE(!lf::executor::detail::has_lane_form_v<ops::sqrt>);
 }
 
 TEMPLATE_TEST_CASE("comparisons give 1 or 0, false for NaN", "[lanes]", float, double) {

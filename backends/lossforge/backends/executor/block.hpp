@@ -12,13 +12,13 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <lossforge/backends/kokkos/lanes.hpp>
-#include <lossforge/backends/kokkos/launch.hpp>
+#include <lossforge/backends/executor/lanes.hpp>
+#include <lossforge/backends/executor/kernel.hpp>
 #include <lossforge/dsl/free_indices.hpp>
 #include <lossforge/plan/intermediates.hpp>
 #include <lossforge/simplify/canonical.hpp>
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 // How a block computes: W lanes of P. Contiguous when every tensor and output is row-major, so that a read or
 // write along the block is one vector load or store without a test; ByReciprocal when every division by a
@@ -122,17 +122,17 @@ inline constexpr bool is_stored_lanes = false;
 template <class J, class V>
 inline constexpr bool is_stored_lanes<stored_lanes<J, V>> = true;
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail
 
 namespace lossforge::detail {
 // To every pass, stored lanes are a leaf that varies along J alone.
 template <class Visitor, class J, class V>
-struct fold<Visitor, kokkos::detail::stored_lanes<J, V>> {
-  using type = typename Visitor::template on_along<kokkos::detail::stored_lanes<J, V>, J>;
+struct fold<Visitor, executor::detail::stored_lanes<J, V>> {
+  using type = typename Visitor::template on_along<executor::detail::stored_lanes<J, V>, J>;
 };
 }  // namespace lossforge::detail
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 // ---- values constant along a run of blocks -----------------------------------------------------------------------
 // Before a run of blocks along I, each maximal subexpression constant along I is computed once into a slot,
@@ -714,4 +714,4 @@ lead_tail row_parts(R const& r, work_item<Data>& item) {
   return row_environment<L, Data>{item}.template reduction<typename Data::value_type>(r);
 }
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail

@@ -1,7 +1,7 @@
 #pragma once
 // The host kernels that run in blocks (block.hpp): over blocks of consecutive rows where each step is over the row
 // alone (elementwise losses, the sums of Dice), and along each row where rows loop inside (a cross entropy's row
-// of classes). compile.hpp picks them for host execution spaces; other spaces run the scalar kernel_functor.
+// of classes). The executor picks them for launch policies on the host; devices run the scalar kernel_functor.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -9,10 +9,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include <lossforge/backends/kokkos/block.hpp>
-#include <lossforge/backends/kokkos/stored_exponentials.hpp>
+#include <lossforge/backends/executor/block.hpp>
+#include <lossforge/backends/executor/stored_exponentials.hpp>
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 // Whether a kernel's rows can run in blocks: every step is over the row alone (no inner loops, no prelude), and no
 // per-row cache holds a value that differs from row to row.
@@ -226,4 +226,4 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   }
 };
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail

@@ -7,9 +7,8 @@
 
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
-#include <lossforge/config/kokkos_compat.hpp>
 
-namespace lossforge::kokkos {
+namespace lossforge::executor {
 
 template <class Value, int Rank>
 struct accessor {
@@ -68,4 +67,4 @@ auto make_accessor(View const& view) {
   return a;
 }
 
-}  // namespace lossforge::kokkos
+}  // namespace lossforge::executor

@@ -12,10 +12,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include <lossforge/backends/kokkos/block.hpp>
+#include <lossforge/backends/executor/block.hpp>
 #include <lossforge/simplify/rules.hpp>
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 using rewrite::is_softmax_exponent;
 
@@ -115,4 +115,4 @@ struct softmax_write {
   using index = typename inner_index<std::tuple_element_t<(step < 0 ? 0 : step), std::tuple<Steps..., void>>>::type;
 };
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail

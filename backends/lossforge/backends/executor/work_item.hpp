@@ -9,13 +9,13 @@
 // range reads nothing: it records the error (reported by the host after the pass) and yields NaN.
 #include <cstddef>
 
-#include <lossforge/backends/kokkos/accessor.hpp>
+#include <lossforge/backends/executor/accessor.hpp>
 #include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/scalar_evaluator.hpp>
 #include <lossforge/dsl/tuple.hpp>
 #include <lossforge/plan/reductions.hpp>
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 using namespace lossforge::detail;
 
 template <class List, class T>
@@ -152,4 +152,4 @@ struct work_item {
   }
 };
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail

@@ -1,13 +1,14 @@
 #pragma once
-// Running one planned kernel: the Kokkos functor (a parallel_reduce over the rows that accumulates the kernel's
-// globals and the first error, and writes its outputs), and the host code that builds its data from the bindings.
+// One planned kernel as a reduction functor over its work items (rows, or chunks of rows): init, join and
+// operator()(item, value) as Kokkos' parallel_reduce and the serial loop call them. It accumulates the kernel's
+// globals and the first error, and writes its outputs. A launch policy (executor.hpp) runs it.
 #include <cstdint>
 
 #include <lossforge/backends/extents.hpp>
-#include <lossforge/backends/kokkos/work_item.hpp>
+#include <lossforge/backends/executor/work_item.hpp>
 #include <lossforge/plan/plan.hpp>
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 // The per-row accumulators of a kernel's reduce steps (two doubles each: reductions::accumulate) and its first error.
 template <std::size_t Slots>
@@ -59,8 +60,7 @@ struct kernel_functor {
     v.error = error_record{};
   }
 
-  LOSSFORGE_FUNCTION void join(LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type& dst,
-                               LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type const& src) const {
+  LOSSFORGE_FUNCTION void join(value_type& dst, value_type const& src) const {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
@@ -71,12 +71,7 @@ struct kernel_functor {
           ...);
     }
     (std::index_sequence_for<Steps...>{});
-    if (dst.error.code == no_error && src.error.code != no_error) {
-      dst.error.code = src.error.code;
-      dst.error.symbol = src.error.symbol;
-      dst.error.dimension = src.error.dimension;
-      dst.error.value = src.error.value;
-    }
+    if (dst.error.code == no_error && src.error.code != no_error) dst.error = src.error;
   }
 
   template <int Out, class E, class... Inner>
@@ -157,4 +152,4 @@ struct kernel_functor {
   }
 };
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail

@@ -24,7 +24,7 @@
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
 
-namespace lossforge::kokkos::detail {
+namespace lossforge::executor::detail {
 
 template <class P, int W>
 using lanes = Eigen::Array<P, W, 1>;
@@ -285,7 +285,7 @@ LOSSFORGE_PACKET_FORM(clamp, (auto x, auto lo, auto hi),
 LOSSFORGE_PACKET_FORM(select, (auto c, auto if_true, auto if_false), pselect(pcmp_eq(c, pzero(c)), if_false, if_true))
 #undef LOSSFORGE_PACKET_FORM
 
-}  // namespace lossforge::kokkos::detail
+}  // namespace lossforge::executor::detail
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop

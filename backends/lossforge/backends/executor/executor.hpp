@@ -1,0 +1,658 @@
+#pragma once
+// The backend-neutral half of a compiled loss: everything between the plan and a launch. It checks the bindings
+// and outputs (shapes, broadcasts, overlaps, parameter ranges), sizes each kernel from the bound shapes, binds the
+// intermediates to buffers, runs the passes in order carrying the globals from one to the next, reports the first
+// error a kernel recorded, finishes scalar outputs on the host, and prints the plan with its bytes and model work.
+//
+// A backend is a launch policy (the one thing it decides is how a kernel's work items run) and the call forms its
+// users expect: lf::kokkos::compile (kokkos/compile.hpp), lf::serial::compile (serial.hpp). A launch policy has
+//
+//   static constexpr bool on_host;                      // host memory: kernels run vectorized in blocks
+//   std::int64_t concurrency() const;                   // threads a kernel's work items are spread over
+//   void reduce(std::string const& label, std::int64_t items, F const& functor, F::value_type& result) const;
+//   auto buffer<Rank>(int k, std::array<std::ptrdiff_t, Rank> const& extents) const;   // intermediate k (from 1)
+//   void store(View const& rank0_output, double value) const;
+//
+// where reduce runs functor.init on each partial result, functor(item, partial) for every item in [0, items), and
+// functor.join to combine partials into result (Kokkos' parallel_reduce contract); buffer returns a row-major
+// view of at least that many doubles (View-like: rank, value_type, data, extent, stride, size, span).
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <lossforge/backends/executor/block_kernels.hpp>
+#include <lossforge/backends/executor/strided_view.hpp>
+#include <lossforge/backends/parameters.hpp>
+#include <lossforge/diff/grad.hpp>
+#include <lossforge/dsl/bind.hpp>
+#include <lossforge/plan/cost.hpp>
+#include <lossforge/print/plan.hpp>
+#include <lossforge/print/print.hpp>
+#include <lossforge/simplify/simplify.hpp>
+
+namespace lossforge {
+
+// The symbols a kernel differentiates: lf::wrt(p, w).
+template <class... X>
+struct wrt_t {};
+template <class... X>
+constexpr wrt_t<X...> wrt(X const&...) {
+  return {};
+}
+
+// Only the gradients: lf::kokkos::compile(loss, lf::wrt(p), lf::gradient_only) does not finish the loss itself.
+struct gradient_only_t {};
+inline constexpr gradient_only_t gradient_only{};
+
+namespace executor {
+
+namespace detail {
+
+// The names of an output: in error messages (phrase) and in plan listings (brief).
+struct the_loss {
+  static std::string phrase() { return "the per-element loss"; }
+  static std::string brief() { return "loss"; }
+};
+template <class X>
+struct gradient_of {
+  static std::string phrase() { return "the gradient with respect to '" + backend::symbol_name<X>() + "'"; }
+  static std::string brief() { return "dloss/d" + backend::symbol_name<X>(); }
+};
+
+// Whether access A reads its tensor along the kernel's row (else it gathers a few values per row).
+template <class Row, class A>
+inline constexpr bool reads_along_row = []<class S, class... Slots>(std::type_identity<access<S, Slots...>>) {
+  return (std::is_same_v<Slots, Row> || ...);
+}(std::type_identity<A>{});
+
+// The shapes of a call's tensors: a bound View's, or an intermediate's, over the extents of its output indices.
+template <class Root, class Bindings>
+struct view_shapes {
+  Bindings const& b;
+  template <class Symbol>
+  shape_t of() const {
+    if constexpr (is_intermediate_v<Symbol>) {
+      using E = typename Symbol::computation;
+      shape_t shape;
+      [&]<class... I>(type_list<I...>) {
+        (shape.push_back(element_count(backend::resolve_extent<I, E, Root>(*this))), ...);
+      }(output_indices_t<E>{});
+      return shape;
+    } else {
+      auto const& v = b.template get<Symbol>();
+      shape_t shape(std::size_t(std::remove_cvref_t<decltype(v)>::rank));
+      for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
+      return shape;
+    }
+  }
+};
+
+// The element type of tensor S in a call: its View's, or double for an intermediate's buffer.
+template <class S, class Bindings>
+struct element_type_of {
+  using type = typename std::remove_cvref_t<decltype(std::declval<Bindings>().template get<S>())>::value_type;
+};
+template <int K, class R, class Bindings>
+struct element_type_of<lossforge::detail::intermediate<K, R>, Bindings> {
+  using type = double;
+};
+
+template <class S>
+struct is_scalar_symbol : std::false_type {};
+template <fixed_string N>
+struct is_scalar_symbol<scalar<N>> : std::true_type {};
+template <class S>
+struct is_tensor_symbol_t : std::bool_constant<TensorSymbol<S>> {};
+
+// The accessor of tensor S: a bare tensor's stretched to the shape its scope broadcasts it to.
+template <class S, class Root, class Bindings>
+auto bound_accessor(Bindings const& b, view_shapes<Root, Bindings> const& shapes) {
+  auto a = make_accessor(b.template get<S>());
+  if constexpr (contains_v<bare_tensors_t<Root>, S>) {
+    shape_t const read = backend::read_shape<S, Root>(shapes);
+    if (read != shapes.template of<S>()) stretch(a, read);
+  }
+  return a;
+}
+
+// Kernel data for the expressions of one kernel (or of the host-finished outputs when Keys is empty).
+template <class T, class Keys, class Cached, class Globals, class Exprs, class Root, class Bindings>
+auto make_data(Bindings const& b, view_shapes<Root, Bindings> const& shapes,
+               std::array<double, at_least_one(Globals::size)> const& global) {
+  using symbols = symbols_of_t<Exprs>;
+  using tensors = filter_t<symbols, is_tensor_symbol_t>;
+  using scalars = filter_t<symbols, is_scalar_symbol>;
+  auto accessors = [&]<class... S>(type_list<S...>) {
+    return lossforge::detail::make_tuple(bound_accessor<S>(b, shapes)...);
+  }(tensors{});
+  kernel_data<T, tensors, decltype(accessors), scalars, Keys, Globals, Cached> data{accessors};
+  [&]<class... S>(type_list<S...>) {
+    std::size_t k = 0;
+    ((data.scalar[k++] = T(b.template get<S>())), ...);
+  }(scalars{});
+  for (std::size_t k = 0; k < Globals::size; ++k) data.global[k] = global[k];
+  return data;
+}
+
+template <class Outputs>
+struct root_of;
+template <class... E>
+struct root_of<std::tuple<E...>> {
+  using type = node<plan_root, E...>;  // the outputs as one expression, as make_plan sees them
+};
+template <class I>
+inline constexpr bool is_row_index_v = false;
+template <int P, int G, bool F>
+inline constexpr bool is_row_index_v<plan::row_index<P, G, F>> = true;
+
+template <class Data>
+[[noreturn]] void throw_kernel_error(error_record const& e, auto const& shapes) {
+  if (e.code == max_of_nothing) throw std::invalid_argument("lossforge: max over an empty index has no value");
+  std::string name;
+  shape_t shape;
+  [&]<class... S>(type_list<S...>) {
+    int k = 0;
+    ((k++ == e.symbol ? (name = backend::symbol_name<S>(), shape = shapes.template of<S>(), 0) : 0), ...);
+  }(typename Data::tensors{});
+  throw std::out_of_range(index_out_of_range_message(e.value, std::size_t(e.dimension), name, shape));
+}
+
+}  // namespace detail
+
+// A compiled loss: the plan of its outputs, and how to run it with a launch policy. Names lists each output's name
+// tag; Written is the loss as the user wrote it, whose bare tensors broadcast as written (simplification may split a
+// sum over them). Backends derive their call forms from it.
+template <class Plan, class Names, bool ReturnsLoss, class Written>
+class compiled {
+ public:
+  Plan plan;
+  static constexpr bool returns_loss = ReturnsLoss;
+
+  // Runs the plan with launch policy `launch` on bindings b, writing out... (one per output in order: the
+  // per-element loss first when the loss has free indices, then one per differentiated symbol, rank 0 for a scalar
+  // symbol). Returns the loss when it is a number.
+  template <class Launch, class Bindings, class... Out>
+  auto execute(Launch const& launch, Bindings const& b, Out const&... out) const {
+    static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == Plan::requested_count,
+                  "lossforge: pass one output per output: the per-element loss when the loss has free indices, "
+                  "then one per symbol in wrt(...)");
+    return run(launch, b, std::tie(out...));
+  }
+
+  // The plan as text: passes, kernels, what each step accumulates or writes, and what is finished on the host.
+  std::string describe() const {
+    return plan::to_text(plan, output_names(), [](auto) { return std::string(); });
+  }
+  // The same, with each kernel's row count, the bytes it reads and writes per row for the arguments of a call (a
+  // tensor read along the row counts its whole size, a gathered one, class weights, one value per access) and the
+  // cost model's flops-equivalents per row (plan/cost.hpp).
+  template <class Bindings, class... Out>
+  std::string describe(Bindings const& b, Out const&... out) const {
+    detail::view_shapes<root, Bindings> const shapes{b};
+    auto const views = std::tie(out...);
+    return plan::to_text(
+               plan, output_names(),
+               [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>>) {
+                 using namespace lossforge::detail;
+                 using exprs = node<plan_root, typename plan::step_traits<Steps>::expression...>;
+                 double const rows = double(std::max<std::ptrdiff_t>(
+                     1, kernel_rows(std::type_identity<plan::kernel<Row, Steps...>>{}, shapes)));
+                 double read = 0, written = 0;
+                 std::string reads, writes;
+                 auto const bytes = [](double v) { return print::number(v) + " B"; };
+                 [&]<class... S>(type_list<S...>) {
+                   (
+                       [&] {
+                         double const size = sizeof(typename detail::element_type_of<S, Bindings>::type);
+                         constexpr bool along_row = []<class... A>(type_list<A...>) {
+                           return (detail::reads_along_row<Row, A> || ...);
+                         }(accesses_of_t<S, exprs>{});
+                         double const per_row = along_row ? double(element_count(shapes.template of<S>())) * size / rows
+                                                          : accesses_of_t<S, exprs>::size * size;
+                         read += per_row;
+                         reads += (reads.empty() ? "" : ", ") + backend::symbol_name<S>() + " " + bytes(per_row);
+                       }(),
+                       ...);
+                 }(filter_t<symbols_of_t<exprs>, detail::is_tensor_symbol_t>{});
+                 (
+                     [&] {
+                       if constexpr (!plan::is_reduce_step_v<Steps>) {
+                         constexpr int k = plan::step_traits<Steps>::output;
+                         double const per_row = [&] {
+                           if constexpr (std::size_t(k) >= Plan::requested_count) {
+                             using S = intermediate_symbol<k - int(Plan::requested_count) + 1>;
+                             return double(element_count(shapes.template of<S>())) * sizeof(double) / rows;
+                           } else {
+                             auto const& v = std::get<std::size_t(k) - first_view_output>(views);
+                             return double(v.size()) * sizeof(typename std::remove_cvref_t<decltype(v)>::value_type) /
+                                    rows;
+                           }
+                         }();
+                         written += per_row;
+                         writes += (writes.empty() ? "" : ", ") + output_names()[std::size_t(k)] + " " + bytes(per_row);
+                       }
+                     }(),
+                     ...);
+                 std::string const row = is_flat_slot_v<Row> ? "element" : "row";  // a flat kernel's rows are elements
+                 double const work = row_work(std::type_identity<plan::kernel<Row, Steps...>>{}, shapes);
+                 return "    " + print::number(rows) + " " + row + "s; per " + row + " reads " +
+                        (reads.empty() ? "nothing" : reads) + (writes.empty() ? "" : "; writes " + writes) + " (" +
+                        bytes(read + written) + " per " + row + ", " + print::number((read + written) * rows / 1e6) +
+                        " MB in all); model " + print::number(work) + " flops per " + row + " (" +
+                        print::number(work * rows / 1e6) + " Mflop in all)\n";
+               }) +
+           buffers_text(shapes);
+  }
+
+  // The cost model's work in each pass for a call with these bindings, in flops-equivalents (plan/cost.hpp): what
+  // a change of the inputs' sizes does to the work, without timing anything.
+  template <class Bindings>
+  std::vector<double> work_per_pass(Bindings const& b) const {
+    detail::view_shapes<root, Bindings> const shapes{b};
+    std::vector<double> work;
+    std::apply(
+        [&](auto const&... pass) {
+          (work.push_back(std::apply(
+               [&]<class... K>(K const&...) {
+                 return ((row_work(std::type_identity<K>{}, shapes) *
+                          double(std::max<std::ptrdiff_t>(1, kernel_rows(std::type_identity<K>{}, shapes)))) +
+                         ... + 0.0);
+               },
+               pass)),
+           ...);
+        },
+        plan.passes);
+    return work;
+  }
+
+ private:
+  using outputs_t = decltype(Plan{}.outputs);
+  using root = typename detail::root_of<outputs_t>::type;
+  static constexpr std::size_t output_count = std::tuple_size_v<outputs_t>;
+  static constexpr std::size_t first_view_output = ReturnsLoss ? 1 : 0;
+  using globals = typename Plan::globals;
+
+  // Reductions a work item computes once and caches: those over the row's inner indices (free index: the row),
+  // and closed ones the plan made row-local instead of globals.
+  template <class R, class Row>
+  static constexpr bool cached_per_row =
+      std::is_same_v<lossforge::detail::free_indices_t<R>, lossforge::detail::type_list<Row>> ||
+      (lossforge::detail::is_closed_v<R> && detail::position_v<globals, R> < 0);
+
+  // The reductions of Exprs that a work item over Row caches.
+  template <class Row, class... R>
+  static auto cached_among(lossforge::detail::type_list<R...>) -> decltype((
+      lossforge::detail::type_list<>{} + ... +
+      std::conditional_t<cached_per_row<R, Row>, lossforge::detail::type_list<R>, lossforge::detail::type_list<>>{}));
+  template <class Row, class Exprs>
+  using cached_reductions = decltype(cached_among<Row>(lossforge::detail::reductions_in_t<Exprs>{}));
+
+  // The cost model's work for one row of a kernel, for a call with these shapes (plan/cost.hpp).
+  template <class Row, class... Steps, class Shapes>
+  static double row_work(std::type_identity<plan::kernel<Row, Steps...>> k, Shapes const& shapes) {
+    using exprs = node<lossforge::detail::plan_root, typename plan::step_traits<Steps>::expression...>;
+    return plan::row_cost<globals, cached_reductions<Row, exprs>>(
+        k, [&]<class I>(std::type_identity<I>) { return key_extent<I, Steps...>(shapes); });
+  }
+
+  // The requested outputs' names, then the intermediates' with their indices: t1[c], t2[i,j], ...
+  static std::vector<std::string> output_names() {
+    auto names = []<class... Name>(std::type_identity<std::tuple<Name...>>) {
+      return std::vector<std::string>{Name::brief()...};
+    }(std::type_identity<Names>{});
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (names.push_back([]<class... I>(lossforge::detail::type_list<I...>) {
+        std::string indices;
+        ((indices += (indices.empty() ? "" : ",") + print::index_name<I>()), ...);
+        return "t" + std::to_string(K + 1) + "[" + indices + "]";
+      }(lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
+       ...);
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    return names;
+  }
+
+  // The intermediates' buffers for a call with these shapes: "buffers  t1[c] 4 doubles (32 B), ...".
+  template <class Shapes>
+  static std::string buffers_text(Shapes const& shapes) {
+    std::string text;
+    std::vector<std::string> const names = output_names();
+    [&]<int... K>(std::integer_sequence<int, K...>) {
+      (
+          [&] {
+            double const size = double(element_count(shapes.template of<intermediate_symbol<K + 1>>()));
+            text += (text.empty() ? "buffers         " : ", ") + names[Plan::requested_count + std::size_t(K)] + " " +
+                    print::number(size) + " doubles (" + print::number(size * sizeof(double)) + " B)";
+          }(),
+          ...);
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+    return text.empty() ? text : text + "\n";
+  }
+
+  // Intermediate number K (from 1): the symbol its readers access.
+  template <int K>
+  using intermediate_symbol =
+      lossforge::detail::intermediate<K, std::tuple_element_t<Plan::requested_count + K - 1, outputs_t>>;
+
+  // The bindings with each intermediate bound to its buffer from the launch policy.
+  template <class Launch, class... Items>
+  static auto with_buffers(bindings<Items...> const& b, Launch const& launch) {
+    detail::view_shapes<root, bindings<Items...>> const shapes{b};
+    return [&]<int... K>(std::integer_sequence<int, K...>) {
+      auto buffer = [&]<int N>(std::integral_constant<int, N>) {
+        using S = intermediate_symbol<N>;
+        shape_t const shape = shapes.template of<S>();
+        using buffer_indices = lossforge::detail::output_indices_t<typename S::computation>;
+        std::array<std::ptrdiff_t, buffer_indices::size> extents{};
+        std::copy(shape.begin(), shape.end(), extents.begin());
+        auto view = launch.template buffer<buffer_indices::size>(N, extents);
+        return binding<S, decltype(view)>{view};
+      };
+      return bindings<Items..., decltype(buffer(std::integral_constant<int, K + 1>{}))...>{
+          std::tuple_cat(b.items, std::make_tuple(buffer(std::integral_constant<int, K + 1>{})...))};
+    }
+    (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});
+  }
+
+  template <class Launch, class Requested, class Views>
+  auto run(Launch const& launch, Requested const& requested, Views const& views) const {
+    using namespace lossforge::detail;
+    // The scalar evaluator (device kernels, and on the host the positions after a kernel's last block) computes in
+    // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
+    // float would cancel (block.hpp).
+    using T = double;
+    check_broadcasts(detail::view_shapes<root, Requested>{requested});
+    check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
+    // The intermediates are bound like inputs, to their buffers.
+    auto const b = with_buffers(requested, launch);
+    detail::view_shapes<root, std::remove_const_t<decltype(b)>> const shapes{b};
+
+    std::array<double, detail::at_least_one(globals::size)> global{};
+    // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
+    std::apply(
+        [&](auto const&... output) {
+          (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }), ...);
+        },
+        plan.outputs);
+    std::apply([&](auto const&... pass) { (run_pass<T>(launch, b, shapes, views, pass, global), ...); }, plan.passes);
+
+    finish_scalar_outputs(launch, b, views, global);
+    if constexpr (ReturnsLoss) return finish_on_host(std::get<0>(plan.outputs), b, global);
+  }
+
+  // Every bare tensor is read at one shape, the one the loss as written broadcasts it to: a simplification that split
+  // a sum over broadcast tensors (sum(w * w + x) into sum(w * w) + sum(x)) would read w at its own shape, so such a
+  // call is refused rather than computed at the wrong count.
+  template <class Bindings>
+  static void check_broadcasts(detail::view_shapes<root, Bindings> const& shapes) {
+    using written = std::remove_cvref_t<Written>;
+    backend::check_broadcasts<root>(shapes);
+    [&]<class... S>(lossforge::detail::type_list<S...>) {
+      (
+          [&] {
+            if constexpr (Bindings::template has<S>) {  // a tensor simplified away need not be bound
+              shape_t const as_written = backend::read_shape<S, written>(shapes);
+              if constexpr (lossforge::detail::contains_v<lossforge::detail::bare_tensors_t<root>, S>)
+                if (backend::read_shape<S, root>(shapes) != as_written)
+                  throw std::invalid_argument(
+                      "lossforge: '" + backend::symbol_name<S>() + "' is broadcast to " + shape_string(as_written) +
+                      " in the loss as written, which simplification split into sums over fewer tensors; bind it "
+                      "at the full shape, or index it");
+            }
+          }(),
+          ...);
+    }(lossforge::detail::bare_tensors_t<written>{});
+  }
+
+  // Every View output must have its output's shape and may not overlap an input.
+  template <class Bindings, class Shapes, class Views>
+  void check_outputs(Bindings const& b, Shapes const& shapes, Views const& views) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (check_output<K + first_view_output>(b, shapes, std::get<K>(views)), ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<Views>>{});
+  }
+  template <std::size_t K, class Bindings, class Shapes, class View>
+  void check_output(Bindings const& b, Shapes const& shapes, View const& view) const {
+    using namespace lossforge::detail;
+    using E = std::tuple_element_t<K, outputs_t>;
+    using name = std::tuple_element_t<K, Names>;
+    shape_t want;
+    [&]<class... I>(type_list<I...>) {
+      (
+          (void)[&] {
+            shape_t s = backend::resolve_extent<I, E, root>(shapes);
+            want.insert(want.end(), s.begin(), s.end());
+          }(),
+          ...);
+    }(output_indices_t<E>{});
+    shape_t got(std::size_t(View::rank));
+    for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
+    if (got != want)
+      throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " + shape_string(got) +
+                                  " but must have shape " + shape_string(want));
+    char const* first = reinterpret_cast<char const*>(view.data());
+    char const* last = first + view.span() * sizeof(typename View::value_type);
+    [&]<class... S>(type_list<S...>) {
+      (
+          [&] {
+            if constexpr (TensorSymbol<S> && !is_intermediate_v<S>) {
+              auto const& in = b.template get<S>();
+              char const* a = reinterpret_cast<char const*>(in.data());
+              char const* z = a + in.span() * sizeof(typename std::remove_cvref_t<decltype(in)>::value_type);
+              if (view.span() != 0 && in.span() != 0 && first < z && a < last)
+                throw std::invalid_argument("lossforge: the View for " + name::phrase() + " overlaps the input '" +
+                                            backend::symbol_name<S>() +
+                                            "'; inputs are never written, pass a separate View");
+            }
+          }(),
+          ...);
+    }(symbols_of_t<root>{});
+  }
+
+  template <class T, class Launch, class Bindings, class Shapes, class Views, class... Kernels>
+  void run_pass(Launch const& launch, Bindings const& b, Shapes const& shapes, Views const& views,
+                std::tuple<Kernels...> const& kernels,
+                std::array<double, detail::at_least_one(globals::size)>& global) const {
+    // Every kernel of a pass reads only globals of earlier passes: take them all before any is overwritten.
+    auto const before = global;
+    std::apply([&](auto const&... k) { (run_kernel<T>(launch, b, shapes, views, k, before, global), ...); }, kernels);
+  }
+
+  template <class T, class Launch, class Bindings, class Shapes, class Views, class Row, class... Steps>
+  void run_kernel(Launch const& launch, Bindings const& b, Shapes const& shapes, Views const& views,
+                  plan::kernel<Row, Steps...> const& k,
+                  std::array<double, detail::at_least_one(globals::size)> const& before,
+                  std::array<double, detail::at_least_one(globals::size)>& global) const {
+    using namespace lossforge::detail;
+    using namespace detail;
+    using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
+    using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
+    using cached = cached_reductions<Row, exprs>;
+    auto data = make_data<T, keys, cached, globals, exprs>(b, shapes, before);
+    [&]<class... I>(type_list<I...>) {
+      std::size_t slot = 0;
+      ((data.extent[slot++] = key_extent<I, Steps...>(shapes)), ...);
+    }(keys{});
+    std::ptrdiff_t const rows = data.extent[position_v<keys, Row>];
+
+    auto outputs = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return lossforge::detail::make_tuple(output_accessor<K>(b, views)...);
+    }
+    (std::make_index_sequence<output_count>{});
+    using scalar_functor = kernel_functor<decltype(data), Row, decltype(outputs), Steps...>;
+    using block_functor = row_block_functor<decltype(data), Row, decltype(outputs), Steps...>;
+    // On the host, vectorized: blocks of rows where each step is over the row alone, blocks along each row else.
+    constexpr bool on_host = Launch::on_host;
+    constexpr bool in_row_blocks = on_host && runs_in_row_blocks<decltype(data), Row, Steps...>;
+    using functor_type = std::conditional_t<
+        in_row_blocks, block_functor,
+        std::conditional_t<on_host, inner_block_functor<decltype(data), Row, decltype(outputs), Steps...>,
+                           scalar_functor>>;
+    functor_type functor{scalar_functor{data, k.steps, outputs}};
+    std::int64_t work_items = rows;
+    if constexpr (in_row_blocks) {
+      functor.rows = rows;
+      work_items = block_functor::work_items(rows);
+    }
+    if constexpr (decltype(functor)::has_prelude) {
+      // Chunks of rows: enough for every thread, and at most a quarter of a row's inner entries, so recomputing
+      // the prelude (chunks x rows terms of O(1)) stays small next to the rows' work (rows x inner entries).
+      std::ptrdiff_t inner = 1;
+      (
+          [&] {
+            [&]<class... Inner>(lossforge::detail::type_list<Inner...>) {
+              std::ptrdiff_t entries = 1;
+              ((entries *= data.extent[position_v<keys, Inner>]), ...);
+              inner = std::max(inner, entries);
+            }(typename step_traits<Steps>::inner{});
+          }(),
+          ...);
+      functor.rows = rows;
+      functor.chunks = work_items = std::clamp<std::int64_t>(
+          std::min<std::int64_t>(4 * launch.concurrency(), inner / 4), 1, std::max<std::int64_t>(rows, 1));
+    }
+    typename decltype(functor)::value_type result;
+    std::string const label = "lossforge::pass" + std::to_string(Row::pass) + "::kernel" + std::to_string(Row::group);
+    launch.reduce(label, work_items, functor, result);
+    if (result.error.code != no_error) throw_kernel_error<decltype(data)>(result.error, shapes);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            using S = std::tuple_element_t<K, std::tuple<Steps...>>;
+            if constexpr (is_reduce_step_v<S>) {
+              constexpr std::size_t s = decltype(functor)::slot[K];
+              global[std::size_t(position_v<globals, typename step_traits<S>::reduction>)] =
+                  step_traits<S>::op::finish(result.acc[2 * s], result.acc[2 * s + 1], rows);
+            }
+          }(),
+          ...);
+    }
+    (std::index_sequence_for<Steps...>{});
+  }
+
+  // The number of rows (work items before chunking) of a kernel for a call with these shapes.
+  template <class Row, class... Steps, class Shapes>
+  static std::ptrdiff_t kernel_rows(std::type_identity<plan::kernel<Row, Steps...>>, Shapes const& shapes) {
+    return key_extent<Row, Steps...>(shapes);
+  }
+
+  // The tensor dimensions the rows of a step run along: its outer index's extent sources (a gradient index's, its
+  // tensor's dimension; a flat index's, the bare tensors of the step's own body).
+  template <class Step>
+  struct row_sources;
+  template <class R, class Body>
+  struct row_sources<plan::reduce_step<R, Body>> {
+    using type = typename lossforge::detail::unit_traits<lossforge::detail::reduce_unit<R>>::template sources<root>;
+  };
+  template <int Out, class E, class... Inner>
+  struct row_sources<plan::write_step<Out, E, Inner...>> {
+    using original = std::tuple_element_t<std::size_t(Out), outputs_t>;
+    using outer = typename lossforge::detail::first_type<lossforge::detail::output_indices_t<original>>::type;
+    using type = typename lossforge::detail::write_sources<outer, original, root>::type;
+  };
+
+  // The extent of one key of a kernel: the row's, on which every step of the kernel must agree (the planner fuses
+  // steps whose rows share a tensor dimension; bound to different shapes, the error names both), any other index's
+  // from the tensors it indexes.
+  template <class I, class... Steps, class Shapes>
+  static std::ptrdiff_t key_extent(Shapes const& shapes) {
+    using namespace lossforge::detail;
+    if constexpr (detail::is_row_index_v<I>) {
+      using sources = set_union_t<typename row_sources<Steps>::type...>;
+      static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
+      return element_count(backend::agreed_shape(sources{}, shapes));
+    } else {
+      return element_count(backend::resolve_extent<I, root, root>(shapes));
+    }
+  }
+
+  template <std::size_t K, class Bindings, class Views>
+  static auto output_accessor(Bindings const& b, Views const& views) {
+    using E = std::tuple_element_t<K, outputs_t>;
+    if constexpr (K >= Plan::requested_count)
+      return make_accessor(b.template get<intermediate_symbol<int(K - Plan::requested_count) + 1>>());
+    else if constexpr (K < first_view_output || lossforge::detail::free_indices_t<E>::size == 0)
+      return detail::no_output{};
+    else
+      return make_accessor(std::get<K - first_view_output>(views));
+  }
+
+  template <class E, class Bindings>
+  static double finish_on_host(E const& e, Bindings const& b,
+                               std::array<double, detail::at_least_one(globals::size)> const& global) {
+    using namespace lossforge::detail;
+    auto data = detail::make_data<double, type_list<>, type_list<>, globals, E>(
+        b, detail::view_shapes<root, Bindings>{b}, global);
+    detail::error_record error;
+    detail::work_item<decltype(data)> item{data, error};
+    return detail::value_at<double>(e, item);
+  }
+  template <class Launch, class Bindings, class Views>
+  void finish_scalar_outputs(Launch const& launch, Bindings const& b, Views const& views,
+                             std::array<double, detail::at_least_one(globals::size)> const& global) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            using E = std::tuple_element_t<K + first_view_output, outputs_t>;
+            if constexpr (lossforge::detail::free_indices_t<E>::size == 0) {
+              auto const& view = std::get<K>(views);
+              launch.store(view, finish_on_host(std::get<K + first_view_output>(plan.outputs), b, global));
+            }
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<Views>>{});
+  }
+};
+
+namespace detail {
+// What a gradient differentiates: the loss, or for a per-element loss (free indices, reduction "none") the sum of
+// its elements, as PyTorch's backward with grad_output = ones.
+template <class L>
+constexpr auto summed(L const& l) {
+  if constexpr (lossforge::detail::free_indices_t<L>::size == 0)
+    return l;
+  else
+    return lossforge::sum(l);
+}
+// The gradient of the simplified loss l with respect to X; when simplification took X out of the loss the user
+// wrote (sum(p - p + y)), it is zero in X's shape, as PyTorch's backward gives, not an error.
+template <class X, class L, class Written>
+constexpr auto gradient(L const& l, Written const& written) {
+  if constexpr (lossforge::detail::contains_symbol_v<L, X>)
+    return grad(summed(l), X{});
+  else
+    return grad(summed(written), X{});
+}
+template <template <class, class, bool, class> class Compiled, class Names, bool ReturnsLoss, class Written,
+          class... E>
+constexpr auto compile_outputs(E const&... outputs) {
+  auto p = make_plan(outputs...);
+  return Compiled<decltype(p), Names, ReturnsLoss, Written>{{p}};
+}
+}  // namespace detail
+
+// The loss and its gradients with respect to X..., planned for a backend's Compiled (derived from compiled).
+template <template <class, class, bool, class> class Compiled, Operand Loss, class... X>
+constexpr auto compile(Loss const& loss, wrt_t<X...>) {
+  auto const l = simplify(as_expression(loss));
+  constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
+  return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
+                                 decltype(as_expression(loss))>(l, detail::gradient<X>(l, as_expression(loss))...);
+}
+// Only the gradients with respect to X...: the loss itself is not finished.
+template <template <class, class, bool, class> class Compiled, Operand Loss, class... X>
+constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
+  static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
+  auto const l = simplify(as_expression(loss));
+  return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
+                                 decltype(as_expression(loss))>(detail::gradient<X>(l, as_expression(loss))...);
+}
+
+}  // namespace executor
+}  // namespace lossforge
