@@ -34,7 +34,7 @@ constexpr auto lsgan_g = L::lsgan_g(d_fake, target_label, R{});
 template <auto const& Loss, class... Scalars>
 computed discriminator_case(case_data const& c, precision p, Scalars const&... scalars) {
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(Loss, wrt(d_real, d_fake));
+    static constexpr auto kernel = under_test::compile(Loss, wrt(d_real, d_fake));
     auto const r = make_view<T, 1>(c.inputs.at("d_real"), "d_real");
     auto const f = make_view<T, 1>(c.inputs.at("d_fake"), "d_fake");
     return run(kernel, bind(d_real = r, d_fake = f, scalars...), view_t<T, 1>("loss", 0),
@@ -50,7 +50,7 @@ computed for_batch_reduction(case_data const& c, Run const& run) {
 template <auto const& Loss, class... Scalars>
 computed generator_case(case_data const& c, precision p, Scalars const&... scalars) {
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(Loss, wrt(d_fake));
+    static constexpr auto kernel = under_test::compile(Loss, wrt(d_fake));
     auto const f = make_view<T, 1>(c.inputs.at("d_fake"), "d_fake");
     return run(kernel, bind(d_fake = f, scalars...), view_t<T, 1>("loss", f.size()), gradient_for<T, 1>(c, "d_fake"));
   });

@@ -66,7 +66,7 @@ auto broadcast_pos_weight(case_data const& c) {
 // broadcasts as PyTorch does.
 template <auto const& Loss, class T, class... Weights>
 computed broadcast_case(case_data const& c, Weights const&... weights) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(input));
   tensor_data const in = at_rank3(c.inputs.at("input"));
   auto const x = make_view<T, 3>(in, "input");
   auto const y = make_view<T, 3>(at_rank3(c.inputs.at("target")), "target");

@@ -25,7 +25,7 @@ template <ops::box_kind Kind>
 computed box_case(case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      static constexpr auto kernel = kokkos::compile(box_loss<Kind, R>, wrt(pred));
+      static constexpr auto kernel = under_test::compile(box_loss<Kind, R>, wrt(pred));
       auto const b = make_view<T, 2>(c.inputs.at("pred"), "pred");
       return run(kernel,
                  bind(pred = b, boxes = make_view<T, 2>(c.inputs.at("target"), "target"), eps = number(c, "eps")),

@@ -30,7 +30,7 @@ template <class T>
 view_t<T, 1> class_weights(case_data const& c, std::ptrdiff_t classes) {
   if (has_tensor_param(c, "weight")) return make_view<T, 1>(tensor_param(c, "weight"), "weight");
   view_t<T, 1> ones("weight", std::size_t(classes));
-  Kokkos::deep_copy(ones, T(1));
+  fill(ones, T(1));
   return ones;
 }
 
@@ -41,7 +41,7 @@ computed class_case(case_data const& c, X const& x_symbol, Target const& t_symbo
   tensor_data const& target_data = c.inputs.at("target");
   auto const weights = class_weights<T>(c, std::ptrdiff_t(x.extent(1)));
   auto const d = gradient_for<T, Rank>(c, "input");
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(X{}));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(X{}));
   auto with_target = [&](auto const& target_view, auto const& loss_view) {
     return run(kernel, bind(x_symbol = x, t_symbol = target_view, w = weights, ii = ignore, eps = smoothing),
                loss_view, d);

@@ -1,20 +1,23 @@
 #pragma once
-// The conformance runner's common parts: a parsed case, the Views it binds, and the comparison of what the Kokkos
-// backend computed with the case's expected values. Each loss family registers its handlers in its own source
-// file (they are the expensive part to compile).
-#include <Kokkos_Core.hpp>
+// The conformance runner's common parts: a parsed case, the views it binds, and the backend that runs its kernels
+// (the Kokkos backend, or the serial executor without Kokkos). Each loss family registers its handlers in its own
+// source file (they are the expensive part to compile).
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#if defined(LOSSFORGE_WITH_KOKKOS)
 #include <lossforge/backends/kokkos.hpp>
+#endif
+#include <lossforge/backends/serial.hpp>
 #include <lossforge/losses.hpp>
 #include <lossforge/lossforge.hpp>
 
@@ -59,6 +62,17 @@ struct registration {
   registration(std::string const& loss, handler h) { registry()[loss] = std::move(h); }
 };
 
+// Which backend runs the kernels: the handlers compile them once, for the Kokkos backend where the build has Kokkos,
+// and --backend serial runs the same plans and kernels through the serial executor.
+enum class backend_choice { kokkos, serial };
+backend_choice& backend_under_test();
+#if defined(LOSSFORGE_WITH_KOKKOS)
+namespace under_test = lossforge::kokkos;
+#else
+namespace under_test = lossforge::serial;
+#endif
+
+#if defined(LOSSFORGE_WITH_KOKKOS)
 template <class T, int Rank>
 struct view_type {
   using type = typename view_type<T*, Rank - 1>::type;
@@ -69,6 +83,35 @@ struct view_type<T, 0> {
 };
 template <class T, int Rank>
 using view_t = typename view_type<T, Rank>::type;
+#else
+// Without Kokkos: a row-major host array shared by its copies, constructed as a Kokkos View is.
+template <class T, int Rank>
+class owned_view {
+ public:
+  static constexpr std::size_t rank = std::size_t(Rank);
+  using value_type = T;
+  template <class... Extents>
+  requires(sizeof...(Extents) == rank) explicit owned_view(std::string const&, Extents... extents)
+      : values_(std::make_shared<std::vector<T>>((std::size_t(extents) * ... * std::size_t(1)))),
+        view_(values_->data(), {std::ptrdiff_t(extents)...}) {}
+  T* data() const { return view_.data(); }
+  std::size_t extent(std::size_t d) const { return view_.extent(d); }
+  std::size_t stride(std::size_t d) const { return view_.stride(d); }
+  std::size_t size() const { return view_.size(); }
+  std::size_t span() const { return view_.span(); }
+
+ private:
+  std::shared_ptr<std::vector<T>> values_;
+  strided_view<T, rank> view_;
+};
+template <class T, int Rank>
+using view_t = owned_view<T, Rank>;
+#endif
+
+template <class View>
+void fill(View const& v, typename View::value_type value) {
+  for (std::size_t k = 0; k < v.span(); ++k) v.data()[k] = value;
+}
 
 // A View of rank Rank holding the tensor's values (rank 1 flattens any shape: for losses over bare tensors).
 template <class T, int Rank>
@@ -76,14 +119,13 @@ view_t<T, Rank> make_view(tensor_data const& t, std::string const& label) {
   if (Rank != 1 && int(t.shape.size()) != Rank)
     throw unsupported("input '" + label + "' has rank " + std::to_string(t.shape.size()) + ", expected " +
                       std::to_string(Rank));
-  std::array<std::size_t, 8> e{};
-  e.fill(KOKKOS_INVALID_INDEX);
-  if (Rank == 1)
-    e[0] = std::size_t(t.size());
-  else
-    for (int d = 0; d < Rank; ++d) e[std::size_t(d)] = std::size_t(t.shape[std::size_t(d)]);
-  view_t<T, Rank> v(label, e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
-  T* data = v.data();  // LayoutRight: row-major, like the case data
+  view_t<T, Rank> const v = [&]<std::size_t... D>(std::index_sequence<D...>) {
+    if constexpr (Rank == 1)
+      return view_t<T, Rank>(label, std::size_t(t.size()));
+    else
+      return view_t<T, Rank>(label, std::size_t(t.shape[D])...);
+  }(std::make_index_sequence<std::size_t(Rank)>{});
+  T* data = v.data();  // row-major, like the case data
   for (std::ptrdiff_t k = 0; k < t.size(); ++k) data[k] = T(t.values[std::size_t(k)]);
   return v;
 }
@@ -94,6 +136,23 @@ std::vector<double> flatten(V const& v) {
   return out;
 }
 
+// Runs a compiled kernel on the backend under test; returns the loss when it is a number.
+template <class Kernel, class Bindings, class... Out>
+auto call(Kernel const& kernel, Bindings const& b, Out const&... out) {
+#if defined(LOSSFORGE_WITH_KOKKOS)
+  if (backend_under_test() == backend_choice::kokkos) {
+    Kokkos::DefaultHostExecutionSpace const exec;
+    struct fence_on_exit {  // per-element outputs may still be written when the call returns
+      Kokkos::DefaultHostExecutionSpace const& exec;
+      ~fence_on_exit() { exec.fence(); }
+    } const fence{exec};
+    return kernel(exec, b, out...);
+  }
+#endif
+  serial::workspace ws;
+  return kernel.execute(serial::launch{ws}, b, out...);
+}
+
 // Runs a compiled kernel: the loss is returned (scalar) or written to loss_view (reduction none, shaped like the
 // per-element loss); each differentiated input gets a gradient View shaped like its input View.
 template <class Kernel, class Bindings, class LossView, class... GradViews>
@@ -101,12 +160,11 @@ computed run(Kernel const& kernel, Bindings const& b, LossView const& loss_view,
              std::pair<std::string, GradViews> const&... grads) {
   computed out;
   if constexpr (Kernel::returns_loss) {
-    out.loss = {kernel(b, grads.second...)};
+    out.loss = {call(kernel, b, grads.second...)};
   } else {
-    kernel(b, loss_view, grads.second...);
+    call(kernel, b, loss_view, grads.second...);
     out.loss = flatten(loss_view);
   }
-  Kokkos::fence();
   ((out.grads[grads.first] = flatten(grads.second)), ...);
   return out;
 }
@@ -143,7 +201,7 @@ inline constexpr tensor<"target"> target;
 // A loss of (input, target) over bare tensors: both bound flattened, the gradient taken with respect to input.
 template <auto const& Loss, class T, class... Scalars>
 computed input_target_case(case_data const& c, Scalars const&... scalars) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(input));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(input));
   auto const x = make_view<T, 1>(c.inputs.at("input"), "input");
   auto const y = make_view<T, 1>(c.inputs.at("target"), "target");
   return run(kernel, bind(input = x, target = y, scalars...), view_t<T, 1>("loss", x.size()),

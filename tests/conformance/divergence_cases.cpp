@@ -26,7 +26,7 @@ constexpr auto softmax_focal =
 // the input's shape.
 template <auto const& Loss, class T, class X>
 computed distribution_case(case_data const& c, X const& x_symbol, std::string const& x_name) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(X{}));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(X{}));
   auto const x = make_view<T, 2>(c.inputs.at(x_name), x_name);
   auto const y = make_view<T, 2>(c.inputs.at("target"), "target");
   return run(kernel, bind(x_symbol = x, target2 = y), view_t<T, 2>("loss", x.extent(0), x.extent(1)),
@@ -60,7 +60,7 @@ registration const js_divergence_case("js_divergence", [](case_data const& c, pr
 registration const perplexity_case("perplexity", [](case_data const& c, precision p) {
   if (reduction_of(c) != "mean") throw unsupported("perplexity with reduction " + reduction_of(c));
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(perplexity, wrt(logits));
+    static constexpr auto kernel = under_test::compile(perplexity, wrt(logits));
     auto const x = make_view<T, 2>(c.inputs.at("logits"), "logits");
     auto const t = make_view<std::int64_t, 1>(c.inputs.at("target"), "target");
     return run(kernel, bind(logits = x, labels = t), x, gradient_for<T, 2>(c, "logits"));
@@ -73,12 +73,12 @@ view_t<T, 1> focal_alpha(case_data const& c, std::size_t classes) {
   if (has_tensor_param(c, "alpha")) return make_view<T, 1>(tensor_param(c, "alpha"), "alpha");
   view_t<T, 1> per_class("alpha", classes);
   bool const no_alpha = c.params.contains("alpha") && c.params.at("alpha").is_null();
-  Kokkos::deep_copy(per_class, T(no_alpha ? 1 : number(c, "alpha")));
+  fill(per_class, T(no_alpha ? 1 : number(c, "alpha")));
   return per_class;
 }
 template <auto const& Loss, class T>
 computed focal_case(case_data const& c) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(input2));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(input2));
   auto const x = make_view<T, 2>(c.inputs.at("input"), "input");
   auto const t = make_view<std::int64_t, 1>(c.inputs.at("target"), "target");
   return run(kernel, bind(input2 = x, labels = t, alpha = focal_alpha<T>(c, x.extent(1))),

@@ -24,7 +24,7 @@ template <auto const& Loss, class... Grads, class... Others, class... Scalars>
 computed rows_case(case_data const& c, precision p, std::tuple<Grads...>, std::tuple<Others...>,
                    std::tuple<Scalars...> const& scalars) {
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(Loss, wrt(Grads{}...));
+    static constexpr auto kernel = under_test::compile(Loss, wrt(Grads{}...));
     using first = std::tuple_element_t<0, std::tuple<Grads...>>;
     std::size_t const rows = std::size_t(c.inputs.at(first::name.str()).shape.at(0));
     return std::apply(

@@ -58,7 +58,7 @@ template <bool Full>
 computed gaussian_case(case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      static constexpr auto kernel = kokkos::compile(gaussian<Full, R>, wrt(input, var));
+      static constexpr auto kernel = under_test::compile(gaussian<Full, R>, wrt(input, var));
       auto const x = make_view<T, 1>(c.inputs.at("input"), "input");
       return run(kernel,
                  bind(input = x, target = make_view<T, 1>(c.inputs.at("target"), "target"),

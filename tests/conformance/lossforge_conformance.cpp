@@ -1,10 +1,10 @@
-// lossforge-conformance [--precision double|float] FILE...
+// lossforge-conformance [--precision double|float] [--backend kokkos|serial] FILE...
 //
-// Runs every case of the JSON Lines files (../shared/conformance/SPEC.md) through the Kokkos backend and prints one
-// line per case: id, pass/FAIL/unsupported, and the max absolute and relative error of the loss and of each
-// gradient; then "N passed, M failed, K unsupported". Exits 1 if any case failed. A malformed line counts as a
-// failure and is reported with its file and line number; nothing in a case file can crash the runner.
-#include <Kokkos_Core.hpp>
+// Runs every case of the JSON Lines files through the Kokkos backend (the default where the build has Kokkos) or the
+// serial executor (the same plans and kernels in plain loops, no Kokkos launch) and prints one line per case: id,
+// pass/FAIL/unsupported, and the max absolute and relative error of the loss and of each gradient; then "N passed, M
+// failed, K unsupported". Exits 1 if any case failed. A malformed line counts as a failure and is reported with its
+// file and line number; nothing in a case file can crash the runner.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +13,15 @@
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
+
+backend_choice& backend_under_test() {
+#if defined(LOSSFORGE_WITH_KOKKOS)
+  static backend_choice b = backend_choice::kokkos;
+#else
+  static backend_choice b = backend_choice::serial;
+#endif
+  return b;
+}
 
 std::map<std::string, handler>& registry() {
   static std::map<std::string, handler> handlers;
@@ -98,7 +107,11 @@ error compare(std::vector<double> const& got, std::vector<double> const& want, d
 
 int main(int argc, char* argv[]) {
   using namespace lossforge::conformance;
+#if defined(LOSSFORGE_WITH_KOKKOS)
   Kokkos::ScopeGuard guard(argc, argv);
+#endif
+  char const* const usage =
+      "usage: lossforge-conformance [--precision double|float] [--backend kokkos|serial] FILE...\n";
   precision p = precision::float64;
   std::vector<std::string> files;
   for (int k = 1; k < argc; ++k) {
@@ -111,16 +124,27 @@ int main(int argc, char* argv[]) {
         std::cerr << "lossforge-conformance: --precision takes double or float, not '" << v << "'\n";
         return 2;
       }
+    } else if (a == "--backend" && k + 1 < argc) {
+      std::string const v = argv[++k];
+      if (v == "serial") backend_under_test() = backend_choice::serial;
+#if defined(LOSSFORGE_WITH_KOKKOS)
+      else if (v == "kokkos") backend_under_test() = backend_choice::kokkos;
+#endif
+      else {
+        std::cerr << "lossforge-conformance: --backend takes kokkos (in a build with Kokkos) or serial, not '" << v
+                  << "'\n";
+        return 2;
+      }
     } else if (a.rfind("--", 0) == 0) {
       if (a.rfind("--kokkos", 0) == 0) continue;  // Kokkos' own options
-      std::cerr << "usage: lossforge-conformance [--precision double|float] FILE...\n";
+      std::cerr << usage;
       return 2;
     } else {
       files.push_back(a);
     }
   }
   if (files.empty()) {
-    std::cerr << "usage: lossforge-conformance [--precision double|float] FILE...\n";
+    std::cerr << usage;
     return 2;
   }
   double const tol = p == precision::float64 ? 1e-9 : 1e-4;

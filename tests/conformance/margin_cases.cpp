@@ -40,7 +40,7 @@ registration const soft_margin_case("soft_margin_loss", [](case_data const& c, p
 // weights when Weighted.
 template <auto const& Loss, bool Weighted, class T, class Target, class... Scalars>
 computed rows_of_classes(case_data const& c, Target const& target_view, Scalars const&... scalars) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(x2));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(x2));
   auto const x = make_view<T, 2>(c.inputs.at("input"), "input");
   auto const go = [&](auto const&... bound) {
     return run(kernel, bind(x2 = x, target_view, bound..., scalars...), view_t<T, 1>("loss", x.extent(0)),

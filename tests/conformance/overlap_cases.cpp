@@ -51,7 +51,7 @@ registration const soft_iou_case("soft_iou", [](case_data const& c, precision p)
 // A regularizer of the bare "weights" tensor (bound flattened).
 template <auto const& Loss, class T, class... Scalars>
 computed regularizer_case(case_data const& c, Scalars const&... scalars) {
-  static constexpr auto kernel = kokkos::compile(Loss, wrt(weights));
+  static constexpr auto kernel = under_test::compile(Loss, wrt(weights));
   auto const v = make_view<T, 1>(c.inputs.at("weights"), "weights");
   return run(kernel, bind(weights = v, scalars...), v, gradient_for<T, 1>(c, "weights"));
 }
@@ -68,7 +68,7 @@ registration const elastic_case("elastic_net_reg", [](case_data const& c, precis
 });
 registration const ce_l1_l2_case("ce_l1_l2", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(ce_l1_l2, wrt(logits, weights));
+    static constexpr auto kernel = under_test::compile(ce_l1_l2, wrt(logits, weights));
     auto const x = make_view<T, 2>(c.inputs.at("logits"), "logits");
     auto const v = make_view<T, 1>(c.inputs.at("weights"), "weights");
     auto const t = make_view<std::int64_t, 1>(c.inputs.at("target"), "target");

@@ -69,7 +69,7 @@ bool ratio_needs_float64(case_data const& c) {
 registration const ppo_case("ppo_clip", [](case_data const& c, precision p) {
   return in_precision(p, ratio_needs_float64(c), [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      static constexpr auto kernel = kokkos::compile(ppo_clip<R>, wrt(logp_new));
+      static constexpr auto kernel = under_test::compile(ppo_clip<R>, wrt(logp_new));
       auto const now = make_view<T, 1>(c.inputs.at("logp_new"), "logp_new");
       return run(
           kernel,
@@ -85,7 +85,7 @@ registration const ppo_objective_case("ppo_objective", [](case_data const& c, pr
   bool const clipped = !c.params.contains("value_clip") || !c.params.at("value_clip").is_null();
   return in_precision(p, ratio_needs_float64(c), [&]<class T>() {
     auto const go = [&]<bool Clipped, class... Scalars>(std::bool_constant<Clipped>, Scalars const&... scalars) {
-      static constexpr auto kernel = kokkos::compile(ppo_objective<Clipped>, wrt(logp_new, values, entropy));
+      static constexpr auto kernel = under_test::compile(ppo_objective<Clipped>, wrt(logp_new, values, entropy));
       auto const input = [&](char const* name) { return make_view<T, 1>(c.inputs.at(name), name); };
       return run(kernel,
                  bind(logp_new = input("logp_new"), logp_old = input("logp_old"), advantages = input("advantages"),
@@ -104,7 +104,7 @@ registration const ppo_objective_case("ppo_objective", [](case_data const& c, pr
 template <auto const& Loss, class... Scalars>
 computed sequence_case(case_data const& c, precision p, Scalars const&... scalars) {
   return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = kokkos::compile(Loss, wrt(pi_w, pi_l));
+    static constexpr auto kernel = under_test::compile(Loss, wrt(pi_w, pi_l));
     auto const w = make_view<T, 1>(c.inputs.at("pi_w"), "pi_w");
     return run(kernel,
                bind(pi_w = w, pi_l = make_view<T, 1>(c.inputs.at("pi_l"), "pi_l"),
@@ -129,7 +129,7 @@ registration const ipo_case("ipo", [](case_data const& c, precision p) {
 registration const dpo_tokens_case("dpo_tokens", [](case_data const& c, precision p) {
   return in_precision(p, false, [&]<class T>() {
     return for_elementwise_reduction(c, [&]<class R>(R) {
-      static constexpr auto kernel = kokkos::compile(dpo_tokens<R>, wrt(token_pi_w, token_pi_l));
+      static constexpr auto kernel = under_test::compile(dpo_tokens<R>, wrt(token_pi_w, token_pi_l));
       auto const w = make_view<T, 2>(c.inputs.at("pi_w"), "pi_w");
       return run(kernel,
                  bind(token_pi_w = w, token_pi_l = make_view<T, 2>(c.inputs.at("pi_l"), "pi_l"),

@@ -1,9 +1,11 @@
-// A consumer of lossforge: includes with the one <lossforge/...> spelling, differentiates and evaluates a loss.
+// A consumer of lossforge: includes with the one <lossforge/...> spelling, differentiates and evaluates a loss, and
+// runs it fused through the serial executor.
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdio>
 #include <lossforge/backends/reference/eigen.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
+#include <lossforge/backends/serial.hpp>
 #include <lossforge/lossforge.hpp>
 
 namespace lf = lossforge;
@@ -17,7 +19,13 @@ int main() {
   auto const b = lf::bind(p = lf::host_view(pv), g = lf::host_view(gv));
   double const loss = lf::reference::evaluate(lf::mean(lf::square(p - g)), b);
   auto const gradient = lf::reference::evaluate(lf::grad(lf::mean(lf::square(p - g)), p), b);
-  bool const ok = std::abs(loss - (0.25 + 0.25 + 1.0) / 3) < 1e-15 && std::abs(gradient.values[2] + 2.0 / 3) < 1e-15;
-  std::printf("mse %.6f, d/dp[2] %.6f: %s\n", loss, gradient.values[2], ok ? "ok" : "WRONG");
+  static constexpr auto kernel = lf::serial::compile(lf::mean(lf::square(p - g)), lf::wrt(p));
+  double fused_gradient[3];
+  double const fused = kernel(lf::bind(p = lf::strided_view<double const, 1>(pv.data(), {3}),
+                                       g = lf::strided_view<double const, 1>(gv.data(), {3})),
+                              lf::strided_view<double, 1>(fused_gradient, {3}));
+  bool const ok = std::abs(loss - (0.25 + 0.25 + 1.0) / 3) < 1e-15 && std::abs(gradient.values[2] + 2.0 / 3) < 1e-15 &&
+                  std::abs(fused - loss) < 1e-15 && std::abs(fused_gradient[2] + 2.0 / 3) < 1e-15;
+  std::printf("mse %.6f, d/dp[2] %.6f, fused %.6f: %s\n", loss, gradient.values[2], fused, ok ? "ok" : "WRONG");
   return ok ? 0 : 1;
 }

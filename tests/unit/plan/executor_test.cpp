@@ -1,0 +1,244 @@
+// The executor without Kokkos: plans run through the serial backend (lf::serial::compile) and through launch
+// policies a test writes, which see every launch and buffer request. What holds here holds for every backend, since
+// validation, the pass loop, intermediates and host finishing live in the executor and a backend only launches.
+#include <tests/support/tensor_reads.hpp>  // before the first lossforge header: this executable counts tensor reads
+
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_exception.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <cmath>
+#include <cstdint>
+#include <lossforge/backends/reference/evaluate.hpp>
+#include <lossforge/backends/serial.hpp>
+#include <lossforge/losses.hpp>
+#include <stdexcept>
+#include <string>
+#include <tests/support/tolerance.hpp>
+#include <vector>
+
+namespace lf = lossforge;
+namespace L = lf::losses;
+using Catch::Matchers::ContainsSubstring;
+using Catch::Matchers::MessageMatches;
+
+namespace {
+constexpr lf::tensor<"p", 2> p;
+constexpr lf::tensor<"g", 2> g;
+constexpr lf::tensor<"x", 2> x;
+constexpr lf::int_tensor<"t", 1> t;
+constexpr lf::index<"i"> i;
+constexpr lf::index<"c"> c;
+
+constexpr auto per_class_dice =
+    lf::mean(c, 1 - 2 * lf::sum(i, p(i, c) * g(i, c)) / (lf::sum(i, p(i, c)) + lf::sum(i, g(i, c))));
+
+template <class T>
+std::vector<T> filled(std::ptrdiff_t n, double seed) {
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (std::size_t k = 0; k < v.size(); ++k) v[k] = T(0.5 + 0.4 * std::sin(1.3 * double(k) + seed));
+  return v;
+}
+template <class T>
+lf::strided_view<T, 2> matrix(std::vector<std::remove_const_t<T>>& v, std::ptrdiff_t rows, std::ptrdiff_t cols) {
+  return {v.data(), {rows, cols}};
+}
+
+// Serial loops, as lf::serial runs them, recording each launch and buffer request. OnHost false runs the scalar
+// kernel functor a device runs, rather than the host's vectorized blocks.
+template <bool OnHost>
+struct recording_launch {
+  static constexpr bool on_host = OnHost;
+  lf::serial::launch serial;
+  std::vector<std::string>* labels;
+  std::vector<std::vector<std::ptrdiff_t>>* buffers;
+  std::vector<double const*>* buffer_data;
+
+  std::int64_t concurrency() const { return 3; }  // chunks of rows as for three threads, run in order
+  template <class F>
+  void reduce(std::string const& label, std::int64_t items, F const& f, typename F::value_type& result) const {
+    labels->push_back(label);
+    serial.reduce(label, items, f, result);
+  }
+  template <std::size_t Rank>
+  auto buffer(int k, std::array<std::ptrdiff_t, Rank> const& extents) const {
+    buffers->emplace_back(extents.begin(), extents.end());
+    auto const view = serial.buffer(k, extents);
+    buffer_data->push_back(view.data());
+    return view;
+  }
+  template <class View>
+  void store(View const& view, double value) const {
+    serial.store(view, value);
+  }
+};
+
+// Per-class Dice of [n, classes] through launch policy Launch, against the reference evaluator: loss and gradient.
+template <class T, bool OnHost>
+void check_per_class_dice(std::ptrdiff_t n, std::ptrdiff_t classes) {
+  static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
+  auto pv = filled<T>(n * classes, 1), gv = filled<T>(n * classes, 2);
+  std::vector<T> dp(pv.size());
+  lf::serial::workspace ws;
+  std::vector<std::string> labels;
+  std::vector<std::vector<std::ptrdiff_t>> buffers;
+  std::vector<double const*> data;
+  recording_launch<OnHost> const launch{{ws}, &labels, &buffers, &data};
+  double const loss = kernel.execute(launch, lf::bind(p = matrix<T const>(pv, n, classes),
+                                                      g = matrix<T const>(gv, n, classes)),
+                                     matrix<T>(dp, n, classes));
+
+  auto const bound = lf::bind(p = lf::host_view(pv, {n, classes}), g = lf::host_view(gv, {n, classes}));
+  double const tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;  // float: lanes in float, sums in double
+  CHECK(lf::test::close(loss, lf::reference::evaluate<double>(per_class_dice, bound), tol));
+  auto const want = lf::reference::evaluate<double>(lf::grad(per_class_dice, p), bound);
+  REQUIRE(want.values.size() == dp.size());
+  for (std::size_t k = 0; k < dp.size(); ++k) {
+    INFO("element " << k);
+    CHECK(lf::test::close(double(dp[k]), want.values[k], tol));
+  }
+  // The per-class sums are intermediates over c (the numerator's and the denominator's): buffers of `classes`
+  // doubles, filled in a pass before the one that reads them.
+  CHECK(buffers == std::vector<std::vector<std::ptrdiff_t>>(2, {classes}));
+  REQUIRE(labels.size() >= 2);
+  CHECK(labels.front().starts_with("lossforge::pass1::"));
+  CHECK(labels.back().starts_with("lossforge::pass2::"));
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("per-class Dice runs as the reference evaluator computes it, in blocks and as a device would",
+                   "[executor]", double, float) {
+  SECTION("host blocks") {
+    check_per_class_dice<TestType, true>(37, 4);
+  }
+  SECTION("the scalar kernel functor") {
+    check_per_class_dice<TestType, false>(37, 4);
+  }
+  SECTION("fewer rows than the chunks of three threads") {
+    check_per_class_dice<TestType, true>(2, 3);
+    check_per_class_dice<TestType, false>(2, 3);
+  }
+}
+
+TEST_CASE("the gradient agrees with central differences of the loss", "[executor]") {
+  static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
+  std::ptrdiff_t const n = 5, classes = 3;
+  auto pv = filled<double>(n * classes, 0.3), gv = filled<double>(n * classes, 0.9);
+  std::vector<double> dp(pv.size());
+  auto loss_at = [&](std::vector<double>& values) {
+    std::vector<double> unused(values.size());
+    return kernel(lf::bind(p = matrix<double const>(values, n, classes), g = matrix<double const>(gv, n, classes)),
+                  matrix<double>(unused, n, classes));
+  };
+  kernel(lf::bind(p = matrix<double const>(pv, n, classes), g = matrix<double const>(gv, n, classes)),
+         matrix<double>(dp, n, classes));
+  for (std::size_t k = 0; k < pv.size(); ++k) {
+    auto moved = pv;
+    double const want = lf::test::central_difference(
+        [&](double v) {
+          moved[k] = v;
+          return loss_at(moved);
+        },
+        pv[k]);
+    INFO("element " << k);
+    CHECK(lf::test::close(dp[k], want, lf::test::tolerance<double>::finite_difference));
+  }
+}
+
+TEST_CASE("two Huber terms with different deltas keep their own deltas", "[executor][literals]") {
+  static constexpr auto loss = L::huber(p, g, 1.0, L::mean) + L::huber(p, g, 2.0, L::mean);
+  static constexpr auto kernel = lf::serial::compile(loss, lf::wrt(p));
+  std::vector<double> pv{0.0, 3.0, -2.5, 0.5}, gv{0.2, 0.0, 0.0, 1.0}, dp(4);
+  double const got = kernel(lf::bind(p = matrix<double const>(pv, 2, 2), g = matrix<double const>(gv, 2, 2)),
+                            matrix<double>(dp, 2, 2));
+  double want = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    double const d = std::abs(pv[k] - gv[k]);
+    want += ((d < 1 ? 0.5 * d * d : d - 0.5) + (d < 2 ? 0.5 * d * d : 2 * (d - 1))) / 4;
+  }
+  CHECK(lf::test::close(got, want, 1e-15));
+}
+
+TEST_CASE("per-class Dice reads each input element a fixed number of times, whatever the rows", "[executor][work]") {
+  static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
+  auto reads_per_element = [](std::ptrdiff_t n) {
+    std::ptrdiff_t const classes = 4;
+    auto pv = filled<double>(n * classes, 1), gv = filled<double>(n * classes, 2);
+    std::vector<double> dp(pv.size());
+    return lf::test::reads_of([&] {
+             kernel(lf::bind(p = matrix<double const>(pv, n, classes), g = matrix<double const>(gv, n, classes)),
+                    matrix<double>(dp, n, classes));
+           }) /
+           double(n * classes);
+  };
+  double const small = reads_per_element(1024), large = reads_per_element(4096);
+  CHECK(small > 0);
+  CHECK(large <= small * 1.01);  // linear in the rows: no per-class sum recomputed per row
+}
+
+TEST_CASE("a workspace serves repeated calls without new buffers", "[executor][workspace]") {
+  static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
+  lf::serial::workspace ws;
+  std::vector<std::string> labels;
+  std::vector<std::vector<std::ptrdiff_t>> buffers;
+  std::vector<double const*> data;
+  recording_launch<true> const launch{{ws}, &labels, &buffers, &data};
+  auto call = [&](std::ptrdiff_t n, std::ptrdiff_t classes) {
+    auto pv = filled<double>(n * classes, 1), gv = filled<double>(n * classes, 2);
+    std::vector<double> dp(pv.size());
+    return kernel.execute(launch,
+                          lf::bind(p = matrix<double const>(pv, n, classes), g = matrix<double const>(gv, n, classes)),
+                          matrix<double>(dp, n, classes));
+  };
+  double const first = call(16, 4);
+  REQUIRE(data.size() == 2);  // the two per-class sums
+  auto const first_buffers = data;
+  data.clear();
+  double const second = call(16, 4);
+  CHECK(first == second);
+  CHECK(data == first_buffers);
+  data.clear();
+  call(16, 2);  // fewer classes: the buffers it has are large enough
+  CHECK(data == first_buffers);
+}
+
+TEST_CASE("a strided view reads the same numbers as a row-major one", "[executor][views]") {
+  static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
+  std::ptrdiff_t const n = 6, classes = 3;
+  auto pv = filled<double>(n * classes, 1), gv = filled<double>(n * classes, 2);
+  std::vector<double> column_major(pv.size()), dp_rows(pv.size()), dp_columns(pv.size());
+  for (std::ptrdiff_t r = 0; r < n; ++r)
+    for (std::ptrdiff_t k = 0; k < classes; ++k)
+      column_major[std::size_t(k * n + r)] = pv[std::size_t(r * classes + k)];
+  auto const gb = matrix<double const>(gv, n, classes);
+  double const rows =
+      kernel(lf::bind(p = matrix<double const>(pv, n, classes), g = gb), matrix<double>(dp_rows, n, classes));
+  double const columns = kernel(
+      lf::bind(p = lf::strided_view<double const, 2>(column_major.data(), {n, classes}, {1, n}), g = gb),
+      lf::strided_view<double, 2>(dp_columns.data(), {n, classes}, {1, n}));
+  CHECK(columns == rows);
+  for (std::ptrdiff_t r = 0; r < n; ++r)
+    for (std::ptrdiff_t k = 0; k < classes; ++k)
+      CHECK(dp_columns[std::size_t(k * n + r)] == dp_rows[std::size_t(r * classes + k)]);
+}
+
+TEST_CASE("bad input is refused before any launch, naming what is wrong", "[executor][errors]") {
+  static constexpr auto dice = lf::serial::compile(per_class_dice, lf::wrt(p));
+  std::vector<double> pv(12, 0.5), gv(12, 0.5), dp(12);
+  auto const bound = lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(gv, 4, 3));
+  CHECK_THROWS_MATCHES(dice(bound, matrix<double>(dp, 3, 4)), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("has shape [3,4] but must have shape [4,3]")));
+  CHECK_THROWS_MATCHES(dice(bound, lf::strided_view<double, 2>(pv.data(), {4, 3})), std::invalid_argument,
+                       MessageMatches(ContainsSubstring("overlaps the input 'p'")));
+  std::vector<double> short_g(8, 0.5);
+  CHECK_THROWS_AS(dice(lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(short_g, 4, 2)),
+                       matrix<double>(dp, 4, 3)),
+                  std::invalid_argument);
+
+  static constexpr auto ce = lf::serial::compile(L::cross_entropy(x, t, L::mean), lf::wrt(x));
+  std::vector<std::int64_t> targets{0, 2, 3, 1};  // 3 is not a class of [4, 3] logits
+  CHECK_THROWS_MATCHES(ce(lf::bind(x = matrix<double const>(pv, 4, 3),
+                                   t = lf::strided_view<std::int64_t const, 1>(targets.data(), {4})),
+                          matrix<double>(dp, 4, 3)),
+                       std::out_of_range, MessageMatches(ContainsSubstring("index 3 is out of range")));
+}
