@@ -21,5 +21,6 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 # information of the expression types, a sixth of its time.
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
 cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_plan_tests lossforge_kokkos_tests lossforge_depth_stress \
-  01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step lossforge_demo
+  01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step 06_without_kokkos \
+  lossforge_demo
 ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime

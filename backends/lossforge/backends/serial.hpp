@@ -74,15 +74,7 @@ struct compiled : executor::compiled<Plan, Names, ReturnsLoss, Written> {
   }
 };
 
-// The loss and its gradients with respect to X...; returns the loss when it is a number.
-template <Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...> w = {}) {
-  return executor::compile<compiled>(loss, w);
-}
-// Only the gradients with respect to X...: the loss itself is not finished.
-template <Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...> w, gradient_only_t g) {
-  return executor::compile<compiled>(loss, w, g);
-}
+// lf::serial::compile(loss, lf::wrt(x...)) and compile(loss, lf::wrt(x...), lf::gradient_only).
+inline constexpr executor::compiler<compiled> compile{};
 
 }  // namespace lossforge::serial

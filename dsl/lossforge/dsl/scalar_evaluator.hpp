@@ -144,7 +144,7 @@ LOSSFORGE_FUNCTION T access_value(access<S, Slots...> const& a, Env& env) {
 }
 
 // e's value in double: value_at's, except that a reduction or a sum holding a log-sum-exp is not rounded to T (a
-// float kernel keeps a row's constant terms in double, kokkos/block.hpp).
+// float kernel keeps a row's constant terms in double, executor/block.hpp).
 template <class T, class E, class Env>
 LOSSFORGE_FUNCTION double unrounded_value_at(E const& e, Env& env) {
   if constexpr (kind_v<E> == node_kind::reduce) {

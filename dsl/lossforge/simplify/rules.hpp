@@ -334,7 +334,7 @@ struct reduce_of_uniform {
 };
 
 // Whether A is the exponent of a softmax along J: b[i := J] - logsumexp_i(b), R being logsumexp_i(b). J is i itself
-// inside a sum over i, or the gradient index of a gradient written along the row (the Kokkos backend's stored
+// inside a sum over i, or the gradient index of a gradient written along the row (the executor's stored
 // exponentials).
 template <class J, class R, class A>
 inline constexpr bool is_softmax_exponent = false;

@@ -44,21 +44,29 @@ lf::strided_view<T, 2> matrix(std::vector<std::remove_const_t<T>>& v, std::ptrdi
   return {v.data(), {rows, cols}};
 }
 
-// Serial loops, as lf::serial runs them, recording each launch and buffer request. OnHost false runs the scalar
-// kernel functor a device runs, rather than the host's vectorized blocks.
+// A launch policy that records each launch and buffer request and runs a kernel's work items as three threads
+// would: three partial results, each initialized and accumulated over a third of the items, joined into the
+// result. OnHost false runs the scalar kernel functor a device runs, rather than the host's vectorized blocks.
 template <bool OnHost>
 struct recording_launch {
   static constexpr bool on_host = OnHost;
-  lf::serial::launch serial;
+  lf::serial::launch serial;  // its buffers and stores
   std::vector<std::string>* labels;
   std::vector<std::vector<std::ptrdiff_t>>* buffers;
   std::vector<double const*>* buffer_data;
 
-  std::int64_t concurrency() const { return 3; }  // chunks of rows as for three threads, run in order
+  static constexpr std::int64_t threads = 3;
+  std::int64_t concurrency() const { return threads; }
   template <class F>
   void reduce(std::string const& label, std::int64_t items, F const& f, typename F::value_type& result) const {
     labels->push_back(label);
-    serial.reduce(label, items, f, result);
+    f.init(result);
+    for (std::int64_t part = 0; part < threads; ++part) {
+      typename F::value_type partial;
+      f.init(partial);
+      for (std::int64_t item = items * part / threads; item < items * (part + 1) / threads; ++item) f(item, partial);
+      f.join(result, partial);
+    }
   }
   template <std::size_t Rank>
   auto buffer(int k, std::array<std::ptrdiff_t, Rank> const& extents) const {
@@ -114,9 +122,53 @@ TEMPLATE_TEST_CASE("per-class Dice runs as the reference evaluator computes it, 
   SECTION("the scalar kernel functor") {
     check_per_class_dice<TestType, false>(37, 4);
   }
-  SECTION("fewer rows than the chunks of three threads") {
+  SECTION("fewer rows than threads") {
     check_per_class_dice<TestType, true>(2, 3);
     check_per_class_dice<TestType, false>(2, 3);
+  }
+}
+
+// A class-weighted mean cross entropy: its gradient rows need the sum of the kept rows' weights, which each chunk of
+// rows recomputes first (a prelude), so its work items are chunks: min(4 per thread, classes / 4), at most the rows.
+template <bool OnHost>
+void check_weighted_cross_entropy(std::ptrdiff_t n, std::ptrdiff_t classes) {
+  constexpr lf::tensor<"w", 1> w;
+  static constexpr auto loss = L::cross_entropy(x, t, L::cross_entropy_options<>{}.weight(w), L::mean);
+  static constexpr auto kernel = lf::serial::compile(loss, lf::wrt(x));
+  auto xv = filled<double>(n * classes, 0.4), wv = filled<double>(classes, 1.7);
+  for (auto& v : xv) v = 8 * v - 4;
+  std::vector<std::int64_t> tv(static_cast<std::size_t>(n));
+  for (std::size_t k = 0; k < tv.size(); ++k) tv[k] = std::int64_t((5 * k + 1) % std::size_t(classes));
+  std::vector<double> dx(xv.size());
+  lf::serial::workspace ws;
+  std::vector<std::string> labels;
+  std::vector<std::vector<std::ptrdiff_t>> buffers;
+  std::vector<double const*> data;
+  recording_launch<OnHost> const launch{{ws}, &labels, &buffers, &data};
+  double const got = kernel.execute(
+      launch,
+      lf::bind(x = matrix<double const>(xv, n, classes), t = lf::strided_view<std::int64_t const, 1>(tv.data(), {n}),
+               w = lf::strided_view<double const, 1>(wv.data(), {classes})),
+      matrix<double>(dx, n, classes));
+  CHECK(labels.size() == 1);  // one pass: the prelude replaces a pass for the weight total
+
+  auto const bound = lf::bind(x = lf::host_view(xv, {n, classes}), t = lf::host_view(tv, {n}), w = lf::host_view(wv));
+  CHECK(lf::test::close(got, lf::reference::evaluate<double>(loss, bound), 1e-12));
+  auto const want = lf::reference::evaluate<double>(lf::grad(loss, x), bound);
+  for (std::size_t k = 0; k < dx.size(); ++k) {
+    INFO("element " << k);
+    CHECK(lf::test::close(dx[k], want.values[k], 1e-12));
+  }
+}
+
+TEST_CASE("a prelude is recomputed per chunk of rows, whatever the chunks", "[executor][chunks]") {
+  SECTION("four chunks of 37 rows of 16 classes, on three partial results") {
+    check_weighted_cross_entropy<true>(37, 16);
+    check_weighted_cross_entropy<false>(37, 16);
+  }
+  SECTION("fewer rows than chunks") {
+    check_weighted_cross_entropy<true>(2, 16);
+    check_weighted_cross_entropy<false>(2, 16);
   }
 }
 
@@ -222,19 +274,31 @@ TEST_CASE("a strided view reads the same numbers as a row-major one", "[executor
       CHECK(dp_columns[std::size_t(k * n + r)] == dp_rows[std::size_t(r * classes + k)]);
 }
 
-TEST_CASE("bad input is refused before any launch, naming what is wrong", "[executor][errors]") {
+TEST_CASE("bad shapes and outputs are refused before any launch, naming what is wrong", "[executor][errors]") {
   static constexpr auto dice = lf::serial::compile(per_class_dice, lf::wrt(p));
   std::vector<double> pv(12, 0.5), gv(12, 0.5), dp(12);
   auto const bound = lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(gv, 4, 3));
-  CHECK_THROWS_MATCHES(dice(bound, matrix<double>(dp, 3, 4)), std::invalid_argument,
+  lf::serial::workspace ws;
+  std::vector<std::string> labels;
+  std::vector<std::vector<std::ptrdiff_t>> buffers;
+  std::vector<double const*> data;
+  recording_launch<true> const launch{{ws}, &labels, &buffers, &data};
+  CHECK_THROWS_MATCHES(dice.execute(launch, bound, matrix<double>(dp, 3, 4)), std::invalid_argument,
                        MessageMatches(ContainsSubstring("has shape [3,4] but must have shape [4,3]")));
-  CHECK_THROWS_MATCHES(dice(bound, lf::strided_view<double, 2>(pv.data(), {4, 3})), std::invalid_argument,
-                       MessageMatches(ContainsSubstring("overlaps the input 'p'")));
+  CHECK_THROWS_MATCHES(dice.execute(launch, bound, lf::strided_view<double, 2>(pv.data(), {4, 3})),
+                       std::invalid_argument, MessageMatches(ContainsSubstring("overlaps the input 'p'")));
+  CHECK_THROWS_MATCHES(dice.execute(launch, bound, lf::strided_view<double, 2>(nullptr, {4, 3})),
+                       std::invalid_argument, MessageMatches(ContainsSubstring("has no memory")));
   std::vector<double> short_g(8, 0.5);
-  CHECK_THROWS_AS(dice(lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(short_g, 4, 2)),
-                       matrix<double>(dp, 4, 3)),
-                  std::invalid_argument);
+  CHECK_THROWS_MATCHES(
+      dice.execute(launch, lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(short_g, 4, 2)),
+                   matrix<double>(dp, 4, 3)),
+      std::invalid_argument, MessageMatches(ContainsSubstring("'g[dim 1]' has shape [2]")));
+  CHECK(labels.empty());
+}
 
+TEST_CASE("a class index out of range is reported after the kernel, naming it and the shape", "[executor][errors]") {
+  std::vector<double> pv(12, 0.5), dp(12);
   static constexpr auto ce = lf::serial::compile(L::cross_entropy(x, t, L::mean), lf::wrt(x));
   std::vector<std::int64_t> targets{0, 2, 3, 1};  // 3 is not a class of [4, 3] logits
   CHECK_THROWS_MATCHES(ce(lf::bind(x = matrix<double const>(pv, 4, 3),

@@ -435,6 +435,9 @@ class compiled {
     if (got != want)
       throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " + shape_string(got) +
                                   " but must have shape " + shape_string(want));
+    if (view.data() == nullptr && view.size() != 0)
+      throw std::invalid_argument("lossforge: the View for " + name::phrase() +
+                                  " has no memory (default-constructed?)");
     char const* first = reinterpret_cast<char const*>(view.data());
     char const* last = first + view.span() * sizeof(typename View::value_type);
     [&]<class... S>(type_list<S...>) {
@@ -637,22 +640,27 @@ constexpr auto compile_outputs(E const&... outputs) {
 }
 }  // namespace detail
 
-// The loss and its gradients with respect to X..., planned for a backend's Compiled (derived from compiled).
-template <template <class, class, bool, class> class Compiled, Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...>) {
-  auto const l = simplify(as_expression(loss));
-  constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
-  return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
-                                 decltype(as_expression(loss))>(l, detail::gradient<X>(l, as_expression(loss))...);
-}
-// Only the gradients with respect to X...: the loss itself is not finished.
-template <template <class, class, bool, class> class Compiled, Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...>, gradient_only_t) {
-  static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
-  auto const l = simplify(as_expression(loss));
-  return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
-                                 decltype(as_expression(loss))>(detail::gradient<X>(l, as_expression(loss))...);
-}
+// A backend's compile (lf::kokkos::compile, lf::serial::compile): plans a loss and its gradients for the backend's
+// Compiled, derived from compiled.
+template <template <class, class, bool, class> class Compiled>
+struct compiler {
+  // The loss and its gradients with respect to X...; the call returns the loss when it is a number.
+  template <Operand Loss, class... X>
+  constexpr auto operator()(Loss const& loss, wrt_t<X...> = {}) const {
+    auto const l = simplify(as_expression(loss));
+    constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
+    return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
+                                   decltype(as_expression(loss))>(l, detail::gradient<X>(l, as_expression(loss))...);
+  }
+  // Only the gradients with respect to X...: the loss itself is not finished.
+  template <Operand Loss, class... X>
+  constexpr auto operator()(Loss const& loss, wrt_t<X...>, gradient_only_t) const {
+    static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
+    auto const l = simplify(as_expression(loss));
+    return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
+                                   decltype(as_expression(loss))>(detail::gradient<X>(l, as_expression(loss))...);
+  }
+};
 
 }  // namespace executor
 }  // namespace lossforge

@@ -60,7 +60,9 @@ struct kernel_functor {
     v.error = error_record{};
   }
 
-  LOSSFORGE_FUNCTION void join(value_type& dst, value_type const& src) const {
+  // Dst and Src are value_type, volatile where Kokkos 3.x passes them so (its device reductions rely on it).
+  template <class Dst, class Src>
+  LOSSFORGE_FUNCTION void join(Dst& dst, Src const& src) const {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
@@ -71,7 +73,12 @@ struct kernel_functor {
           ...);
     }
     (std::index_sequence_for<Steps...>{});
-    if (dst.error.code == no_error && src.error.code != no_error) dst.error = src.error;
+    if (dst.error.code == no_error && src.error.code != no_error) {
+      dst.error.code = src.error.code;
+      dst.error.symbol = src.error.symbol;
+      dst.error.dimension = src.error.dimension;
+      dst.error.value = src.error.value;
+    }
   }
 
   template <int Out, class E, class... Inner>

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace lossforge {
 
@@ -18,6 +19,15 @@ class strided_view {
   using extents_type = std::array<std::ptrdiff_t, Rank>;
 
   strided_view() = default;
+  // A view of T is a view of T const too.
+  template <class U>
+  requires(std::is_same_v<T, U const> && !std::is_same_v<T, U>) strided_view(strided_view<U, Rank> const& v)
+      : data_(v.data()) {
+    for (std::size_t d = 0; d < Rank; ++d) {
+      extent_[d] = std::ptrdiff_t(v.extent(d));
+      stride_[d] = std::ptrdiff_t(v.stride(d));
+    }
+  }
   // Row-major over `extents`.
   strided_view(T* data, extents_type const& extents) : data_(data), extent_(extents) {
     std::ptrdiff_t s = 1;
@@ -40,8 +50,9 @@ class strided_view {
   }
 
   T* data() const { return data_; }
-  std::size_t extent(std::size_t d) const { return std::size_t(extent_[d]); }
-  std::size_t stride(std::size_t d) const { return std::size_t(stride_[d]); }
+  // Beyond the rank, extent 1 and stride 0 (as Kokkos::View::extent).
+  std::size_t extent(std::size_t d) const { return d < Rank ? std::size_t(extent_[d]) : 1; }
+  std::size_t stride(std::size_t d) const { return d < Rank ? std::size_t(stride_[d]) : 0; }
   // The number of elements.
   std::size_t size() const {
     std::size_t n = 1;

@@ -49,7 +49,7 @@ class workspace {
 
 namespace detail {
 
-// A kernel functor as Kokkos calls it: join on the references the Kokkos version passes.
+// A kernel functor as Kokkos calls it: join on the references the Kokkos version passes (volatile in 3.x).
 template <class Functor>
 struct reducer {
   using value_type = typename Functor::value_type;
@@ -57,7 +57,7 @@ struct reducer {
   KOKKOS_INLINE_FUNCTION void init(value_type& v) const { functor.init(v); }
   KOKKOS_INLINE_FUNCTION void join(LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type& dst,
                                    LOSSFORGE_KOKKOS_JOIN_QUALIFIER value_type const& src) const {
-    functor.join(const_cast<value_type&>(dst), const_cast<value_type const&>(src));
+    functor.join(dst, src);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& v) const { functor(item, v); }
 };
@@ -139,15 +139,7 @@ struct compiled : executor::compiled<Plan, Names, ReturnsLoss, Written> {
   }
 };
 
-// The loss and its gradients with respect to X...; returns the loss when it is a number.
-template <Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...> w = {}) {
-  return executor::compile<compiled>(loss, w);
-}
-// Only the gradients with respect to X...: the loss itself is not finished.
-template <Operand Loss, class... X>
-constexpr auto compile(Loss const& loss, wrt_t<X...> w, gradient_only_t g) {
-  return executor::compile<compiled>(loss, w, g);
-}
+// lf::kokkos::compile(loss, lf::wrt(x...)) and compile(loss, lf::wrt(x...), lf::gradient_only).
+inline constexpr executor::compiler<compiled> compile{};
 
 }  // namespace lossforge::kokkos
