@@ -44,22 +44,26 @@ lf::strided_view<T, 2> matrix(std::vector<std::remove_const_t<T>>& v, std::ptrdi
   return {v.data(), {rows, cols}};
 }
 
+// What a recording launch saw: each launch's label, each buffer's extents and memory; and the buffers themselves.
+struct launch_record {
+  lf::serial::workspace ws;
+  std::vector<std::string> labels;
+  std::vector<std::vector<std::ptrdiff_t>> buffers;
+  std::vector<double const*> buffer_data;
+};
 // A launch policy that records each launch and buffer request and runs a kernel's work items as three threads
 // would: three partial results, each initialized and accumulated over a third of the items, joined into the
 // result. OnHost false runs the scalar kernel functor a device runs, rather than the host's vectorized blocks.
 template <bool OnHost>
 struct recording_launch {
   static constexpr bool on_host = OnHost;
-  lf::serial::launch serial;  // its buffers and stores
-  std::vector<std::string>* labels;
-  std::vector<std::vector<std::ptrdiff_t>>* buffers;
-  std::vector<double const*>* buffer_data;
+  launch_record* record;
 
   static constexpr std::int64_t threads = 3;
   std::int64_t concurrency() const { return threads; }
   template <class F>
   void reduce(std::string const& label, std::int64_t items, F const& f, typename F::value_type& result) const {
-    labels->push_back(label);
+    record->labels.push_back(label);
     f.init(result);
     for (std::int64_t part = 0; part < threads; ++part) {
       typename F::value_type partial;
@@ -70,14 +74,14 @@ struct recording_launch {
   }
   template <std::size_t Rank>
   auto buffer(int k, std::array<std::ptrdiff_t, Rank> const& extents) const {
-    buffers->emplace_back(extents.begin(), extents.end());
-    auto const view = serial.buffer(k, extents);
-    buffer_data->push_back(view.data());
+    record->buffers.emplace_back(extents.begin(), extents.end());
+    auto const view = lf::serial::launch{record->ws}.buffer(k, extents);
+    record->buffer_data.push_back(view.data());
     return view;
   }
   template <class View>
   void store(View const& view, double value) const {
-    serial.store(view, value);
+    lf::serial::launch{record->ws}.store(view, value);
   }
 };
 
@@ -87,11 +91,8 @@ void check_per_class_dice(std::ptrdiff_t n, std::ptrdiff_t classes) {
   static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
   auto pv = filled<T>(n * classes, 1), gv = filled<T>(n * classes, 2);
   std::vector<T> dp(pv.size());
-  lf::serial::workspace ws;
-  std::vector<std::string> labels;
-  std::vector<std::vector<std::ptrdiff_t>> buffers;
-  std::vector<double const*> data;
-  recording_launch<OnHost> const launch{{ws}, &labels, &buffers, &data};
+  launch_record seen;
+  recording_launch<OnHost> const launch{&seen};
   double const loss = kernel.execute(launch, lf::bind(p = matrix<T const>(pv, n, classes),
                                                       g = matrix<T const>(gv, n, classes)),
                                      matrix<T>(dp, n, classes));
@@ -107,10 +108,10 @@ void check_per_class_dice(std::ptrdiff_t n, std::ptrdiff_t classes) {
   }
   // The per-class sums are intermediates over c (the numerator's and the denominator's): buffers of `classes`
   // doubles, filled in a pass before the one that reads them.
-  CHECK(buffers == std::vector<std::vector<std::ptrdiff_t>>(2, {classes}));
-  REQUIRE(labels.size() >= 2);
-  CHECK(labels.front().starts_with("lossforge::pass1::"));
-  CHECK(labels.back().starts_with("lossforge::pass2::"));
+  CHECK(seen.buffers == std::vector<std::vector<std::ptrdiff_t>>(2, {classes}));
+  REQUIRE(seen.labels.size() >= 2);
+  CHECK(seen.labels.front().starts_with("lossforge::pass1::"));
+  CHECK(seen.labels.back().starts_with("lossforge::pass2::"));
 }
 }  // namespace
 
@@ -140,17 +141,14 @@ void check_weighted_cross_entropy(std::ptrdiff_t n, std::ptrdiff_t classes) {
   std::vector<std::int64_t> tv(static_cast<std::size_t>(n));
   for (std::size_t k = 0; k < tv.size(); ++k) tv[k] = std::int64_t((5 * k + 1) % std::size_t(classes));
   std::vector<double> dx(xv.size());
-  lf::serial::workspace ws;
-  std::vector<std::string> labels;
-  std::vector<std::vector<std::ptrdiff_t>> buffers;
-  std::vector<double const*> data;
-  recording_launch<OnHost> const launch{{ws}, &labels, &buffers, &data};
+  launch_record seen;
+  recording_launch<OnHost> const launch{&seen};
   double const got = kernel.execute(
       launch,
       lf::bind(x = matrix<double const>(xv, n, classes), t = lf::strided_view<std::int64_t const, 1>(tv.data(), {n}),
                w = lf::strided_view<double const, 1>(wv.data(), {classes})),
       matrix<double>(dx, n, classes));
-  CHECK(labels.size() == 1);  // one pass: the prelude replaces a pass for the weight total
+  CHECK(seen.labels.size() == 1);  // one pass: the prelude replaces a pass for the weight total
 
   auto const bound = lf::bind(x = lf::host_view(xv, {n, classes}), t = lf::host_view(tv, {n}), w = lf::host_view(wv));
   CHECK(lf::test::close(got, lf::reference::evaluate<double>(loss, bound), 1e-12));
@@ -230,11 +228,8 @@ TEST_CASE("per-class Dice reads each input element a fixed number of times, what
 
 TEST_CASE("a workspace serves repeated calls without new buffers", "[executor][workspace]") {
   static constexpr auto kernel = lf::serial::compile(per_class_dice, lf::wrt(p));
-  lf::serial::workspace ws;
-  std::vector<std::string> labels;
-  std::vector<std::vector<std::ptrdiff_t>> buffers;
-  std::vector<double const*> data;
-  recording_launch<true> const launch{{ws}, &labels, &buffers, &data};
+  launch_record seen;
+  recording_launch<true> const launch{&seen};
   auto call = [&](std::ptrdiff_t n, std::ptrdiff_t classes) {
     auto pv = filled<double>(n * classes, 1), gv = filled<double>(n * classes, 2);
     std::vector<double> dp(pv.size());
@@ -243,15 +238,15 @@ TEST_CASE("a workspace serves repeated calls without new buffers", "[executor][w
                           matrix<double>(dp, n, classes));
   };
   double const first = call(16, 4);
-  REQUIRE(data.size() == 2);  // the two per-class sums
-  auto const first_buffers = data;
-  data.clear();
+  REQUIRE(seen.buffer_data.size() == 2);  // the two per-class sums
+  auto const first_buffers = seen.buffer_data;
+  seen.buffer_data.clear();
   double const second = call(16, 4);
   CHECK(first == second);
-  CHECK(data == first_buffers);
-  data.clear();
+  CHECK(seen.buffer_data == first_buffers);
+  seen.buffer_data.clear();
   call(16, 2);  // fewer classes: the buffers it has are large enough
-  CHECK(data == first_buffers);
+  CHECK(seen.buffer_data == first_buffers);
 }
 
 TEST_CASE("a strided view reads the same numbers as a row-major one", "[executor][views]") {
@@ -278,11 +273,8 @@ TEST_CASE("bad shapes and outputs are refused before any launch, naming what is 
   static constexpr auto dice = lf::serial::compile(per_class_dice, lf::wrt(p));
   std::vector<double> pv(12, 0.5), gv(12, 0.5), dp(12);
   auto const bound = lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(gv, 4, 3));
-  lf::serial::workspace ws;
-  std::vector<std::string> labels;
-  std::vector<std::vector<std::ptrdiff_t>> buffers;
-  std::vector<double const*> data;
-  recording_launch<true> const launch{{ws}, &labels, &buffers, &data};
+  launch_record seen;
+  recording_launch<true> const launch{&seen};
   CHECK_THROWS_MATCHES(dice.execute(launch, bound, matrix<double>(dp, 3, 4)), std::invalid_argument,
                        MessageMatches(ContainsSubstring("has shape [3,4] but must have shape [4,3]")));
   CHECK_THROWS_MATCHES(dice.execute(launch, bound, lf::strided_view<double, 2>(pv.data(), {4, 3})),
@@ -294,7 +286,7 @@ TEST_CASE("bad shapes and outputs are refused before any launch, naming what is 
       dice.execute(launch, lf::bind(p = matrix<double const>(pv, 4, 3), g = matrix<double const>(short_g, 4, 2)),
                    matrix<double>(dp, 4, 3)),
       std::invalid_argument, MessageMatches(ContainsSubstring("'g[dim 1]' has shape [2]")));
-  CHECK(labels.empty());
+  CHECK(seen.labels.empty());
 }
 
 TEST_CASE("a class index out of range is reported after the kernel, naming it and the shape", "[executor][errors]") {
