@@ -177,7 +177,7 @@ class compiled {
   template <class Launch, class Bindings, class... Out>
   auto execute(Launch const& launch, Bindings const& b, Out const&... out) const {
     static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == Plan::requested_count,
-                  "lossforge: pass one output per output: the per-element loss when the loss has free indices, "
+                  "lossforge: pass one output view per output: the per-element loss when the loss has free indices, "
                   "then one per symbol in wrt(...)");
     return run(launch, b, std::tie(out...));
   }
