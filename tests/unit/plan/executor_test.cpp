@@ -254,19 +254,20 @@ TEST_CASE("a strided view reads the same numbers as a row-major one", "[executor
   std::ptrdiff_t const n = 6, classes = 3;
   auto pv = filled<double>(n * classes, 1), gv = filled<double>(n * classes, 2);
   std::vector<double> column_major(pv.size()), dp_rows(pv.size()), dp_columns(pv.size());
+  auto const p_rows = matrix<double const>(pv, n, classes);
+  auto const dp_by_rows = matrix<double>(dp_rows, n, classes);
+  lf::strided_view<double, 2> const p_columns(column_major.data(), {n, classes}, {1, n});
+  lf::strided_view<double, 2> const dp_by_columns(dp_columns.data(), {n, classes}, {1, n});
   for (std::ptrdiff_t r = 0; r < n; ++r)
-    for (std::ptrdiff_t k = 0; k < classes; ++k)
-      column_major[std::size_t(k * n + r)] = pv[std::size_t(r * classes + k)];
+    for (std::ptrdiff_t k = 0; k < classes; ++k) p_columns(r, k) = p_rows(r, k);
+  REQUIRE(column_major[1] == pv[std::size_t(classes)]);  // element (1, 0), one step down a column
+
   auto const gb = matrix<double const>(gv, n, classes);
-  double const rows =
-      kernel(lf::bind(p = matrix<double const>(pv, n, classes), g = gb), matrix<double>(dp_rows, n, classes));
-  double const columns = kernel(
-      lf::bind(p = lf::strided_view<double const, 2>(column_major.data(), {n, classes}, {1, n}), g = gb),
-      lf::strided_view<double, 2>(dp_columns.data(), {n, classes}, {1, n}));
+  double const rows = kernel(lf::bind(p = p_rows, g = gb), dp_by_rows);
+  double const columns = kernel(lf::bind(p = lf::strided_view<double const, 2>(p_columns), g = gb), dp_by_columns);
   CHECK(columns == rows);
   for (std::ptrdiff_t r = 0; r < n; ++r)
-    for (std::ptrdiff_t k = 0; k < classes; ++k)
-      CHECK(dp_columns[std::size_t(k * n + r)] == dp_rows[std::size_t(r * classes + k)]);
+    for (std::ptrdiff_t k = 0; k < classes; ++k) CHECK(dp_by_columns(r, k) == dp_by_rows(r, k));
 }
 
 TEST_CASE("bad shapes and outputs are refused before any launch, naming what is wrong", "[executor][errors]") {
