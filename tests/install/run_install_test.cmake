@@ -1,20 +1,33 @@
-# Installs lossforge from BINARY_DIR into a scratch prefix and builds the consumer project twice: against the
-# installed package (find_package) and against the source tree (add_subdirectory). Both must build and run.
+# Installs lossforge from BINARY_DIR into a scratch prefix and builds the consumer project: against the installed
+# package (find_package) and against the source tree (add_subdirectory), with the Kokkos of the build (KOKKOS_DIR);
+# with KOKKOS_SOURCE (a Kokkos source archive), also against the source tree building that Kokkos itself
+# (add_subdirectory_kokkos_source). Each must build and run.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix} RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "install failed")
 endif()
-foreach(mode IN ITEMS find_package add_subdirectory)
+set(modes find_package add_subdirectory)
+if(KOKKOS_SOURCE)
+  list(APPEND modes add_subdirectory_kokkos_source)
+endif()
+foreach(mode IN LISTS modes)
   set(build ${WORK_DIR}/${mode})
+  if(mode STREQUAL "add_subdirectory_kokkos_source")
+    set(kokkos -DLOSSFORGE_KOKKOS_SOURCE=${KOKKOS_SOURCE} -DKokkos_ENABLE_SERIAL=ON)
+  elseif(KOKKOS_DIR)
+    set(kokkos -DKokkos_DIR=${KOKKOS_DIR})
+  else()
+    set(kokkos "")
+  endif()
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${build}
                           -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DCONSUME=${mode}
-                          -DLOSSFORGE_SOURCE_DIR=${SOURCE_DIR} RESULT_VARIABLE rc)
+                          -DLOSSFORGE_SOURCE_DIR=${SOURCE_DIR} ${kokkos} RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "${mode}: configure failed")
   endif()
-  execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} RESULT_VARIABLE rc)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} --parallel RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "${mode}: build failed")
   endif()
