@@ -5,12 +5,13 @@
 // loop) and writes a CSV. A STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses
 // aim at. The reference evaluator is timed once, and only up to 2^24 elements (at 2^26 it takes tens of seconds).
 //
-//   lossforge_bench [--quick] [--csv FILE] [--repetitions R] [--pytorch FILE]
+//   lossforge_bench [--quick] [--sizes L,L...] [--csv FILE] [--repetitions R] [--pytorch FILE]
 //
 // --pytorch reads the CSV of scripts/bench_pytorch.py (PyTorch eager at the same sizes) and adds its times and
 // the ratio PyTorch / lossforge to the table and the CSV.
 //
-// Sizes are element counts: 2^16 to 2^26 (--quick: 2^16 and 2^20, float only, well under a minute). Cross entropy
+// Sizes are element counts: 2^16 to 2^26 (--quick: 2^16 and 2^20, float only, well under a minute; --sizes 20,24: 2^20
+// and 2^24). Cross entropy
 // has C = 1000 classes and label smoothing 0.1, so 2^20 elements are 1048 rows.
 #include "median_seconds.hpp"
 
@@ -356,8 +357,22 @@ struct options {
   bool quick = false;
   std::string csv = "lossforge_bench.csv";
   int repetitions = 5;
+  std::vector<int> sizes;                 // log2 of the element counts; empty: the default sizes
   std::map<std::string, double> pytorch;  // "loss,precision,elements" -> seconds
 };
+
+// "20,24" -> {20, 24}: each between 10 and 28.
+std::vector<int> parse_sizes(std::string const& list) {
+  std::vector<int> sizes;
+  for (std::size_t start = 0; start <= list.size();) {
+    std::size_t const end = std::min(list.find(',', start), list.size());
+    int const log2_n = std::atoi(list.substr(start, end - start).c_str());
+    if (log2_n < 10 || log2_n > 28) throw std::invalid_argument("lossforge_bench: --sizes takes log2 sizes in 10..28");
+    sizes.push_back(log2_n);
+    start = end + 1;
+  }
+  return sizes;
+}
 
 // The rows of scripts/bench_pytorch.py's CSV.
 std::map<std::string, double> read_pytorch(std::string const& file) {
@@ -431,12 +446,18 @@ int main(int argc, char** argv) {
       o.repetitions = std::max(1, std::atoi(argv[++k]));
     else if (a == "--pytorch" && k + 1 < argc)
       o.pytorch = read_pytorch(argv[++k]);
+    else if (a == "--sizes" && k + 1 < argc)
+      o.sizes = parse_sizes(argv[++k]);
     else if (a.rfind("--kokkos", 0) != 0) {
-      std::fprintf(stderr, "usage: lossforge_bench [--quick] [--csv FILE] [--repetitions R] [--pytorch FILE]\n");
+      std::fprintf(stderr,
+                   "usage: lossforge_bench [--quick] [--sizes L,L...] [--csv FILE] [--repetitions R] "
+                   "[--pytorch FILE]\n");
       return 2;
     }
   }
-  std::vector<int> const sizes = o.quick ? std::vector<int>{16, 20} : std::vector<int>{16, 18, 20, 22, 24, 26};
+  std::vector<int> const sizes = !o.sizes.empty() ? o.sizes
+                                 : o.quick        ? std::vector<int>{16, 20}
+                                                  : std::vector<int>{16, 18, 20, 22, 24, 26};
   std::printf("lossforge benchmark: value and gradient, median of %d after a warm-up\n", o.repetitions);
   std::printf("cpu: %s\ncompiler: g++ %s, flags: %s\nkokkos: %s, concurrency %d\n", cpu_model().c_str(), __VERSION__,
               LOSSFORGE_BENCH_FLAGS, Kokkos::DefaultExecutionSpace::name(),

@@ -5,7 +5,7 @@
 Needs Debian's python3-torch (run with /usr/bin/python3). Writes pytorch_bench.csv (loss, precision, elements,
 seconds), which scripts/plot_bench.gp puts beside lossforge's CSV.
 
-    /usr/bin/python3 scripts/bench_pytorch.py [--quick] [--threads N] [--csv FILE] [--repetitions R]
+    /usr/bin/python3 scripts/bench_pytorch.py [--quick] [--sizes L,L...] [--threads N] [--csv FILE] [--repetitions R]
 """
 import argparse
 import statistics
@@ -55,12 +55,15 @@ def make(loss, n, dtype, generator):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", help="log2 of the element counts, e.g. 20,24")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--csv", default="pytorch_bench.csv")
     parser.add_argument("--repetitions", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sizes = [16, 20] if args.quick else [16, 18, 20, 22, 24, 26]
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",")]
     dtypes = [("float", torch.float32)] + ([] if args.quick else [("double", torch.float64)])
     losses = ["mse", "bce", "bce_with_logits", "sigmoid_focal", "dice", "combo", "cross_entropy_c1000"]
     generator = torch.Generator().manual_seed(42)
