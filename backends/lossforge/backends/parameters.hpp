@@ -16,7 +16,7 @@ namespace lossforge::backend {
 // What a parameter was bound to, for the error: "scalar 'd'", or the expression of scalars.
 template <class E>
 std::string bound_parameter(E const& e) {
-  if constexpr (requires { []<fixed_string N>(scalar<N>) {}(e); })
+  if constexpr (detail::is_scalar_v<E>)
     return "scalar '" + symbol_name<E>() + "'";
   else
     return "'" + to_text(e) + "'";

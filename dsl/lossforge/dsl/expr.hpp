@@ -130,6 +130,24 @@ inline constexpr bool is_literal_v = false;
 template <class Id>
 inline constexpr bool is_literal_v<literal<Id>> = true;
 
+// The leaves that carry an index or a shape (traits, not requires-expressions on a lambda, which nvcc rejects).
+template <class T>
+inline constexpr bool is_extent_v = false;
+template <class I>
+inline constexpr bool is_extent_v<extent<I>> = true;
+template <class T>
+inline constexpr bool is_ones_v = false;
+template <class I>
+inline constexpr bool is_ones_v<ones<I>> = true;
+template <class T>
+inline constexpr bool is_witness_v = false;
+template <class A>
+inline constexpr bool is_witness_v<witness<A>> = true;
+template <class T>
+inline constexpr bool is_scalar_v = false;
+template <fixed_string N>
+inline constexpr bool is_scalar_v<scalar<N>> = true;
+
 template <class T>
 struct is_expression : std::false_type {};
 template <fixed_string N>

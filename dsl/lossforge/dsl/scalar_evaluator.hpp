@@ -180,9 +180,9 @@ LOSSFORGE_FUNCTION T value_at(E const& e, Env& env) {
     return T(e.value);
   } else if constexpr (kind == node_kind::index) {
     return T(env.template position<E>());
-  } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
+  } else if constexpr (is_extent_v<E>) {
     return [&]<class I>(extent<I>) { return T(env.template extent<I>()); }(e);
-  } else if constexpr (requires { []<class I>(ones<I>) {}(e); } || kind == node_kind::witness) {
+  } else if constexpr (is_ones_v<E> || kind == node_kind::witness) {
     return T(1);
   } else if constexpr (kind == node_kind::access) {
     return access_value<T>(e, env);

@@ -276,6 +276,9 @@ constexpr auto group_of(type_list<U...>) {
   }
   return group;
 }
+// As a variable: a constant in every lambda of make_pass (nvcc does not treat a captured constexpr local as one).
+template <class Root, class Units>
+inline constexpr auto group_in_pass = group_of<Root>(Units{});
 
 // Global R with its runtime literals: it sits in one of the outputs, searched as the one root they form.
 template <class R, class Outputs>
@@ -306,29 +309,30 @@ constexpr auto make_pass(Outputs const& outputs) {
   return [&]<class... U>(type_list<U...>) {
     using units = std::tuple<U...>;
     constexpr std::size_t n = sizeof...(U);
-    constexpr auto group = group_of<Root>(type_list<U...>{});
     auto make_kernel = [&]<std::size_t G>(std::integral_constant<std::size_t, G>) {
       using row =
           plan::row_index<Pass, int(G), is_flat_slot_v<typename unit_traits<std::tuple_element_t<G, units>>::outer>>;
       auto steps = [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return std::tuple_cat([&] {
-          if constexpr (group[K] == G)
-            return std::make_tuple(make_step(std::tuple_element_t<K, units>{}, row{}, outputs));
+        return std::tuple_cat([&](auto unit_number) {
+          constexpr std::size_t k = decltype(unit_number)::value;
+          if constexpr (group_in_pass<Root, type_list<U...>>[k] == G)
+            return std::make_tuple(make_step(std::tuple_element_t<k, units>{}, row{}, outputs));
           else
             return std::tuple<>{};
-        }()...);
+        }(std::integral_constant<std::size_t, K>{})...);
       }
       (std::make_index_sequence<n>{});
       return std::apply([](auto const&... s) { return plan::kernel<row, std::remove_cvref_t<decltype(s)>...>{{s...}}; },
                         steps);
     };
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return std::tuple_cat([&] {
-        if constexpr (group[K] == K)
-          return std::make_tuple(make_kernel(std::integral_constant<std::size_t, K>{}));
+      return std::tuple_cat([&](auto unit_number) {
+        constexpr std::size_t k = decltype(unit_number)::value;
+        if constexpr (group_in_pass<Root, type_list<U...>>[k] == k)
+          return std::make_tuple(make_kernel(unit_number));
         else
           return std::tuple<>{};
-      }()...);
+      }(std::integral_constant<std::size_t, K>{})...);
     }
     (std::make_index_sequence<n>{});
   }(typename units_of_pass<Units, Pass>::type{});

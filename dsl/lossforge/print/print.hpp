@@ -224,14 +224,13 @@ printed to_printed(E const& e) {
   } else if constexpr (Index<E>) {
     std::string name = index_name<E>();
     return {name.empty() ? (latex ? "k" : "_") : name, atom};
-  } else if constexpr (requires { []<class I>(extent<I>) {}(e); }) {
+  } else if constexpr (detail::is_extent_v<E>) {
     return [&]<class I>(extent<I>) -> printed {
       if constexpr (detail::is_flat_slot_v<I>) return {"N", atom};
       std::string name = index_name<I>();
       return {latex ? "N_{" + name + "}" : "N_" + name, atom};
     }(e);
-  } else if constexpr (
-      requires { []<class I>(ones<I>) {}(e); } || requires { []<class A>(witness<A>) {}(e); }) {
+  } else if constexpr (detail::is_ones_v<E> || detail::is_witness_v<E>) {
     return {latex ? "\\mathbb{1}" : "1", atom};
   } else if constexpr (detail::is_access_v<E>) {
     return print_access<S>(e);

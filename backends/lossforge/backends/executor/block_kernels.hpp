@@ -142,14 +142,15 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     if constexpr (softmax::step >= 0 && L::contiguous) scale = store_exponentials<L>(item, row);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
-          [&](auto const& step) {
+          [&](auto step_number, auto const& step) {
             using S = std::remove_cvref_t<decltype(step)>;
+            constexpr std::size_t k = decltype(step_number)::value;
             if constexpr (is_reduce_step_v<S>)
               reductions::accumulate<typename step_traits<S>::op>(
-                  v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], row_value<L>(step.body, item));
+                  v.acc[2 * base::slot[k]], v.acc[2 * base::slot[k] + 1], row_value<L>(step.body, item));
             else
-              write<L, K>(step, item, std::ptrdiff_t(row), scale);
-          }(get<K>(this->steps)),
+              write<L, k>(step, item, std::ptrdiff_t(row), scale);
+          }(std::integral_constant<std::size_t, K>{}, get<K>(this->steps)),
           ...);
     }
     (std::index_sequence_for<Steps...>{});

@@ -304,11 +304,11 @@ class compiled {
       return std::vector<std::string>{Name::brief()...};
     }(std::type_identity<Names>{});
     [&]<int... K>(std::integer_sequence<int, K...>) {
-      (names.push_back([]<class... I>(lossforge::detail::type_list<I...>) {
+      (names.push_back([]<class... I>(int number, lossforge::detail::type_list<I...>) {
         std::string indices;
         ((indices += (indices.empty() ? "" : ",") + print::index_name<I>()), ...);
-        return "t" + std::to_string(K + 1) + "[" + indices + "]";
-      }(lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
+        return "t" + std::to_string(number) + "[" + indices + "]";
+      }(K + 1, lossforge::detail::output_indices_t<typename intermediate_symbol<K + 1>::computation>{})),
        ...);
     }
     (std::make_integer_sequence<int, int(Plan::intermediate_count)>{});

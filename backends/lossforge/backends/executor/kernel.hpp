@@ -145,14 +145,15 @@ struct kernel_functor {
     item.template at<Row>() = std::ptrdiff_t(row);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
-          [&](auto const& step) {
+          [&](auto step_number, auto const& step) {
             using S = std::remove_cvref_t<decltype(step)>;
+            constexpr std::size_t k = decltype(step_number)::value;
             if constexpr (is_reduce_step_v<S>)
-              reductions::accumulate<typename step_traits<S>::op>(v.acc[2 * slot[K]], v.acc[2 * slot[K] + 1],
+              reductions::accumulate<typename step_traits<S>::op>(v.acc[2 * slot[k]], v.acc[2 * slot[k] + 1],
                                                                   double(value_at<T>(step.body, item)));
             else
               write(step, item, std::ptrdiff_t(row));
-          }(get<K>(steps)),
+          }(std::integral_constant<std::size_t, K>{}, get<K>(steps)),
           ...);
     }
     (std::index_sequence_for<Steps...>{});
