@@ -19,6 +19,12 @@ release_kokkos=()
 if [ -f "$vendored" ]; then
   release_kokkos=(-DKokkos_ROOT="$(bash scripts/build-kokkos.sh "$vendored")"
                   -DLOSSFORGE_TEST_KOKKOS_SOURCE="$(cd "$(dirname "$vendored")" && pwd)/$(basename "$vendored")")
+  # The same release with the CUDA backend (for Hopper, sm_90), for a compile-only test of kernels for the GPU.
+  if command -v nvcc > /dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="$PATH:/usr/local/cuda/bin"
+    release_kokkos+=(-DLOSSFORGE_TEST_KOKKOS_CUDA_ROOT="$(bash scripts/build-kokkos.sh "$vendored" \
+      -DKokkos_ENABLE_OPENMP=OFF -DKokkos_ENABLE_CUDA=ON -DKokkos_ARCH_HOPPER90=ON -DCMAKE_CXX_FLAGS=-arch=sm_90)")
+  fi
 else
   echo "test.sh: $vendored is absent: skipping the Kokkos 4.6 OpenMP leg; the Release build uses Debian's Kokkos 3.4"
 fi
@@ -36,13 +42,12 @@ fi
 # The sanitizer build reruns every runtime test except the randomized simplifier trees, whose work is done at
 # compile time (they would double the build time and exercise no runtime code the other tests miss), the
 # extreme-value sweep, the literal-identity, extreme cross-entropy and thread-count values (numbers through kernels
-# the other Kokkos tests run), the catalogue's closed forms, the work counts (tensor reads counted, no memory of
-# their own), the depth stress (the unit tests run its evaluator) and the demo (the first example's kernel at scale),
-# which keeps CI inside its time budget.
-# -O1, as AddressSanitizer's documentation advises: a quarter less compile time than -O0, and faster tests. Line
-# tables only (-g1): sanitizer reports keep their file:line frames, and the build skips the full debug information
-# of the expression types, a sixth of its time.
-cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DLOSSFORGE_SANITIZE=ON
+# the other Kokkos tests run), the catalogue's closed forms, the launch and work counts (plans and tensor reads
+# counted, no memory of their own), the depth stress (the unit tests run its evaluator) and the demo (the first
+# example's kernel at scale), which keeps CI inside its time budget.
+# Line tables only (-g1): sanitizer reports keep their file:line frames, and the build skips the full debug
+# information of the expression types, a sixth of its time.
+cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
 cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_plan_tests lossforge_kokkos_tests \
   01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step 06_without_kokkos
 ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime -E '^(depth_stress|example[.]demo)$'
