@@ -22,7 +22,8 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--quick --sizes 20,24)
 export OMP_PROC_BIND=spread OMP_PLACES=threads
 for threads in 1 2; do
-  /usr/bin/python3 "$root/scripts/bench_pytorch.py" --threads "$threads" --csv "pytorch_bench_${threads}t.csv" "${args[@]}"
+  /usr/bin/python3 "$root/scripts/bench_pytorch.py" --threads "$threads" --csv "pytorch_bench_${threads}t.csv" \
+    "${args[@]}"
   OMP_NUM_THREADS=$threads "$build/bench/lossforge_bench" --csv "lossforge_bench_${threads}t.csv" \
     --pytorch "pytorch_bench_${threads}t.csv" "${args[@]}"
 done
