@@ -6,7 +6,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(cmake g++ make patch xz-utils libtrilinos-kokkos-dev libeigen3-dev libboost1.81-dev
+packages=(cmake g++ make ninja-build patch xz-utils libtrilinos-kokkos-dev libeigen3-dev libboost1.81-dev
           libbenchmark-dev nlohmann-json3-dev)
 
 # Catch2 v3 is only in bookworm-backports; enable it once.

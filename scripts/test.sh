@@ -4,8 +4,8 @@
 #     in ../shared/vendor beside the clone (scripts/build-kokkos.sh; cached outside the clone, so built once per
 #     machine). The runtime tests (Kokkos tests, examples, conformance cases) run with 2 OpenMP threads, then again
 #     with 1. Without ../shared this leg builds against Debian's Kokkos 3.4.01 instead, and says so.
-#  2. AddressSanitizer + UBSan (-fno-sanitize-recover=all), against Debian's Kokkos 3.4.01 (Serial): the unit tests,
-#     the Kokkos tests and the examples again.
+#  2. AddressSanitizer + UBSan (-fno-sanitize-recover=all), against Debian's Kokkos 3.4.01 (Serial): the reference,
+#     printing and executor tests, the Kokkos tests and the examples again.
 # Fails on the first failing test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ fi
 # Pinned threads would put both test processes of ctest -j2 on the same cores.
 export OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release "${release_kokkos[@]}"
+cmake -G Ninja -S . -B build/release -DCMAKE_BUILD_TYPE=Release "${release_kokkos[@]}"
 cmake --build build/release -j"$jobs"
 OMP_NUM_THREADS=2 ctest --test-dir build/release --output-on-failure -j"$jobs"
 if [ ${#release_kokkos[@]} -gt 0 ]; then
@@ -39,15 +39,16 @@ if [ ${#release_kokkos[@]} -gt 0 ]; then
     -E 'compiles_without_kokkos'
 fi
 
-# The sanitizer build reruns every runtime test except the randomized simplifier trees, whose work is done at
-# compile time (they would double the build time and exercise no runtime code the other tests miss), the
-# extreme-value sweep, the literal-identity, extreme cross-entropy and thread-count values (numbers through kernels
-# the other Kokkos tests run), the catalogue's closed forms, the launch and work counts (plans and tensor reads
-# counted, no memory of their own), the depth stress (the unit tests run its evaluator) and the demo (the first
-# example's kernel at scale), which keeps CI inside its time budget.
+# The sanitizer build reruns the runtime tests that exercise memory of their own: the reference evaluator and
+# printing, the serial executor, the Kokkos tests and the examples. It leaves out the symbolic core's tests and the
+# randomized simplifier trees (types, and values the reference evaluator computes: their work is done at compile
+# time), the extreme-value tests, the literal-identity and thread-count values (numbers through kernels the other
+# Kokkos tests run), the catalogue's closed forms, the launch and work counts (plans and tensor reads counted, no
+# memory of their own), the depth stress (the reference tests run its evaluator) and the demo (the first example's
+# kernel at scale), which keeps CI inside its time budget.
 # Line tables only (-g1): sanitizer reports keep their file:line frames, and the build skips the full debug
 # information of the expression types, a sixth of its time.
-cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
+cmake -G Ninja -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
 cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_plan_tests lossforge_kokkos_tests \
   01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step 06_without_kokkos
 ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime -E '^(depth_stress|example[.]demo)$'
