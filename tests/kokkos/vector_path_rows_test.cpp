@@ -16,7 +16,6 @@
 #include <lossforge/backends/reference/evaluate.hpp>
 #include <lossforge/losses.hpp>
 #include <lossforge/lossforge.hpp>
-#include <stdexcept>
 #include <tests/kokkos/vector_path.hpp>
 #include <tests/support/tolerance.hpp>
 #include <vector>

@@ -12,8 +12,6 @@
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <limits>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/backends/reference/evaluate.hpp>
