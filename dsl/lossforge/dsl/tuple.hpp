@@ -30,10 +30,10 @@ LOSSFORGE_FUNCTION constexpr T const& get(tuple_leaf<I, T> const& leaf) {
   return leaf.value;
 }
 
-// Brace elision initialises each leaf in order.
+// Braced as nested: the tuple, its base, each leaf.
 template <class... Ts>
 constexpr tuple<Ts...> make_tuple(Ts const&... values) {
-  return tuple<Ts...>{values...};
+  return tuple<Ts...>{{{values}...}};
 }
 
 }  // namespace lossforge::detail

@@ -23,7 +23,7 @@ namespace detail {
 // The index a kernel's rows run over, as the first step saw it before the planner renamed it.
 template <class Outputs, class Step>
 std::string rows_of() {
-  using outer = decltype([] {
+  using outer = typename decltype([] {
     if constexpr (is_reduce_step_v<Step>) {
       return []<class Op, class I, class B>(std::type_identity<reduce<Op, I, B>>) {
         return std::type_identity<I>{};

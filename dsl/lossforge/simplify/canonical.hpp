@@ -17,9 +17,12 @@ namespace lossforge::detail {
 
 // ---- a total order on expression types -------------------------------------------------------------------------
 template <class T>
-constexpr std::string_view type_key() {
+constexpr std::string_view type_spelling() {
   return __PRETTY_FUNCTION__;
 }
+// Measured once per type: the comparisons of a sort then cost their common prefix, not the spelling's length.
+template <class T>
+inline constexpr std::string_view type_key = type_spelling<T>();
 // Numbers first (so 2 * x, not x * 2), then symbols, indices, accesses, op nodes, reductions.
 template <class T>
 constexpr int kind_rank() {
@@ -39,7 +42,7 @@ constexpr bool type_less() {
   if constexpr (kind_rank<A>() != kind_rank<B>())
     return kind_rank<A>() < kind_rank<B>();
   else
-    return type_key<A>() < type_key<B>();
+    return type_key<A> < type_key<B>;
 }
 
 // The positions of Ts... in sorted order (stable).

@@ -83,7 +83,7 @@ struct view_shapes {
       return shape;
     } else {
       auto const& v = b.template get<Symbol>();
-      shape_t shape(std::size_t(std::remove_cvref_t<decltype(v)>::rank));
+      shape_t shape(std::size_t{std::remove_cvref_t<decltype(v)>::rank});
       for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
       return shape;
     }
@@ -430,7 +430,7 @@ class compiled {
           }(),
           ...);
     }(output_indices_t<E>{});
-    shape_t got(std::size_t(View::rank));
+    shape_t got(std::size_t{View::rank});
     for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
     if (got != want)
       throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " + shape_string(got) +

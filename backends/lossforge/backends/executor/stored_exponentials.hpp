@@ -106,7 +106,7 @@ struct softmax_write {
     }(typename Data::cached{});
   }
   static constexpr int step = find().first;
-  using reduction = decltype([]<class... R>(lossforge::detail::type_list<R...>) {
+  using reduction = typename decltype([]<class... R>(lossforge::detail::type_list<R...>) {
     if constexpr (step < 0)
       return std::type_identity<void>{};
     else
