@@ -1,57 +1,125 @@
-// The kernels users call, compiled for Kokkos' default execution space with Views in its memory: built by the
-// release's nvcc_wrapper against a Kokkos with the CUDA backend, every kernel is a CUDA kernel (compile-only in
-// ctest: the build machines have nvcc but no GPU). Each kind of plan has a loss here: rows in blocks (Combo), rows
-// along a class axis (label-smoothed cross entropy; with class weights, a prelude), intermediates (per-class Dice), a
-// per-element loss, and a scalar symbol's gradient (the examples' Charbonnier loss). Each kernel costs about half a
-// CPU-minute of nvcc, so the rest of the catalogue is left to machines with more cores.
+// The kernels users call, run in Kokkos' default execution space with Views in its memory, against the reference
+// evaluator's values on the host (device_reference.cpp). Built by the release's nvcc_wrapper against a Kokkos with
+// the CUDA backend, every kernel is a CUDA kernel: the build compiles this file for Kokkos::Cuda (the build machines
+// have nvcc but no GPU), ctest runs the same program on the host's default execution space, and
+// scripts/device-check.sh builds and runs it on a machine with a GPU. Each kernel costs about half a CPU-minute of
+// nvcc, so one loss per kind of plan is here and the rest of the catalogue is left to machines with more cores.
+//
+//   lossforge-device-check [rows] [classes] [elements for the bandwidth report]
 #include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include <lossforge/backends/kokkos.hpp>
-#include <lossforge/losses.hpp>
+#include <tests/device/device_check.hpp>
 
 namespace lf = lossforge;
-namespace L = lf::losses;
+using namespace lf::device_check;
+
+int report_bandwidth(long elements);  // kokkos_device_bandwidth.cpp
 
 namespace {
-constexpr lf::tensor<"p", 2> p;
-constexpr lf::tensor<"g", 2> g;
-constexpr lf::tensor<"cw", 1> cw;
-constexpr lf::int_tensor<"t", 1> t;
-constexpr lf::scalar<"eps"> eps;
-constexpr lf::index<"i"> i;
-constexpr lf::index<"c"> c;
-
 using space = Kokkos::DefaultExecutionSpace;
 using matrix = Kokkos::View<double**, Kokkos::LayoutRight, space::memory_space>;
 using vector = Kokkos::View<double*, space::memory_space>;
 using labels = Kokkos::View<int*, space::memory_space>;
 using number = Kokkos::View<double, space::memory_space>;
 
-constexpr auto per_class_dice =
-    lf::mean(c, 1 - 2 * lf::sum(i, p(i, c) * g(i, c)) / (lf::sum(i, p(i, c)) + lf::sum(i, g(i, c))));
-constexpr auto charbonnier = lf::mean(lf::sqrt(lf::square(p - g) + lf::square(eps)));
+template <class View, class Value, class... Extents>
+View on_device(std::string const& label, std::vector<Value> const& values, Extents... extents) {
+  using host = Kokkos::View<typename View::data_type, typename View::array_layout, Kokkos::HostSpace,
+                            Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  View device(label, std::size_t(extents)...);
+  Kokkos::deep_copy(device, host(const_cast<Value*>(values.data()), std::size_t(extents)...));
+  return device;
+}
+
+template <class View>
+std::vector<double> on_host(View const& device) {
+  auto const mirror = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, device);
+  return std::vector<double>(mirror.data(), mirror.data() + mirror.size());
+}
+
+// The conformance cases' double tolerance, relative to the largest magnitude of the reference values (a gradient's
+// entries are a hundredth of a percent of the loss): the device sums in another order than the reference evaluator,
+// a few ulps per term over a few thousand terms.
+int failures = 0;
+void expect_close(std::string const& what, std::vector<double> const& got, std::vector<double> const& want) {
+  double scale = DBL_MIN;
+  for (double w : want) scale = std::max(scale, std::abs(w));
+  double worst = got.size() == want.size() ? 0.0 : INFINITY;
+  for (std::size_t k = 0; k < got.size() && k < want.size(); ++k) {
+    double const error = std::abs(got[k] - want[k]) / scale;
+    worst = std::isnan(error) ? INFINITY : std::max(worst, error);
+  }
+  bool const ok = worst <= 1e-9;
+  failures += ok ? 0 : 1;
+  std::printf("%-58s %6zu values  max error / max |reference| %.2e  %s\n", what.c_str(), got.size(), worst,
+              ok ? "ok" : "FAIL");
+}
+
+// Runs the kernel with the device bindings and compares the loss (a number, or the per-element losses written to a
+// View) and the gradient wrt p with the reference's.
+template <class Kernel, class Bindings, class... Extra>
+void check(std::string const& name, loss_kind kind, Kernel const& kernel, Bindings const& on, inputs const& in,
+           Extra const&... extra) {
+  reference_values const want = reference(kind, in);
+  matrix const dp("lossforge::check::dp", std::size_t(in.rows), std::size_t(in.classes));
+  if constexpr (Kernel::returns_loss) {
+    expect_close(name + ": loss", {kernel(space{}, on, dp, extra...)}, want.loss);
+  } else {
+    matrix const loss("lossforge::check::loss", std::size_t(in.rows), std::size_t(in.classes));
+    kernel(space{}, on, loss, dp, extra...);
+    expect_close(name + ": loss", on_host(loss), want.loss);
+  }
+  expect_close(name + ": gradient wrt p", on_host(dp), want.dp);
+}
+
+void check_every_kind(int rows, int classes) {
+  inputs const in = make_inputs(rows, classes);
+  matrix const pv = on_device<matrix>("lossforge::check::p", in.p, rows, classes);
+  matrix const gv = on_device<matrix>("lossforge::check::g", in.g, rows, classes);
+  vector const wv = on_device<vector>("lossforge::check::cw", in.cw, classes);
+  labels const tv = on_device<labels>("lossforge::check::t", in.t, rows);
+  labels const tv_ignored = on_device<labels>("lossforge::check::t_ignored", in.t_ignored, rows);
+
+  static constexpr auto combo_kernel = lf::kokkos::compile(combo, lf::wrt(p));
+  static constexpr auto smoothed_kernel = lf::kokkos::compile(smoothed, lf::wrt(p));
+  static constexpr auto weighted_kernel = lf::kokkos::compile(weighted, lf::wrt(p));
+  static constexpr auto dice_kernel = lf::kokkos::compile(per_class_dice, lf::wrt(p));
+  static constexpr auto per_element_kernel = lf::kokkos::compile(per_element, lf::wrt(p));
+  static constexpr auto charbonnier_kernel = lf::kokkos::compile(charbonnier, lf::wrt(p, eps));
+
+  check("Combo", loss_kind::combo, combo_kernel, lf::bind(p = pv, g = gv), in);
+  check("cross entropy, label smoothing 0.1", loss_kind::smoothed, smoothed_kernel, lf::bind(p = pv, t = tv), in);
+  check("cross entropy, class weights, ignored rows", loss_kind::weighted, weighted_kernel,
+        lf::bind(p = pv, t = tv_ignored, cw = wv), in);
+  check("per-class Dice", loss_kind::per_class_dice, dice_kernel, lf::bind(p = pv, g = gv), in);
+  check("MSE, reduction none", loss_kind::per_element, per_element_kernel, lf::bind(p = pv, g = gv), in);
+  number const deps("lossforge::check::deps");
+  check("Charbonnier", loss_kind::charbonnier, charbonnier_kernel, lf::bind(p = pv, g = gv, eps = charbonnier_eps), in,
+        deps);
+  expect_close("Charbonnier: gradient wrt eps", on_host(deps), reference(loss_kind::charbonnier, in).deps);
+}
 }  // namespace
 
-double run_every_kind(int n, int classes) {
-  space const exec;
-  matrix const pv("p", n, classes), gv("g", n, classes), dp("dp", n, classes);
-  matrix const per_element("loss", n, classes);
-  vector const wv("cw", classes);
-  labels const tv("t", n);
-  number const deps("deps");
-
-  static constexpr auto combo = lf::kokkos::compile(L::combo(p, g, 1.0, 0.5), lf::wrt(p));
-  static constexpr auto smoothed = lf::kokkos::compile(
-      L::cross_entropy(p, t, L::cross_entropy_options<>{}.label_smoothing(0.1), L::mean), lf::wrt(p));
-  static constexpr auto weighted = lf::kokkos::compile(
-      L::cross_entropy(p, t, L::cross_entropy_options<>{}.weight(cw).ignore_index(-100), L::mean), lf::wrt(p));
-  static constexpr auto dice = lf::kokkos::compile(per_class_dice, lf::wrt(p));
-  static constexpr auto charbonnier_kernel = lf::kokkos::compile(charbonnier, lf::wrt(p, eps));
-  static constexpr auto elementwise = lf::kokkos::compile(L::mse(p, g, L::none), lf::wrt(p));
-
-  double total = combo(exec, lf::bind(p = pv, g = gv), dp);
-  total += smoothed(exec, lf::bind(p = pv, t = tv), dp) + weighted(exec, lf::bind(p = pv, t = tv, cw = wv), dp);
-  total += dice(exec, lf::bind(p = pv, g = gv), dp);
-  total += charbonnier_kernel(exec, lf::bind(p = pv, g = gv, eps = 1e-3), dp, deps);
-  elementwise(exec, lf::bind(p = pv, g = gv), per_element, dp);
-  return total;
+int main(int argc, char** argv) {
+  Kokkos::initialize(argc, argv);
+  {
+    int const rows = argc > 1 ? std::atoi(argv[1]) : 1037;
+    int const classes = argc > 2 ? std::atoi(argv[2]) : 19;
+    long const elements = argc > 3 ? std::atol(argv[3]) : 1L << 26;
+    std::printf("lossforge device check: %s, [%d, %d] in double against the reference evaluator\n", space::name(), rows,
+                classes);
+    check_every_kind(rows, classes);
+    std::printf("%s: %d failed\n", failures == 0 ? "all passed" : "FAILED", failures);
+    failures += report_bandwidth(elements);
+  }
+  Kokkos::finalize();
+  return failures == 0 ? 0 : 1;
 }
