@@ -322,8 +322,8 @@ constexpr auto make_pass(Outputs const& outputs) {
         }(std::integral_constant<std::size_t, K>{})...);
       }
       (std::make_index_sequence<n>{});
-      return std::apply([](auto const&... s) { return plan::kernel<row, std::remove_cvref_t<decltype(s)>...>{{{{s}...}}}; },
-                        steps);
+      return std::apply(
+          [](auto const&... s) { return plan::kernel<row, std::remove_cvref_t<decltype(s)>...>{{{{s}...}}}; }, steps);
     };
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
       return std::tuple_cat([&](auto unit_number) {
