@@ -9,18 +9,22 @@
 # Defaults: ../shared/vendor/kokkos-4.6.01.tar.xz beside the clone, /usr/include/eigen3, bench/results. Exits non-zero
 # when a check fails.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-archive=../shared/vendor/kokkos-4.6.01.tar.xz
+here="$(cd "$(dirname "$0")/.." && pwd)"
+archive="$here/../shared/vendor/kokkos-4.6.01.tar.xz"
 eigen=/usr/include/eigen3
-out=bench/results
+out="$here/bench/results"
+# Paths are taken relative to where the script is called from.
 while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { echo "device-check: $1 needs a value" >&2; exit 2; }
   case "$1" in
-    --archive) archive="$2"; shift 2 ;;
-    --eigen) eigen="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --archive) archive="$(realpath -m "$2")" ;;
+    --eigen) eigen="$(realpath -m "$2")" ;;
+    --out) out="$(realpath -m "$2")" ;;
     *) echo "device-check: unknown argument $1" >&2; exit 2 ;;
   esac
+  shift 2
 done
+cd "$here"
 export PATH="$PATH:/usr/local/cuda/bin"
 command -v nvcc > /dev/null || { echo "device-check: nvcc is not on the PATH" >&2; exit 2; }
 command -v nvidia-smi > /dev/null || { echo "device-check: no nvidia-smi: is there an NVIDIA GPU?" >&2; exit 2; }
@@ -50,12 +54,20 @@ flags=(-std=c++20 -O2 -DLOSSFORGE_WITH_KOKKOS -I. -Iinclude -Idsl -Ibackends -is
 # The three units in parallel; the reference evaluator's is host code, compiled the same way so that every unit sees
 # the same definitions.
 units=(kokkos_device kokkos_device_bandwidth device_reference)
+pids=()
 for unit in "${units[@]}"; do
   "$kokkos/bin/nvcc_wrapper" "$arch" --expt-extended-lambda --expt-relaxed-constexpr "${flags[@]}" \
     -c "tests/device/$unit.cpp" -o "$build/$unit.o" > "$build/$unit.log" 2>&1 &
+  pids+=($!)
 done
-for unit in "${units[@]}"; do
-  wait -n || { cat "$build"/*.log >&2; echo "device-check: the build failed" >&2; exit 1; }
+for k in "${!units[@]}"; do
+  if ! wait "${pids[$k]}"; then
+    kill "${pids[@]}" 2> /dev/null || true
+    wait || true
+    cat "$build/${units[$k]}.log" >&2
+    echo "device-check: compiling tests/device/${units[$k]}.cpp failed" >&2
+    exit 1
+  fi
 done
 libdir="$(find "$kokkos" -maxdepth 1 -name 'lib*' -type d | head -n1)"
 "$kokkos/bin/nvcc_wrapper" -DKOKKOS_DEPENDENCE "$arch" "$build"/*.o -L"$libdir" -lkokkoscontainers -lkokkoscore \
@@ -65,7 +77,8 @@ build_seconds=$((SECONDS - start - kokkos_seconds))
 mkdir -p "$out"
 report="$out/device_check.txt"
 {
-  echo "lossforge device check, $(date -u +%Y-%m-%d), commit $(git describe --always --dirty 2>/dev/null || echo unknown)"
+  commit="$(git describe --always --dirty 2> /dev/null || echo unknown)"
+  echo "lossforge device check, $(date -u +%Y-%m-%d), commit $commit"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   nvcc --version | tail -n1
   echo "Kokkos built in ${kokkos_seconds} s, the check in ${build_seconds} s ($(nproc) cores)"
@@ -74,7 +87,7 @@ report="$out/device_check.txt"
 status=0
 "$build/lossforge-device-check" 1037 19 $((1 << 26)) | tee -a "$report" || status=$?
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
-  python3 - 32768 $((1 << 26)) << 'EOF' | tee -a "$report"
+  python3 - 32768 $((1 << 26)) << 'EOF' 2>&1 | tee -a "$report" || echo "PyTorch's comparison failed" | tee -a "$report"
 # PyTorch's CUDA cross entropy, forward and backward, float, on the shape the check measured.
 import sys, torch
 classes, elements = int(sys.argv[1]), int(sys.argv[2])

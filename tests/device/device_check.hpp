@@ -1,7 +1,7 @@
 #pragma once
 // What the device check's translation units share: one loss per kind of plan, the inputs on the host, and the
-// reference evaluator's values for them (device_reference.cpp, compiled by the host compiler: the reference
-// evaluator is host code, kept out of the translation units nvcc compiles).
+// reference evaluator's values for them (device_reference.cpp: host code in a unit of its own, which the CUDA build in
+// CI leaves out; scripts/device-check.sh compiles it like the others, so every unit sees the same definitions).
 #include <string>
 #include <vector>
 

@@ -45,9 +45,9 @@ std::vector<double> on_host(View const& device) {
   return std::vector<double>(mirror.data(), mirror.data() + mirror.size());
 }
 
-// The conformance cases' double tolerance, relative to the largest magnitude of the reference values (a gradient's
-// entries are a hundredth of a percent of the loss): the device sums in another order than the reference evaluator,
-// a few ulps per term over a few thousand terms.
+// 1e-9 of the largest magnitude of the reference values (one tolerance for a loss and for a gradient whose entries
+// are a hundredth of a percent of it): the device sums in another order than the reference evaluator, a few ulps per
+// term over a few thousand terms.
 int failures = 0;
 void expect_close(std::string const& what, std::vector<double> const& got, std::vector<double> const& want) {
   double scale = DBL_MIN;
