@@ -42,10 +42,10 @@ fi
 # The sanitizer build reruns the runtime tests that exercise memory of their own: the reference evaluator and
 # printing, the serial executor, the Kokkos tests and the examples. It leaves out the symbolic core's tests and the
 # randomized simplifier trees (types, and values the reference evaluator computes: their work is done at compile
-# time), the extreme-value tests, the literal-identity and thread-count values (numbers through kernels the other
-# Kokkos tests run), the catalogue's closed forms, the launch and work counts (plans and tensor reads counted, no
-# memory of their own), the depth stress (the reference tests run its evaluator) and the demo (the first example's
-# kernel at scale), which keeps CI inside its time budget.
+# time), the extreme-value tests, the literal-identity and thread-count values and the device check (numbers through
+# kernels the other Kokkos tests run), the catalogue's closed forms, the launch and work counts (plans and tensor
+# reads counted, no memory of their own), the depth stress (the reference tests run its evaluator) and the demo (the
+# first example's kernel at scale), which keeps CI inside its time budget.
 # Line tables only (-g1): sanitizer reports keep their file:line frames, and the build skips the full debug
 # information of the expression types, a sixth of its time.
 cmake -G Ninja -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
