@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
-#include <vector>
 
+#include <bench/median_seconds.hpp>
 #include <lossforge/backends/kokkos.hpp>
 #include <tests/device/device_check.hpp>
 
@@ -23,20 +23,15 @@ using space = Kokkos::DefaultExecutionSpace;
 using matrix = Kokkos::View<float**, Kokkos::LayoutRight, space::memory_space>;
 using labels = Kokkos::View<int*, space::memory_space>;
 
-// Median seconds of one call of run(), after a warm-up call.
+// Median seconds of 15 calls of run() after a warm-up, each waiting for the device to finish.
 template <class Run>
-double median_seconds(Run const& run) {
-  run();
-  Kokkos::fence();
-  std::vector<double> seconds;
-  for (int k = 0; k < 15; ++k) {
-    Kokkos::Timer timer;
-    run();
-    Kokkos::fence();
-    seconds.push_back(timer.seconds());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + 7, seconds.end());
-  return seconds[7];
+double device_seconds(Run const& run) {
+  return lf::bench::median_seconds(
+      [&] {
+        run();
+        Kokkos::fence();
+      },
+      15);
 }
 
 // Values in (0.1, 0.9), filled in place.
@@ -67,7 +62,7 @@ int report_bandwidth(long elements) {
   matrix const gv = filled("lossforge::bandwidth::g", rows, width, 500);
   matrix const copy("lossforge::bandwidth::copy", std::size_t(rows), std::size_t(width));
   matrix const dp("lossforge::bandwidth::dp", std::size_t(rows), std::size_t(width));
-  double const copy_seconds = median_seconds([&] { Kokkos::deep_copy(copy, pv); });
+  double const copy_seconds = device_seconds([&] { Kokkos::deep_copy(copy, pv); });
   double const copy_bandwidth = 2 * n * bytes / copy_seconds * 1e-9;
   std::printf("%-40s %9.3f ms  %8.1f GB/s\n", "device copy (read + write)", copy_seconds * 1e3, copy_bandwidth);
 
@@ -75,9 +70,9 @@ int report_bandwidth(long elements) {
   static constexpr auto dice = lf::kokkos::compile(L::dice(p, g), lf::wrt(p));
   static constexpr auto cross_entropy = lf::kokkos::compile(L::cross_entropy(p, t, L::mean), lf::wrt(p));
   double mse_loss = 0, dice_loss = 0, ce_loss = 0;
-  double const mse_seconds = median_seconds([&] { mse_loss = mse(space{}, lf::bind(p = pv, g = gv), dp); });
+  double const mse_seconds = device_seconds([&] { mse_loss = mse(space{}, lf::bind(p = pv, g = gv), dp); });
   line("MSE mean + gradient", mse_seconds, 3 * n * bytes, copy_bandwidth, mse_loss);
-  double const dice_seconds = median_seconds([&] { dice_loss = dice(space{}, lf::bind(p = pv, g = gv), dp); });
+  double const dice_seconds = device_seconds([&] { dice_loss = dice(space{}, lf::bind(p = pv, g = gv), dp); });
   line("Dice + gradient", dice_seconds, 3 * n * bytes, copy_bandwidth, dice_loss);
 
   matrix const logits = filled("lossforge::bandwidth::logits", ce_rows, classes, 7);
@@ -87,7 +82,7 @@ int report_bandwidth(long elements) {
       "lossforge::bandwidth::labels", Kokkos::RangePolicy<space>(0, ce_rows),
       KOKKOS_LAMBDA(long r) { tv(r) = int((r * 7919) % classes); });
   double const ce_seconds =
-      median_seconds([&] { ce_loss = cross_entropy(space{}, lf::bind(p = logits, t = tv), dlogits); });
+      device_seconds([&] { ce_loss = cross_entropy(space{}, lf::bind(p = logits, t = tv), dlogits); });
   char what[64];
   std::snprintf(what, sizeof what, "cross entropy [%ld, %ld] + gradient", ce_rows, classes);
   line(what, ce_seconds, 2 * double(ce_rows * classes) * bytes, copy_bandwidth, ce_loss);
