@@ -37,12 +37,62 @@ constexpr int kind_rank() {
   else
     return 2;
 }
+
+// Within a kind, types compare by structure: a template of type arguments (a node, a reduction, an access) by its
+// template's name, then its arguments in order, each compared the same way (a longer list first where one is the
+// start of the other); any other type (a symbol, an index, an op tag) by its spelling. Spelling a whole expression
+// type instead would cost its full size for every new type, and sums of large terms are sorted at every level.
+template <template <class...> class Template>
+struct template_name {};
+template <class T>
+struct structure {
+  static constexpr bool composite = false;
+};
+template <template <class...> class Template, class... Args>
+struct structure<Template<Args...>> {
+  static constexpr bool composite = true;
+  using name = template_name<Template>;
+  using args = type_list<Args...>;
+};
+
+template <class A, class B>
+constexpr bool structure_less();
+template <class... A, class... B>
+constexpr bool arguments_less(type_list<A...>, type_list<B...>) {
+  if constexpr (sizeof...(A) == 0 || sizeof...(B) == 0) {
+    return sizeof...(A) > sizeof...(B);
+  } else {
+    return []<class A0, class... AR, class B0, class... BR>(type_list<A0, AR...>, type_list<B0, BR...>) {
+      if constexpr (std::is_same_v<A0, B0>)
+        return arguments_less(type_list<AR...>{}, type_list<BR...>{});
+      else
+        return structure_less<A0, B0>();
+    }(type_list<A...>{}, type_list<B...>{});
+  }
+}
+// Memoized per pair: the sorts of a simplification compare the same subtrees again and again.
+template <class A, class B>
+inline constexpr bool structure_less_v = [] {
+  using SA = structure<A>;
+  using SB = structure<B>;
+  if constexpr (!SA::composite || !SB::composite)
+    return type_key<A> < type_key<B>;
+  else if constexpr (!std::is_same_v<typename SA::name, typename SB::name>)
+    return type_key<typename SA::name> < type_key<typename SB::name>;
+  else
+    return arguments_less(typename SA::args{}, typename SB::args{});
+}();
+template <class A, class B>
+constexpr bool structure_less() {
+  return structure_less_v<A, B>;
+}
+
 template <class A, class B>
 constexpr bool type_less() {
   if constexpr (kind_rank<A>() != kind_rank<B>())
     return kind_rank<A>() < kind_rank<B>();
   else
-    return type_key<A> < type_key<B>;
+    return structure_less_v<A, B>;
 }
 
 // The positions of Ts... in sorted order (stable).
