@@ -89,7 +89,7 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
         return get<P>(a.slots) == gradient_index_at(std::integral_constant<std::size_t, P>{});
     };
     auto coefficient = (c<1> * ... * indicator(std::integral_constant<std::size_t, K>{}));
-    return std::make_tuple(make_contribution<sigma>(coefficient));
+    return detail::make_tuple(make_contribution<sigma>(coefficient));
   }
   (std::index_sequence_for<Slots...>{});
 }
@@ -97,7 +97,7 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
 template <class X, class Indices, class Op, class I, class Body>
 constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
   auto body_terms = derive<X, Indices>(r.body);
-  return std::apply(
+  return detail::apply(
       [&]<class... Sigma, class... C>(contribution<Sigma, C> const&... terms) {
         [[maybe_unused]] auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
           auto weighted = Op::weight(r, term.coefficient);
@@ -111,7 +111,7 @@ constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
             return make_contribution<rest>(detail::substitute<I, target>(weighted));
           }
         };
-        return std::make_tuple(one(terms)...);
+        return detail::make_tuple(one(terms)...);
       },
       body_terms);
 }
@@ -121,19 +121,19 @@ constexpr auto derive_node(node<Op, A...> const& n) {
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     auto for_arg = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
       auto arg_terms = derive<X, Indices>(get<P>(n.args));
-      return std::apply(
+      return detail::apply(
           [&](auto const&... terms) {
-            return std::tuple_cat([&]<class S, class C>(contribution<S, C> const& term) {
+            return detail::tuple_cat([&]<class S, class C>(contribution<S, C> const& term) {
               auto chained = chain<P>(n, term.coefficient);
               if constexpr (std::is_same_v<decltype(chained), no_partial>)
-                return std::tuple<>{};
+                return detail::tuple<>{};
               else
-                return std::make_tuple(make_contribution<S>(chained));
+                return detail::make_tuple(make_contribution<S>(chained));
             }(terms)...);
           },
           arg_terms);
     };
-    return std::tuple_cat(for_arg(std::integral_constant<std::size_t, K>{})...);
+    return detail::tuple_cat(for_arg(std::integral_constant<std::size_t, K>{})...);
   }
   (std::index_sequence_for<A...>{});
 }
@@ -143,9 +143,9 @@ constexpr auto derive(E const& e) {
   using detail::node_kind;
   constexpr node_kind kind = detail::kind_v<E>;
   if constexpr (!detail::contains_symbol_v<E, X> || kind == node_kind::witness) {
-    return std::tuple<>{};  // a witness is 1 wherever it is defined
+    return detail::tuple<>{};  // a witness is 1 wherever it is defined
   } else if constexpr (kind == node_kind::scalar) {
-    return std::make_tuple(make_contribution<detail::type_list<>>(c<1>));
+    return detail::make_tuple(make_contribution<detail::type_list<>>(c<1>));
   } else if constexpr (kind == node_kind::access) {
     return derive_access<Indices>(e);
   } else if constexpr (kind == node_kind::node) {
@@ -203,7 +203,7 @@ constexpr auto shaped_like(D const& derivative) {
           return derivative;
         else
           return [&]<class... O>(detail::type_list<O...>) {
-            return detail::make_product(std::make_tuple(derivative, O{}...));
+            return detail::make_product(detail::make_tuple(derivative, O{}...));
           }(missing{});
       }();
       // Multiplied in as they are (not numbered apart, not canonical: the canonical product would find them redundant
@@ -237,7 +237,7 @@ constexpr auto grad_one(Loss const& loss) {
     // Differentiate the simplified loss, so that the stable forms (log_sigmoid, logsumexp) are what is derived.
     // Its numbers are frozen meanwhile: the derivative's copies of a number keep its identity (literal_identity.hpp).
     auto terms = derive<X, indices>(detail::freeze_literals(simplify(loss)));
-    auto derivative = simplify(std::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
+    auto derivative = simplify(detail::apply([](auto const&... t) { return (c<0> + ... + close(t)); }, terms));
     return shaped_like<X, indices, Loss>(detail::thaw_literals(derivative));
   }
 }

@@ -129,12 +129,12 @@ constexpr auto thaw_literals(E const& e) {
 // The operands of one new node, each one's numbers moved past those of the operands before it.
 template <int Offset>
 constexpr auto numbered_apart() {
-  return std::tuple<>{};
+  return tuple<>{};
 }
 template <int Offset, class First, class... Rest>
 constexpr auto numbered_apart(First const& first, Rest const&... rest) {
   auto moved = map_literal_ids<shifted<Offset>>(first);
-  return std::tuple_cat(std::make_tuple(moved), numbered_apart<Offset + numbers_end<First>>(rest...));
+  return detail::tuple_cat(make_tuple(moved), numbered_apart<Offset + numbers_end<First>>(rest...));
 }
 
 }  // namespace lossforge::detail

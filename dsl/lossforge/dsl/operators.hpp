@@ -22,8 +22,9 @@ constexpr auto make_node(A const&... a) {
   if constexpr (sizeof...(A) == 1) {
     return node<Op, expression_t<A>...>{make_tuple(as_expression(a)...)};
   } else {
-    return std::apply([](auto const&... e) { return node<Op, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)}; },
-                      numbered_apart<0>(as_expression(a)...));
+    return detail::apply(
+        [](auto const&... e) { return node<Op, std::remove_cvref_t<decltype(e)>...>{make_tuple(e...)}; },
+        numbered_apart<0>(as_expression(a)...));
   }
 }
 }  // namespace detail

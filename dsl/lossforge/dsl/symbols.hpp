@@ -54,7 +54,7 @@ struct tensor_base : symbol_base<Self> {
   constexpr auto operator()(Slots const&... slots) const {
     static_assert(Rank == any_rank || sizeof...(Slots) == std::size_t(Rank), LOSSFORGE_MSG_RANK_MISMATCH);
     // The slots' numbers are numbered apart, as a node's operands (literal_identity.hpp).
-    return std::apply(
+    return detail::apply(
         [](auto const&... s) { return access<Self, std::remove_cvref_t<decltype(s)>...>{make_tuple(s...)}; },
         numbered_apart<0>(as_slot(slots)...));
   }

@@ -113,10 +113,10 @@ printed print_access(access<Sym, Slots...> const& a) {
 }
 
 template <style S, class... Ts>
-printed print_sum(std::tuple<Ts...> const& ts) {
+printed print_sum(detail::tuple<Ts...> const& ts) {
   std::string out;
   bool first = true;
-  std::apply(
+  detail::apply(
       [&](auto const&... t) {
         (
             [&]<class T>(T const& term) {
@@ -130,10 +130,11 @@ printed print_sum(std::tuple<Ts...> const& ts) {
                     body = group<S>(to_printed<S>(split.rest), product);
                   else if constexpr (Constant<coefficient>)
                     body = to_printed<S>(detail::product_of(detail::multiply_numbers(c<-1>, coefficient{}),
-                                                            std::make_tuple(split.rest)))
+                                                            detail::make_tuple(split.rest)))
                                .s;
                   else
-                    body = to_printed<S>(detail::product_of(literal<numbered<0>>{-k}, std::make_tuple(split.rest))).s;
+                    body =
+                        to_printed<S>(detail::product_of(literal<numbered<0>>{-k}, detail::make_tuple(split.rest))).s;
                   out += (first ? "-" : " - ") + body;
                   first = false;
                   return;

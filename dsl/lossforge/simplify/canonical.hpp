@@ -121,9 +121,9 @@ constexpr auto sorted_positions() {
 }
 
 template <class... Ts>
-constexpr auto sort_tuple(std::tuple<Ts...> const& t) {
+constexpr auto sort_tuple(tuple<Ts...> const& t) {
   constexpr auto order = sorted_positions<Ts...>();
-  return [&]<std::size_t... K>(std::index_sequence<K...>) { return std::make_tuple(std::get<order[K]>(t)...); }
+  return [&]<std::size_t... K>(std::index_sequence<K...>) { return make_tuple(get<order[K]>(t)...); }
   (std::index_sequence_for<Ts...>{});
 }
 
@@ -140,16 +140,16 @@ inline constexpr bool is_add_v<node<ops::add, A, B>> = true;
 template <class E>
 constexpr auto factors(E const& e) {
   if constexpr (is_mul_v<E>)
-    return std::tuple_cat(factors(arg<0>(e)), factors(arg<1>(e)));
+    return detail::tuple_cat(factors(arg<0>(e)), factors(arg<1>(e)));
   else
-    return std::make_tuple(e);
+    return make_tuple(e);
 }
 template <class E>
 constexpr auto terms(E const& e) {
   if constexpr (is_add_v<E>)
-    return std::tuple_cat(terms(arg<0>(e)), terms(arg<1>(e)));
+    return detail::tuple_cat(terms(arg<0>(e)), terms(arg<1>(e)));
   else
-    return std::make_tuple(e);
+    return make_tuple(e);
 }
 
 template <class Op, class Acc>
@@ -162,19 +162,19 @@ constexpr auto fold_left(Acc const& acc, Next const& next, Rest const&... rest) 
 }
 // ((a op b) op c) ... of a non-empty tuple.
 template <class Op, class... Ts>
-constexpr auto left_chain(std::tuple<Ts...> const& t) {
-  return std::apply([](auto const&... x) { return fold_left<Op>(x...); }, t);
+constexpr auto left_chain(tuple<Ts...> const& t) {
+  return detail::apply([](auto const&... x) { return fold_left<Op>(x...); }, t);
 }
 
 template <template <class> class Keep, class... Ts>
-constexpr auto keep_if(std::tuple<Ts...> const& t) {
-  return std::apply(
+constexpr auto keep_if(tuple<Ts...> const& t) {
+  return detail::apply(
       [](auto const&... x) {
-        return std::tuple_cat([]<class X>(X const& value) {
+        return detail::tuple_cat([]<class X>(X const& value) {
           if constexpr (Keep<X>::value)
-            return std::make_tuple(value);
+            return make_tuple(value);
           else
-            return std::tuple<>{};
+            return tuple<>{};
         }(x)...);
       },
       t);
@@ -201,7 +201,7 @@ struct is_shape_carrier<reduce<Op, I, B>> : is_shape_carrier<B> {};
 template <class Factors>
 struct needed_in;
 template <class... Fs>
-struct needed_in<std::tuple<Fs...>> {
+struct needed_in<tuple<Fs...>> {
   template <class I>
   static constexpr bool carried = ((!is_shape_carrier<Fs>::value && contains_v<free_indices_t<Fs>, I>) || ...);
   template <class I>
@@ -217,11 +217,11 @@ struct needed_in<std::tuple<Fs...>> {
 };
 
 template <class Coefficient, class... Fs>
-constexpr auto product_of(Coefficient coefficient, std::tuple<Fs...> const& others) {
+constexpr auto product_of(Coefficient coefficient, tuple<Fs...> const& others) {
   if constexpr (std::is_same_v<Coefficient, constant<0>>) {
     // Zero, but a zero that keeps the shape its ones<I> and witness<A> factors give it.
     auto shape = keep_if<is_shape_carrier>(others);
-    if constexpr (std::tuple_size_v<decltype(shape)> == 0)
+    if constexpr (tuple_size_v<decltype(shape)> == 0)
       return c<0>;
     else
       return node<ops::mul, constant<0>, decltype(left_chain<ops::mul>(shape))>{
@@ -248,74 +248,76 @@ template <bool Above, class E>
 constexpr auto fraction_side(E const& e) {
   if constexpr (is_div_v<E>) {
     auto side = []<bool A>(auto const& part) {
-      return std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<A>(f)...); }, factors(part));
+      return detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<A>(f)...); }, factors(part));
     };
-    return std::tuple_cat(side.template operator()<Above>(arg<0>(e)), side.template operator()<!Above>(arg<1>(e)));
+    return detail::tuple_cat(side.template operator()<Above>(arg<0>(e)), side.template operator()<!Above>(arg<1>(e)));
   } else if constexpr (Above) {
-    return std::make_tuple(e);
+    return make_tuple(e);
   } else {
-    return std::tuple<>{};
+    return tuple<>{};
   }
 }
 // The factors above and below the fraction bar of a product, as a pair of tuples.
 template <class E>
 constexpr auto fraction_sides(E const& e) {
   auto const fs = factors(e);
-  return std::make_pair(std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<true>(f)...); }, fs),
-                        std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<false>(f)...); }, fs));
+  return std::make_pair(
+      detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<true>(f)...); }, fs),
+      detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<false>(f)...); }, fs));
 }
 // 1 / f for each factor f.
 template <class... Fs>
-constexpr auto reciprocals(std::tuple<Fs...> const& fs) {
-  return std::apply(
-      [](auto const&... f) { return std::make_tuple(node<ops::div, constant<1>, Fs>{make_tuple(c<1>, f)}...); }, fs);
+constexpr auto reciprocals(tuple<Fs...> const& fs) {
+  return detail::apply(
+      [](auto const&... f) { return make_tuple(node<ops::div, constant<1>, Fs>{make_tuple(c<1>, f)}...); }, fs);
 }
 template <class T, class Tuple>
 inline constexpr bool tuple_contains_v = false;
 template <class T, class... Ts>
-inline constexpr bool tuple_contains_v<T, std::tuple<Ts...>> = (std::is_same_v<T, Ts> || ...);
+inline constexpr bool tuple_contains_v<T, tuple<Ts...>> = (std::is_same_v<T, Ts> || ...);
 // The tuple without its first element of type T (which it contains).
 template <class T, class... Ts>
-constexpr auto without_first(std::tuple<Ts...> const& t) {
+constexpr auto without_first(tuple<Ts...> const& t) {
   constexpr std::size_t first = first_true<std::is_same_v<Ts, T>...>();
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return std::tuple_cat([&] {
+    return detail::tuple_cat([&] {
       if constexpr (K == first)
-        return std::tuple<>{};
+        return tuple<>{};
       else
-        return std::make_tuple(std::get<K>(t));
+        return make_tuple(get<K>(t));
     }()...);
   }
   (std::index_sequence_for<Ts...>{});
 }
 
 template <class... Fs>
-constexpr auto numeric_product(std::tuple<Fs...> const& fs) {
-  return std::apply([](auto const&... n) { return fold_numbers<multiply_tag>(c<1>, n...); }, keep_if<is_numeric>(fs));
+constexpr auto numeric_product(tuple<Fs...> const& fs) {
+  return detail::apply([](auto const&... n) { return fold_numbers<multiply_tag>(c<1>, n...); },
+                       keep_if<is_numeric>(fs));
 }
 
 // A canonical product of already simplified operands: coefficient * (sorted numerator / sorted denominator).
 template <class... Fs>
-constexpr auto make_product(std::tuple<Fs...> const& fs) {
-  auto const above = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<true>(f)...); }, fs);
-  auto const below = std::apply([](auto const&... f) { return std::tuple_cat(fraction_side<false>(f)...); }, fs);
+constexpr auto make_product(tuple<Fs...> const& fs) {
+  auto const above = detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<true>(f)...); }, fs);
+  auto const below = detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<false>(f)...); }, fs);
   auto const coefficient = multiply_numbers(numeric_product(above), reciprocal(numeric_product(below)));
-  using all_factors = decltype(std::tuple_cat(above, below));
+  using all_factors = decltype(detail::tuple_cat(above, below));
   auto const top_factors = keep_if<needed_in<all_factors>::template test>(keep_if<is_not_numeric>(above));
   auto const below_rest = keep_if<is_not_numeric>(below);
-  if constexpr (std::tuple_size_v<decltype(below_rest)> == 0 ||
+  if constexpr (tuple_size_v<decltype(below_rest)> == 0 ||
                 std::is_same_v<decltype(numeric_product(above)), constant<0>>) {
     return product_of(coefficient, top_factors);
   } else {
     auto const bottom = left_chain<ops::mul>(sort_tuple(below_rest));
     auto const top = [&] {
-      if constexpr (std::tuple_size_v<decltype(top_factors)> == 0)
+      if constexpr (tuple_size_v<decltype(top_factors)> == 0)
         return c<1>;
       else
         return left_chain<ops::mul>(sort_tuple(top_factors));
     }();
     using fraction = node<ops::div, std::remove_const_t<decltype(top)>, std::remove_const_t<decltype(bottom)>>;
-    return product_of(coefficient, std::make_tuple(fraction{make_tuple(top, bottom)}));
+    return product_of(coefficient, make_tuple(fraction{make_tuple(top, bottom)}));
   }
 }
 
@@ -347,19 +349,19 @@ template <class C, class R>
 constexpr auto rebuild(C coefficient, R const& rest) {
   if constexpr (std::is_same_v<R, unit>) {
     if constexpr (std::is_same_v<C, constant<0>>)
-      return std::tuple<>{};
+      return tuple<>{};
     else
-      return std::make_tuple(coefficient);
+      return make_tuple(coefficient);
   } else {
     if constexpr (std::is_same_v<C, constant<0>>)
-      return std::tuple<>{};
+      return tuple<>{};
     else
-      return std::make_tuple(product_of(coefficient, std::make_tuple(rest)));
+      return make_tuple(product_of(coefficient, make_tuple(rest)));
   }
 }
 
 template <class T, class... Ts>
-constexpr std::size_t first_index_of(std::tuple<Ts...>) {
+constexpr std::size_t first_index_of(tuple<Ts...>) {
   return first_true<std::is_same_v<Ts, T>...>();
 }
 template <class Rest, class C, class R>
@@ -372,23 +374,23 @@ constexpr auto coefficient_if_rest(split_term<C, R> const& s) {
 
 // A canonical sum of already simplified operands.
 template <class... Ts>
-constexpr auto make_sum(std::tuple<Ts...> const& ts) {
-  auto parts = std::apply([](auto const&... t) { return std::make_tuple(split(t)...); }, ts);
-  using rest_types = std::tuple<decltype(split(std::declval<Ts>()).rest)...>;
+constexpr auto make_sum(tuple<Ts...> const& ts) {
+  auto parts = detail::apply([](auto const&... t) { return make_tuple(split(t)...); }, ts);
+  using rest_types = tuple<decltype(split(std::declval<Ts>()).rest)...>;
   auto kept = [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return std::tuple_cat([&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
-      using rest = std::tuple_element_t<P, rest_types>;
+    return detail::tuple_cat([&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+      using rest = tuple_element_t<P, rest_types>;
       if constexpr (first_index_of<rest>(rest_types{}) != P) {
-        return std::tuple<>{};
+        return tuple<>{};
       } else {
-        auto coefficient = std::apply(
+        auto coefficient = detail::apply(
             [](auto const&... p) { return fold_numbers<add_tag>(c<0>, coefficient_if_rest<rest>(p)...); }, parts);
-        return rebuild(coefficient, std::get<P>(parts).rest);
+        return rebuild(coefficient, get<P>(parts).rest);
       }
     }(std::integral_constant<std::size_t, K>{})...);
   }
   (std::index_sequence_for<Ts...>{});
-  if constexpr (std::tuple_size_v<decltype(kept)> == 0)
+  if constexpr (tuple_size_v<decltype(kept)> == 0)
     return c<0>;
   else
     return left_chain<ops::add>(sort_tuple(kept));

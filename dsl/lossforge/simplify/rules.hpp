@@ -68,14 +68,14 @@ struct log_of_one_plus {
 struct negation_as_product {
   template <class X>
   static constexpr auto rewrite(node<ops::neg, X> const& e) {
-    return detail::make_product(std::tuple_cat(std::make_tuple(c<-1>), detail::factors(arg<0>(e))));
+    return detail::make_product(detail::tuple_cat(detail::make_tuple(c<-1>), detail::factors(arg<0>(e))));
   }
 };
 struct subtraction_as_sum {
   template <class A, class B>
   static constexpr auto rewrite(node<ops::sub, A, B> const& e) {
-    auto negated = detail::make_product(std::tuple_cat(std::make_tuple(c<-1>), detail::factors(arg<1>(e))));
-    return detail::make_sum(std::tuple_cat(detail::terms(arg<0>(e)), detail::terms(negated)));
+    auto negated = detail::make_product(detail::tuple_cat(detail::make_tuple(c<-1>), detail::factors(arg<1>(e))));
+    return detail::make_sum(detail::tuple_cat(detail::terms(arg<0>(e)), detail::terms(negated)));
   }
 };
 struct power_one {
@@ -227,7 +227,7 @@ constexpr auto with_free_indices_of(Replacement const& replacement) {
     if constexpr (sizeof...(J) == 0)
       return r;
     else
-      return detail::make_product(std::make_tuple(r, free_index_keeper_t<R, J>{}...));
+      return detail::make_product(detail::make_tuple(r, free_index_keeper_t<R, J>{}...));
   }(replacement, detail::filter_t<detail::free_indices_t<R>, lacks<Replacement>::template test>{});
 }
 // Whether every named free index of R that a replacement lost can be kept by a witness.
@@ -252,7 +252,7 @@ struct reduce_of_scaled {
   static constexpr auto split(B const& body) {
     auto const [above, below] = detail::fraction_sides(body);
     constexpr bool any_dependent =
-        std::tuple_size_v<decltype(detail::keep_if<depends<I>::template on>(above))> + std::tuple_size_v <
+        detail::tuple_size_v<decltype(detail::keep_if<depends<I>::template on>(above))> + detail::tuple_size_v <
         decltype(detail::keep_if<depends<I>::template on>(below)) >> 0;
     auto const outside = [](auto const& side) {
       if constexpr (any_dependent)
@@ -266,18 +266,18 @@ struct reduce_of_scaled {
       else
         return detail::keep_if<detail::is_not_numeric>(side);
     };
-    return std::make_pair(std::tuple_cat(outside(above), detail::reciprocals(outside(below))),
-                          std::tuple_cat(inside(above), detail::reciprocals(inside(below))));
+    return std::make_pair(detail::tuple_cat(outside(above), detail::reciprocals(outside(below))),
+                          detail::tuple_cat(inside(above), detail::reciprocals(inside(below))));
   }
   template <class Op, class I, class B>
   requires(reductions::adds<Op>&&(
                detail::is_mul_v<B> ||
-               detail::is_div_v<B>)&&std::tuple_size_v<decltype(split<I>(std::declval<B const&>()).first)> !=
+               detail::is_div_v<B>)&&detail::tuple_size_v<decltype(split<I>(std::declval<B const&>()).first)> !=
            0) static constexpr auto rewrite(reduce<Op, I, B> const& e) {
     auto const [outside, inside] = split<I>(e.body);
     auto const body = detail::make_product(inside);
     return detail::make_product(
-        std::tuple_cat(outside, std::make_tuple(reduce<Op, I, std::remove_const_t<decltype(body)>>{body})));
+        detail::tuple_cat(outside, detail::make_tuple(reduce<Op, I, std::remove_const_t<decltype(body)>>{body})));
   }
 };
 
@@ -312,7 +312,7 @@ struct reduce_of_uniform {
       return false;
     else
       return []<class... Above, class... Below>(
-                 std::type_identity<std::pair<std::tuple<Above...>, std::tuple<Below...>>>) {
+                 std::type_identity<std::pair<detail::tuple<Above...>, detail::tuple<Below...>>>) {
         return !((mentions_v<I, Above> || ...) || (mentions_v<I, Below> || ...));
       }(std::type_identity<decltype(sides<Op, I>(std::declval<B const&>()))>{});
   }();
@@ -320,7 +320,7 @@ struct reduce_of_uniform {
   template <class Op, class I, class B>
   static constexpr auto replacement(B const& body) {
     auto const [above, below] = sides<Op, I>(body);
-    return detail::make_product(std::tuple_cat(above, detail::reciprocals(below)));
+    return detail::make_product(detail::tuple_cat(above, detail::reciprocals(below)));
   }
   // Only where every named index the replacement loses can be kept by a witness: a ones<c> for a named c would
   // leave c free outside the reduction that bound it.
@@ -342,8 +342,8 @@ template <class J, class I, class B, class A>
 inline constexpr bool is_softmax_exponent<J, reduce<reductions::logsumexp, I, B>, A> = [] {
   using moved = decltype(detail::substitute<I, J>(std::declval<B const&>()));
   using exponent = decltype(detail::make_sum(
-      std::tuple_cat(detail::terms(std::declval<moved const&>()),
-                     std::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
+      detail::tuple_cat(detail::terms(std::declval<moved const&>()),
+                     detail::tuple<node<ops::mul, constant<-1>, reduce<reductions::logsumexp, I, B>>>{})));
   return std::is_same_v<exponent, A>;
 }();
 
@@ -364,7 +364,7 @@ struct sum_of_softmax {
     if constexpr (!detail::is_add_v<A>) {
       return false;
     } else {
-      return []<class... T>(std::type_identity<std::tuple<T...>>) {
+      return []<class... T>(std::type_identity<detail::tuple<T...>>) {
         using R = typename detail::first_non_void_type<typename negated_logsumexp<I, T>::reduction...>::type;
         return is_softmax_exponent<I, R, A>;
       }(std::type_identity<decltype(detail::terms(std::declval<A const&>()))>{});

@@ -57,10 +57,10 @@ constexpr auto keep_extent_source(Body const& body) {
   if constexpr (!std::is_void_v<kept> || std::is_void_v<lost>)
     return body;
   else if constexpr (!std::is_void_v<fitting>)
-    return make_product(std::make_tuple(body, witness<fitting>{}));
+    return make_product(detail::make_tuple(body, witness<fitting>{}));
   else
     return make_product(
-        std::make_tuple(body, witness<decltype(slots_outside_fixed<free_indices_t<Original>>(lost{}))>{}));
+        detail::make_tuple(body, witness<decltype(slots_outside_fixed<free_indices_t<Original>>(lost{}))>{}));
 }
 
 template <class E>

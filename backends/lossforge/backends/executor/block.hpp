@@ -90,7 +90,7 @@ inline constexpr bool lane_by_lane = !has_lane_form_v<Op> || (Op::lazy && (may_r
 
 // The terms of a sum (canonical.hpp's terms(): any other expression is one term) as a type_list.
 template <class... T>
-lossforge::detail::type_list<T...> as_type_list(std::tuple<T...> const&);
+lossforge::detail::type_list<T...> as_type_list(lossforge::detail::tuple<T...> const&);
 template <class E>
 using sum_terms_t = decltype(as_type_list(lossforge::detail::terms(std::declval<E const&>())));
 // Calls f.template operator()<K>(term) for the K-th term of a sum, in order, on the terms in place (a tuple of
