@@ -64,7 +64,7 @@ constexpr auto tuple_cat(Tuples const&... tuples) {
   if constexpr (count == 0) {
     return tuple<>{};
   } else {
-    // Result element k is element inner[k] of tuple outer[k].
+    // Result element k is element source.second[k] of tuple source.first[k].
     constexpr auto source = [] {
       std::array<std::size_t, sizeof...(Tuples)> const sizes{tuple_size_v<Tuples>...};
       std::pair<std::array<std::size_t, count>, std::array<std::size_t, count>> where{};
