@@ -49,7 +49,8 @@ inline constexpr std::size_t tuple_size_v = tuple_size<std::remove_cvref_t<T>>::
 template <std::size_t I, class T>
 using tuple_element_t = std::remove_cvref_t<decltype(get<I>(std::declval<T const&>()))>;
 
-// f(elements...).
+// f(elements...). apply and tuple_cat are called qualified (detail::apply): unqualified, argument-dependent lookup
+// would also find std's for arguments that name std types.
 template <class F, class... Ts>
 constexpr decltype(auto) apply(F&& f, tuple<Ts...> const& t) {
   return [&]<std::size_t... K>(std::index_sequence<K...>)->decltype(auto) { return f(get<K>(t)...); }

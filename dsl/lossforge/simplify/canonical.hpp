@@ -245,25 +245,26 @@ inline constexpr bool is_div_v<node<ops::div, A, B>> = true;
 // The factors above (Above = true) or below the fraction bar: a * (b / c) / (d / e) has a, b, e above and c, d
 // below. A division swaps the sides of its denominator's factors.
 template <bool Above, class E>
+constexpr auto fraction_side(E const& e);
+// The factors on one side of the fraction bar of a product of factors fs.
+template <bool Above, class... Fs>
+constexpr auto fraction_side_of(tuple<Fs...> const& fs) {
+  return detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<Above>(f)...); }, fs);
+}
+template <bool Above, class E>
 constexpr auto fraction_side(E const& e) {
-  if constexpr (is_div_v<E>) {
-    auto side = []<bool A>(auto const& part) {
-      return detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<A>(f)...); }, factors(part));
-    };
-    return detail::tuple_cat(side.template operator()<Above>(arg<0>(e)), side.template operator()<!Above>(arg<1>(e)));
-  } else if constexpr (Above) {
+  if constexpr (is_div_v<E>)
+    return detail::tuple_cat(fraction_side_of<Above>(factors(arg<0>(e))), fraction_side_of<!Above>(factors(arg<1>(e))));
+  else if constexpr (Above)
     return make_tuple(e);
-  } else {
+  else
     return tuple<>{};
-  }
 }
 // The factors above and below the fraction bar of a product, as a pair of tuples.
 template <class E>
 constexpr auto fraction_sides(E const& e) {
   auto const fs = factors(e);
-  return std::make_pair(
-      detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<true>(f)...); }, fs),
-      detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<false>(f)...); }, fs));
+  return std::make_pair(fraction_side_of<true>(fs), fraction_side_of<false>(fs));
 }
 // 1 / f for each factor f.
 template <class... Fs>
@@ -299,8 +300,8 @@ constexpr auto numeric_product(tuple<Fs...> const& fs) {
 // A canonical product of already simplified operands: coefficient * (sorted numerator / sorted denominator).
 template <class... Fs>
 constexpr auto make_product(tuple<Fs...> const& fs) {
-  auto const above = detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<true>(f)...); }, fs);
-  auto const below = detail::apply([](auto const&... f) { return detail::tuple_cat(fraction_side<false>(f)...); }, fs);
+  auto const above = fraction_side_of<true>(fs);
+  auto const below = fraction_side_of<false>(fs);
   auto const coefficient = multiply_numbers(numeric_product(above), reciprocal(numeric_product(below)));
   using all_factors = decltype(detail::tuple_cat(above, below));
   auto const top_factors = keep_if<needed_in<all_factors>::template test>(keep_if<is_not_numeric>(above));
