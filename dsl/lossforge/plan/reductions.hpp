@@ -41,6 +41,16 @@ struct is_closed_reduction : std::bool_constant<is_closed_v<R>> {};
 template <class E>
 using closed_reductions_t = filter_t<reductions_in_t<E>, is_closed_reduction>;
 
+// The first word of a fixed_string spelling prefix followed by k in decimal, most significant digit first (k below
+// 10^7, so that it fits).
+constexpr std::uint64_t numbered_name(char prefix, int k) {
+  int digits = 1;
+  for (int rest = k; rest >= 10; rest /= 10) ++digits;
+  std::uint64_t word = std::uint64_t(static_cast<unsigned char>(prefix));
+  for (int d = digits; d >= 1; --d, k /= 10) word |= std::uint64_t('0' + k % 10) << (8 * d);
+  return word;
+}
+
 // A reduction with free indices that the plan computes once, in an earlier pass, into a buffer over its free
 // indices (the per-class sums every row of a Dice gradient reads): R as computed, read back as the tensor
 // access<intermediate<K, R>, output indices of R...>. K numbers the intermediates of a plan from 1 (how they print).
@@ -48,9 +58,7 @@ template <int K, class R>
 struct intermediate {
   static constexpr int number = K;
   using computation = R;
-  static constexpr fixed_string name = fixed_string(
-      std::uint64_t('t') | std::uint64_t('0' + K % 10) << 8 | (K >= 10 ? std::uint64_t('0' + K / 10 % 10) << 16 : 0), 0,
-      0);
+  static constexpr fixed_string name = fixed_string(numbered_name('t', K), 0, 0);
 };
 template <int K, class R>
 struct is_tensor_symbol<intermediate<K, R>> : std::true_type {};

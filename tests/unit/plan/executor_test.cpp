@@ -299,3 +299,12 @@ TEST_CASE("a class index out of range is reported after the kernel, naming it an
                           matrix<double>(dp, 4, 3)),
                        std::out_of_range, MessageMatches(ContainsSubstring("index 3 is out of range")));
 }
+
+TEST_CASE("buffers are named t1, t2, ... in decimal, most significant digit first", "[executor][listing]") {
+  using computation = decltype(lf::sum(i, p(i, c)));
+  CHECK(lf::detail::intermediate<1, computation>::name.str() == "t1");
+  CHECK(lf::detail::intermediate<9, computation>::name.str() == "t9");
+  CHECK(lf::detail::intermediate<10, computation>::name.str() == "t10");
+  CHECK(lf::detail::intermediate<12, computation>::name.str() == "t12");
+  CHECK(lf::detail::intermediate<307, computation>::name.str() == "t307");
+}
