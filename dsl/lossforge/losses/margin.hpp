@@ -34,7 +34,8 @@ constexpr auto multilabel_soft_margin_loss(X const& x, Y const& y, multilabel_so
   static_assert(X::rank == 2 && Y::rank == 2,
                 "lossforge: multilabel_soft_margin_loss takes logits and targets declared as rank-2 tensors [N, C]");
   using namespace detail;
-  auto const xc = x(sample, klass), yc = y(sample, klass);
+  auto const xc = x(sample, klass);
+  auto const yc = y(sample, klass);  // its own declaration: one auto deduces one type
   auto const per_class = class_weight<W>(klass) * (yc * log_sigmoid(xc) + (c<1> - yc) * log_sigmoid(-xc));
   return reduce_elements(-lossforge::mean(klass, per_class), reduction);
 }

@@ -36,14 +36,16 @@ concept BatchReduction = Reduction<R> || std::is_same_v<R, batchmean_t>;
 
 template <Operand E>
 constexpr auto reduce_elements(E const& per_element, batchmean_t) {
+  // lossforge::detail spelled out: the losses' own detail namespace (declared by the headers that include this one)
+  // hides it wherever the body is looked up late, as nvcc's front end does.
   using expression = expression_t<E>;
-  using indices = detail::bound_free_indices_t<expression>;
-  return [&]<class Batch, class... Rest>(detail::type_list<Batch, Rest...>) {
+  using indices = lossforge::detail::bound_free_indices_t<expression>;
+  return [&]<class Batch, class... Rest>(lossforge::detail::type_list<Batch, Rest...>) {
     static_assert(!std::is_same_v<Batch, flat_index>,
                   "lossforge: batchmean divides by the batch dimension: write the per-element loss with indices, "
                   "the batch index first");
-    return lossforge::mean(Batch{}, detail::reduce_over<reductions::sum>(as_expression(per_element),
-                                                                         detail::type_list<Rest...>{}));
+    return lossforge::mean(Batch{}, lossforge::detail::reduce_over<reductions::sum>(
+                                        as_expression(per_element), lossforge::detail::type_list<Rest...>{}));
   }(indices{});
 }
 
