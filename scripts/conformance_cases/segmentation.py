@@ -1,4 +1,5 @@
-"""Overlap losses beyond Dice: Tversky and soft IoU (Jaccard), global sums over every element."""
+"""Overlap losses beyond Dice: Tversky and soft IoU (Jaccard), global sums over every element, and per-class Dice
+over softmax probabilities and one-hot targets."""
 import torch
 
 from conformance_cases.writer import Inputs
@@ -20,6 +21,17 @@ def soft_iou(s):
     return fn
 
 
+def dice_per_class(s):
+    """SPEC: P = softmax over classes, G = onehot(labels); per class, sums over samples and positions."""
+    def fn(x, t):
+        p = torch.softmax(x, 1)
+        g = torch.nn.functional.one_hot(t, x.shape[1]).movedim(-1, 1).to(x.dtype)
+        dims = [0] + list(range(2, x.dim()))
+        dice = (2 * (p * g).sum(dims) + s) / ((p * p).sum(dims) + (g * g).sum(dims) + s)
+        return 1 - dice.mean()
+    return fn
+
+
 def generate(w):
     inp = Inputs(20261207)
     for shape, alpha, beta, s in [((2, 1, 4, 4), 0.3, 0.7, 1.0), ((1, 3, 3, 3), 0.3, 0.7, 0.0),
@@ -38,3 +50,12 @@ def generate(w):
         w.case(loss, "formula", dict(extra, smooth=1.0),
                [("input", z.clone(), True), ("target", torch.ones(1, 1, 2, 2), False)], fn,
                note="empty prediction, full mask: loss 1 - 1/(4 w + 1)")
+    for shape, s in [((2, 3, 4, 4), 1.0), ((1, 4, 3, 5), 0.0), ((2, 2, 3, 3), 0.5), ((3, 5, 2, 2), 1e-5)]:
+        x, t = inp.randn(*shape, scale=2), inp.randint(0, shape[1], (shape[0], *shape[2:]))
+        w.case("dice_per_class", "formula", {"smooth": s}, [("input", x, True), ("target", t, False)],
+               dice_per_class(s))
+    x = inp.randn(2, 4, 3, 3, scale=2)
+    t = torch.tensor([[[0, 1, 0], [1, 1, 0], [0, 0, 1]], [[1, 0, 0], [0, 1, 1], [1, 0, 0]]])
+    for s in [1.0, 0.0]:
+        w.case("dice_per_class", "formula", {"smooth": s}, [("input", x, True), ("target", t, False)],
+               dice_per_class(s), note="classes 2 and 3 absent from the targets: dice_c = s / (sum P_c^2 + s)")

@@ -153,8 +153,12 @@ shape_t resolve_extent(Shapes const& shapes) {
   } else {
     using sources = std::conditional_t<std::is_same_v<I, flat_index>, detail::extent_sources_t<I, E>,
                                        detail::any_extent_sources_t<I, Root>>;
-    static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
-    return agreed_shape(sources{}, shapes);
+    if constexpr (sources::size == 0 && detail::stands_for_another_v<I>) {
+      return resolve_extent<typename detail::stands_for<I>::type, E, Root>(shapes);
+    } else {
+      static_assert(sources::size != 0, LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT);
+      return agreed_shape(sources{}, shapes);
+    }
   }
 }
 

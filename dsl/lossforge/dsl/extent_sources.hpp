@@ -18,6 +18,14 @@ struct slot_sources {
   using type = type_list<extent_source<Symbol, Position>>;
 };
 
+// The index I stands for, as type, where I is a copy of another with the same extent (a plan's buffer index stands
+// for the index of the expression it replaced): where no tensor is indexed by I (a class index that a buffer's
+// computation only compares targets with), the other's sources give its extent.
+template <class I>
+struct stands_for {};
+template <class I>
+inline constexpr bool stands_for_another_v = requires { typename stands_for<I>::type; };
+
 // The (symbol, position) sources of the slots of access A that I fills.
 template <class I, class A>
 struct slots_filled_by;

@@ -8,6 +8,13 @@
 //                         FN = sum((1 - p) g): a weights false positives, b false negatives (Salehi et al. 2017
 //                         use a = 0.3, b = 0.7); a = b = 1/2 is the Dice of sum(p) + sum(g), a = b = 1 soft IoU
 //   soft_iou(p, g, s)     L = 1 - (I + s) / (U + s),  I = sum(p g), U = sum(p) + sum(g) - I   (soft Jaccard)
+//   dice_per_class(x, t, s)  logits x [N, C, spatial...] and class indices t [N, spatial...] (declared ranks r + 1
+//                         and r, r from 1 to 4): P = softmax of x over C, G = onehot(t); for each class c, with sums
+//                         over every sample and position, dice_c = (2 sum(P_c G_c) + s) / (sum(P_c^2) + sum(G_c^2) + s)
+//                         and L = 1 - mean_c dice_c (squared denominators, as V-Net's Dice). sum(P_c G_c) is the sum of
+//                         the target class's probability over the positions of class c: that probability is read at
+//                         every position, so a target outside [0, C) is an error naming x's class dimension. A class
+//                         absent from t has dice_c = s / (sum(P_c^2) + s), 0 without smoothing.
 // Two empty masks (p = g = 0): without smoothing each is 0/0 = NaN (as the formula says); with s > 0 the loss is 0.
 // Tversky's weights are numbers or scalar symbols, non-negative.
 #include <lossforge/losses/binary.hpp>
@@ -21,6 +28,47 @@ constexpr auto dice(P const& p, G const& g) {
 template <Operand P, Operand G, Operand S>
 constexpr auto dice(P const& p, G const& g, S const& smooth) {
   return c<1> - (c<2> * lossforge::sum(p * g) + smooth) / (lossforge::sum(p * p) + lossforge::sum(g * g) + smooth);
+}
+
+namespace detail {
+// The spatial axes of a [N, C, spatial...] input, the last ones named: [N, C, H, W] reads x[n,c,h,w].
+template <int Count>
+constexpr auto spatial_axes() {
+  static_assert(Count >= 0 && Count <= 3, "lossforge: at most three spatial dimensions");
+  if constexpr (Count == 0)
+    return lossforge::detail::type_list<>{};
+  else if constexpr (Count == 1)
+    return lossforge::detail::type_list<index<"w">>{};
+  else if constexpr (Count == 2)
+    return lossforge::detail::type_list<index<"h">, index<"w">>{};
+  else
+    return lossforge::detail::type_list<index<"d">, index<"h">, index<"w">>{};
+}
+}  // namespace detail
+
+template <TensorSymbol X, TensorSymbol T, Operand S>
+constexpr auto dice_per_class(X const& x, T const& t, S const& smooth) {
+  static_assert(lossforge::detail::is_int_tensor<T>::value && T::rank >= 1 && T::rank <= 4 && X::rank == T::rank + 1,
+                "lossforge: dice_per_class takes logits [N, C, spatial...] and class indices [N, spatial...], declared "
+                "as a tensor of rank r + 1 and an int_tensor of rank r (r from 1 to 4)");
+  return [&]<class... Axis>(lossforge::detail::type_list<Axis...>) {
+    constexpr index<"n"> n;
+    constexpr index<"c"> klass;
+    constexpr index<"k"> other;
+    auto const log_normalizer = logsumexp(other, x(n, other, Axis{}...));
+    auto const target = t(n, Axis{}...);
+    auto const p = exp(x(n, klass, Axis{}...) - log_normalizer);
+    auto const p_target = exp(x(n, target, Axis{}...) - log_normalizer);
+    auto const g = where(target == klass, c<1>, c<0>);
+    auto const over_positions = [](auto const& e) {
+      return lossforge::detail::reduce_over<reductions::sum>(as_expression(e),
+                                                             lossforge::detail::type_list<index<"n">, Axis...>{});
+    };
+    // P_c G_c is the target's probability where the target is c; G_c^2 is G_c.
+    auto const dice = (c<2> * over_positions(p_target * g) + smooth) /
+                      (over_positions(p * p) + over_positions(g) + smooth);
+    return c<1> - lossforge::mean(klass, dice);
+  }(detail::spatial_axes<T::rank - 1>());
 }
 
 template <Operand P, Operand G, Operand S, Operand W>

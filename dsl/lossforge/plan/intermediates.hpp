@@ -19,9 +19,11 @@
 // others looped; C's indices are renamed buffer_index<0, K, row>, buffer_index<1, K, ...>, so the buffer is laid out
 // row first. Occurrences that are not redundant stay where they are: the mean of the per-row log-sum-exp in the loss
 // reads it from the row it is computed in, so the loss needs no extra pass. Subexpressions holding a gather
-// (x[i, t[i]]) stay too: a buffer would evaluate them at positions where a where() around them never would (an
-// index out of range there is no error). Other subexpressions under a where() are computed at every position of
-// their indices; values at positions the where() does not select are never read.
+// (x[i, t[i]]) inside a where() branch stay too: a buffer would evaluate them at positions where the where() never
+// would (an ignored target of -100 is no error); outside any where() the expression reads them at every position of
+// their indices anyway (per-class Dice's sum over positions of the target class's probability times the class
+// mask). Other subexpressions under a where() are computed at every position of their indices; values at positions
+// the where() does not select are never read.
 #include <tuple>
 
 #include <lossforge/dsl/ops.hpp>
@@ -89,25 +91,26 @@ struct gather_visitor {
 template <class E>
 inline constexpr bool has_gather_v = fold_t<gather_visitor, E>::value;
 
-// Whether E, met inside loops Loops of a work item over Row, is worth a buffer: it costs at least an exp, holds no
-// gather, and is recomputed per position of an index it does not depend on (see above). A subexpression that
-// depends on all elements of a bare tensor stays: it has no buffer shape.
-template <class E, class Row, class Loops>
+// Whether E, met inside loops Loops of a work item over Row, is worth a buffer: it costs at least an exp, is
+// recomputed per position of an index it does not depend on (see above), and holds no gather if a where() branch
+// encloses it (Guarded). A subexpression that depends on all elements of a bare tensor stays: it has no buffer shape.
+template <class E, class Row, class Loops, bool Guarded>
 constexpr bool is_redundant() {
   using F = free_indices_t<E>;
   constexpr bool flat = []<class... I>(type_list<I...>) { return (is_flat_slot_v<I> || ...); }(F{});
-  return (is_reduce_v<E> || is_node_v<E>)&&evaluation_cost_v<E> >= ops::transcendental_cost && !has_gather_v<E> &&
-         F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> && !includes_v<F, Loops>;
+  return (is_reduce_v<E> || is_node_v<E>)&&evaluation_cost_v<E> >= ops::transcendental_cost &&
+         !(Guarded && has_gather_v<E>)&&F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> &&
+         !includes_v<F, Loops>;
 }
 
-// E with its redundant parts read from buffers; Row and Loops are E's context. Names lists the intermediates by
-// the subexpressions they replace: empty, the pass marks each as intermediate<0, E> (how the list is found); given,
-// intermediate K is the K-th of Names.
-template <class Names, class Row, class Loops, class E>
+// E with its redundant parts read from buffers; Row and Loops are E's context, Guarded whether a where() branch
+// encloses it. Names lists the intermediates by the subexpressions they replace: empty, the pass marks each as
+// intermediate<0, E> (how the list is found); given, intermediate K is the K-th of Names.
+template <class Names, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e);
 
 template <class Names, class R, class Row>
-using materialized_in_t = decltype(materialized<Names, Row, output_indices_t<R>>(std::declval<R>()));
+using materialized_in_t = decltype(materialized<Names, Row, output_indices_t<R>, false>(std::declval<R>()));
 
 // The free index of R whose work items leave the fewest redundant parts in R (the first of the fewest).
 template <class R, class... F>
@@ -148,7 +151,7 @@ template <class Names, int K, class R>
 constexpr auto computation_of(R const& r) {
   using order = typename buffer_layout<R>::order;
   return [&]<class Row, class... Rest>(type_list<Row, Rest...>) {
-    auto rewritten = materialized<Names, Row, output_indices_t<R>>(r);
+    auto rewritten = materialized<Names, Row, output_indices_t<R>, false>(r);
     return [&]<std::size_t... P>(std::index_sequence<P...>) {
       using indices = std::tuple<Row, Rest...>;
       return substitute_all(type_list<Row, Rest...>{},
@@ -158,9 +161,9 @@ constexpr auto computation_of(R const& r) {
   }(order{});
 }
 
-template <class Names, class Row, class Loops, class E>
+template <class Names, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e) {
-  if constexpr (is_redundant<E, Row, Loops>()) {
+  if constexpr (is_redundant<E, Row, Loops, Guarded>()) {
     using symbol = decltype([] {
       if constexpr (Names::size == 0) {
         return intermediate<0, E>{};
@@ -177,13 +180,22 @@ constexpr auto materialized(E const& e) {
           std::conditional_t<is_closed_v<E>, type_list<I>,
                              std::conditional_t<std::is_same_v<free_indices_t<E>, type_list<Row>>, type_list<Row, I>,
                                                 decltype(Loops{} | std::type_identity<I>{})>>;
-      auto body = materialized<Names, std::conditional_t<is_closed_v<E>, I, Row>, body_loops>(r.body);
+      auto body = materialized<Names, std::conditional_t<is_closed_v<E>, I, Row>, body_loops, Guarded>(r.body);
       return reduce<Op, I, decltype(body)>{body};
     }(e);
   } else if constexpr (is_node_v<E>) {
-    return map_args(e, [](auto const& a) { return materialized<Names, Row, Loops>(a); });
+    if constexpr (node_op<E>::type::lazy) {  // where(c, a, b): c runs everywhere it does, a and b where c says
+      return apply_args(e, [](auto const& c, auto const& a, auto const& b) {
+        auto cc = materialized<Names, Row, Loops, Guarded>(c);
+        auto aa = materialized<Names, Row, Loops, true>(a);
+        auto bb = materialized<Names, Row, Loops, true>(b);
+        return node<typename node_op<E>::type, decltype(cc), decltype(aa), decltype(bb)>{make_tuple(cc, aa, bb)};
+      });
+    } else {
+      return map_args(e, [](auto const& a) { return materialized<Names, Row, Loops, Guarded>(a); });
+    }
   } else if constexpr (is_access_v<E>) {
-    return map_slots(e, [](auto const& s) { return materialized<Names, Row, Loops>(s); });
+    return map_slots(e, [](auto const& s) { return materialized<Names, Row, Loops, Guarded>(s); });
   } else {
     return e;
   }
@@ -201,7 +213,7 @@ struct first_or_none<type_list<I, Is...>> {
 template <class Names, class E>
 constexpr auto materialized_output(E const& e) {
   using F = output_indices_t<E>;
-  return materialized<Names, typename first_or_none<F>::type, F>(e);
+  return materialized<Names, typename first_or_none<F>::type, F, false>(e);
 }
 
 // The subexpressions to materialize: those the outputs read redundantly, then those their computations do.

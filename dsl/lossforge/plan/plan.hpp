@@ -183,13 +183,17 @@ constexpr int write_pass(type_list<R...>) {
    ...);
   return pass;
 }
-// Where the extent of an index comes from; a gradient index's from its tensor's dimension.
-template <class Root, class I>
+// Where the extent of an index comes from; a gradient index's from its tensor's dimension; an index that no tensor
+// of Root is indexed by, from the index it stands for.
+template <class Root, class I,
+          bool StandIn = any_extent_sources_t<I, Root>::size == 0 && stands_for_another_v<I>>
 struct index_sources {
   using type = any_extent_sources_t<I, Root>;
 };
-template <class Root, class X, int P, int D, fixed_string N>
-struct index_sources<Root, gradient_index<X, P, D, N>> {
+template <class Root, class I>
+struct index_sources<Root, I, true> : index_sources<Root, typename stands_for<I>::type> {};
+template <class Root, class X, int P, int D, fixed_string N, bool StandIn>
+struct index_sources<Root, gradient_index<X, P, D, N>, StandIn> {
   using type = type_list<extent_source<X, P>>;
 };
 // Where the rows of a write come from: its first output index's dimension; for a flat index, E's tensors. The flat

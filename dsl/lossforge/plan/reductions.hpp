@@ -72,6 +72,10 @@ struct buffer_index {
 template <int P, int K, class O>
 struct is_index<buffer_index<P, K, O>> : std::true_type {};
 template <int P, int K, class O>
+struct stands_for<buffer_index<P, K, O>> {
+  using type = O;
+};
+template <int P, int K, class O>
 struct is_expression<buffer_index<P, K, O>> : std::true_type {};
 template <int P, int K, class O>
 inline constexpr int output_rank_v<buffer_index<P, K, O>> = P - (1 << 20);  // in position order, first
