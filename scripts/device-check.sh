@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and nvcc: builds the Kokkos release with its CUDA backend for the GPU present
-# (scripts/build-kokkos.sh, cached), builds lossforge's device check (tests/device/) for it, runs it with CUDA as the
-# default execution space, and writes a short report: every kind of plan's loss and gradient against the host's
-# reference evaluator, and the bandwidth of MSE, Dice and cross entropy against a device copy measured in the same
-# run, with PyTorch's CUDA cross entropy beside it where python3 has torch with CUDA. The build took 338 s on 2 cores
-# with Kokkos cached; on 16 cores, where the three units compile in parallel, about 5 minutes (an estimate).
+# (scripts/build-kokkos.sh, cached), builds lossforge's device checks (tests/device/) for it, runs them with CUDA as
+# the default execution space, and writes a short report: every kind of plan's loss and gradient, and every catalogue
+# loss and the examples' losses in float and double, against the host's reference evaluator, and the bandwidth of
+# MSE, Dice and cross entropy against a device copy measured in the same run, with PyTorch's CUDA cross entropy beside
+# it where python3 has torch with CUDA. The units compile in parallel; the slowest (a catalogue family) took about
+# 4 minutes and 8 GB on this project's 2-core build machine, so on 16 cores the build takes about 5 minutes (an
+# estimate) with Kokkos cached.
 #   scripts/device-check.sh [--archive kokkos-4.6.01.tar.xz] [--eigen /usr/include/eigen3] [--out folder]
 # Defaults: ../shared/vendor/kokkos-4.6.01.tar.xz beside the clone, /usr/include/eigen3, bench/results. Exits non-zero
 # when a check fails.
@@ -51,27 +53,38 @@ build="$(mktemp -d "${TMPDIR:-/tmp}/lossforge-device.XXXXXX")"
 trap 'rm -rf "$build"' EXIT
 flags=(-std=c++20 -O2 -DLOSSFORGE_WITH_KOKKOS -I. -Iinclude -Idsl -Ibackends -isystem "$eigen"
        -isystem "$kokkos/include")
-# The three units in parallel; the reference evaluator's is host code, compiled the same way so that every unit sees
-# the same definitions.
-units=(kokkos_device kokkos_device_bandwidth device_reference)
+# Every unit in parallel; the reference evaluator's are host code, compiled the same way so that every unit sees the
+# same definitions. A catalogue family's file is compiled twice: its device role, and its reference role.
+families=(pointwise classes preference embeddings global_sums)
+units=(kokkos_device kokkos_device_bandwidth device_reference catalogue_device)
+objects=("${units[@]}")
+for family in "${families[@]}"; do
+  units+=("catalogue_device_$family" "catalogue_device_$family")
+  objects+=("catalogue_device_$family" "catalogue_reference_$family")
+done
 pids=()
-for unit in "${units[@]}"; do
-  "$kokkos/bin/nvcc_wrapper" "$arch" --expt-extended-lambda --expt-relaxed-constexpr "${flags[@]}" \
-    -c "tests/device/$unit.cpp" -o "$build/$unit.o" > "$build/$unit.log" 2>&1 &
+for k in "${!units[@]}"; do
+  role=()
+  [[ "${objects[$k]}" == catalogue_reference_* ]] && role=(-DLOSSFORGE_CATALOGUE_REFERENCE)
+  "$kokkos/bin/nvcc_wrapper" "$arch" --expt-extended-lambda --expt-relaxed-constexpr "${flags[@]}" "${role[@]}" \
+    -c "tests/device/${units[$k]}.cpp" -o "$build/${objects[$k]}.o" > "$build/${objects[$k]}.log" 2>&1 &
   pids+=($!)
 done
 for k in "${!units[@]}"; do
   if ! wait "${pids[$k]}"; then
     kill "${pids[@]}" 2> /dev/null || true
     wait || true
-    cat "$build/${units[$k]}.log" >&2
-    echo "device-check: compiling tests/device/${units[$k]}.cpp failed" >&2
+    cat "$build/${objects[$k]}.log" >&2
+    echo "device-check: compiling tests/device/${units[$k]}.cpp (${objects[$k]}) failed" >&2
     exit 1
   fi
 done
 libdir="$(find "$kokkos" -maxdepth 1 -name 'lib*' -type d | head -n1)"
-"$kokkos/bin/nvcc_wrapper" -DKOKKOS_DEPENDENCE "$arch" "$build"/*.o -L"$libdir" -lkokkoscontainers -lkokkoscore \
-  -lcuda -ldl -o "$build/lossforge-device-check"
+link=(-L"$libdir" -lkokkoscontainers -lkokkoscore -lcuda -ldl)
+"$kokkos/bin/nvcc_wrapper" -DKOKKOS_DEPENDENCE "$arch" "$build"/kokkos_device*.o "$build/device_reference.o" \
+  "${link[@]}" -o "$build/lossforge-device-check"
+"$kokkos/bin/nvcc_wrapper" -DKOKKOS_DEPENDENCE "$arch" "$build"/catalogue_*.o "${link[@]}" \
+  -o "$build/lossforge-catalogue-device"
 build_seconds=$((SECONDS - start - kokkos_seconds))
 
 mkdir -p "$out"
@@ -86,6 +99,8 @@ report="$out/device_check.txt"
 } > "$report"
 status=0
 "$build/lossforge-device-check" 1037 19 $((1 << 26)) | tee -a "$report" || status=$?
+echo | tee -a "$report"
+"$build/lossforge-catalogue-device" | tee -a "$report" || status=$?
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
   python3 - 32768 $((1 << 26)) << 'EOF' 2>&1 | tee -a "$report" || echo "PyTorch's comparison failed" | tee -a "$report"
 # PyTorch's CUDA cross entropy, forward and backward, float, on the shape the check measured.

@@ -2,8 +2,8 @@
 // evaluator's values on the host (device_reference.cpp). Built by the release's nvcc_wrapper against a Kokkos with
 // the CUDA backend, every kernel is a CUDA kernel: the build compiles this file for Kokkos::Cuda (the build machines
 // have nvcc but no GPU), ctest runs the same program on the host's default execution space, and
-// scripts/device-check.sh builds and runs it on a machine with a GPU. Each kernel costs about half a CPU-minute of
-// nvcc, so one loss per kind of plan is here and the rest of the catalogue is left to machines with more cores.
+// scripts/device-check.sh builds and runs it on a machine with a GPU. One loss per kind of plan is here, with the
+// bandwidth report; every catalogue loss is in catalogue_device.hpp's families.
 //
 //   lossforge-device-check [rows] [classes] [elements for the bandwidth report]
 #include <Kokkos_Core.hpp>
