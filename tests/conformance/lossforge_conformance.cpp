@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 #include <tests/conformance/conformance.hpp>
+#include <tests/support/tolerance.hpp>
 
 namespace lossforge::conformance {
 
@@ -147,7 +148,9 @@ int main(int argc, char* argv[]) {
     std::cerr << usage;
     return 2;
   }
-  double const tol = p == precision::float64 ? 1e-9 : 1e-4;
+  double const tol =
+      p == precision::float64 ? lossforge::test::tolerance<double>::conformance
+                              : lossforge::test::tolerance<float>::conformance;
   int passed = 0, failed = 0, skipped = 0;
   for (auto const& file : files) {
     std::ifstream in(file);

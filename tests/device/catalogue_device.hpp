@@ -158,7 +158,7 @@ struct run_on_device {
   template <auto const& Loss, class... X, class Make, class... Differentiated>
   void operator()(std::string const& name, wrt_t<X...>, Make const& make, Differentiated const&... inputs) const {
     static constexpr auto kernel = kokkos::compile(Loss, wrt(X{}...));
-    constexpr double tolerance = std::is_same_v<T, float> ? 1e-4 : 1e-9;
+    constexpr double tolerance = test::tolerance<T>::conformance;
     auto const on = [](auto const& v) { return Kokkos::create_mirror_view_and_copy(space::memory_space{}, v); };
     std::tuple const gradients{
         Kokkos::View<typename Differentiated::non_const_data_type, Kokkos::LayoutRight, space::memory_space>(

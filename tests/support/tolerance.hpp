@@ -10,6 +10,8 @@
 //   1e-7 relative is safe for double; in float the derivative itself carries float rounding (eps_float = 1.2e-7),
 //   amplified up to a few hundred times by cancellation in formulas such as 1 - tanh^2, hence 1e-4 (the
 //   conformance tolerance for float).
+// * conformance: a loss or gradient computed in precision T against PyTorch's (or the formula's) float64 values,
+//   elementwise relative to max(1, |reference|): 1e-9 for a float64 evaluation, 1e-4 for float32.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -21,6 +23,7 @@ struct tolerance {
   static constexpr T epsilon = std::numeric_limits<T>::epsilon();
   static constexpr double value = 32 * double(epsilon);
   static constexpr double finite_difference = std::is_same_v<T, float> ? 1e-4 : 1e-7;
+  static constexpr double conformance = std::is_same_v<T, float> ? 1e-4 : 1e-9;
 };
 
 // The step scales with |x| (down to 1e-2), so that functions singular at 0 (log, sqrt) are sampled on their scale.
