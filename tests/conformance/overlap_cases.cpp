@@ -1,4 +1,4 @@
-// Conformance handlers: dice, dice_smooth, dice_per_class, combo, tversky, soft_iou, l1_reg, l2_reg, elastic_net_reg, ce_l1_l2.
+// Conformance handlers: dice, dice_smooth, combo, tversky, soft_iou, l1_reg, l2_reg, elastic_net_reg, ce_l1_l2.
 #include <tests/conformance/conformance.hpp>
 
 namespace lossforge::conformance {
@@ -13,14 +13,11 @@ constexpr scalar<"lambda2"> lambda2;
 constexpr tensor<"weights"> weights;
 constexpr tensor<"logits", 2> logits;
 constexpr int_tensor<"target", 1> labels;
-constexpr tensor<"input", 4> logits4;
-constexpr int_tensor<"target", 3> labels3;
 
 constexpr auto dice = L::dice(input, target, smooth);
 constexpr auto combo = L::combo(input, target, smooth, bce_weight);
 constexpr auto tversky = L::tversky(input, target, alpha, beta, smooth);
 constexpr auto soft_iou = L::soft_iou(input, target, smooth);
-constexpr auto dice_per_class = L::dice_per_class(logits4, labels3, smooth);
 constexpr auto l1 = L::l1_reg(weights, lambda1);
 constexpr auto l2 = L::l2_reg(weights, lambda2);
 constexpr auto elastic = L::elastic_net_reg(weights, lambda1, lambda2);
@@ -49,17 +46,6 @@ registration const tversky_case("tversky", [](case_data const& c, precision p) {
 registration const soft_iou_case("soft_iou", [](case_data const& c, precision p) {
   return in_precision(p, needs_float64(c, "input"),
                       [&]<class T>() { return input_target_case<soft_iou, T>(c, smooth = number(c, "smooth")); });
-});
-
-// Logits [N, C, H, W] and class indices [N, H, W].
-registration const dice_per_class_case("dice_per_class", [](case_data const& c, precision p) {
-  return in_precision(p, false, [&]<class T>() {
-    static constexpr auto kernel = under_test::compile(dice_per_class, wrt(logits4));
-    auto const x = make_view<T, 4>(c.inputs.at("input"), "input");
-    auto const t = make_view<std::int64_t, 3>(c.inputs.at("target"), "target");
-    return run(kernel, bind(logits4 = x, labels3 = t, smooth = number(c, "smooth")), x,
-               gradient_for<T, 4>(c, "input"));
-  });
 });
 
 // A regularizer of the bare "weights" tensor (bound flattened).
