@@ -3,7 +3,7 @@
 // the CUDA backend, every kernel is a CUDA kernel: the build compiles this file for Kokkos::Cuda (the build machines
 // have nvcc but no GPU), ctest runs the same program on the host's default execution space, and
 // scripts/device-check.sh builds and runs it on a machine with a GPU. One loss per kind of plan is here, with the
-// bandwidth report; every catalogue loss is in catalogue_device.hpp's families.
+// bandwidth report, and CTC's kernel; every catalogue loss is in catalogue_device.hpp's families.
 //
 //   lossforge-device-check [rows] [classes] [elements for the bandwidth report]
 #include <Kokkos_Core.hpp>
@@ -107,6 +107,40 @@ void check_every_kind(int rows, int classes) {
                                                   lf::bind(p = pv, g = gv, eps = charbonnier_eps), in, deps);
   expect_close("Charbonnier: gradient wrt eps", on_host(deps), charbonnier_want.deps);
 }
+
+// CTC on the device against the same kernel on the host: each sample's recursion runs in one thread on both, in the
+// same order, so they agree to the rounding of exp and log.
+void check_ctc() {
+  int const frames = 60, samples = 33, classes = 12, longest = 14;
+  std::vector<double> x(std::size_t(frames * samples * classes));
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 2 * std::sin(0.37 * double(k) + 0.1);
+  auto const batch = static_cast<std::size_t>(samples);
+  std::vector<int> targets(batch * std::size_t(longest)), input_lengths(batch), target_lengths(batch);
+  for (int n = 0; n < samples; ++n) {
+    input_lengths[std::size_t(n)] = frames - n % 7;
+    target_lengths[std::size_t(n)] = (3 * n) % (longest + 1);
+    for (int s = 0; s < longest; ++s) targets[std::size_t(n * longest + s)] = 1 + (n * 5 + s * 3) % (classes - 1);
+  }
+  using logits = Kokkos::View<double***, Kokkos::LayoutRight, space::memory_space>;
+  using label_rows = Kokkos::View<int**, Kokkos::LayoutRight, space::memory_space>;
+  logits const xv = on_device<logits>("lossforge::check::ctc_x", x, frames, samples, classes);
+  label_rows const tv = on_device<label_rows>("lossforge::check::ctc_t", targets, samples, longest);
+  labels const in = on_device<labels>("lossforge::check::ctc_in", input_lengths, samples);
+  labels const tl = on_device<labels>("lossforge::check::ctc_tl", target_lengths, samples);
+  logits const grad("lossforge::check::ctc_grad", frames, samples, classes);
+  double const loss = lf::kokkos::ctc_loss(space{}, xv, tv, in, tl, grad, lf::losses::mean);
+  std::vector<double> const device_grad = on_host(grad);
+
+  auto const host = [](auto const& v) { return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, v); };
+  Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> const host_grad("lossforge::check::ctc_host_grad",
+                                                                                  frames, samples, classes);
+  Kokkos::DefaultHostExecutionSpace const on_host_space;
+  double const host_loss =
+      lf::kokkos::ctc_loss(on_host_space, host(xv), host(tv), host(in), host(tl), host_grad, lf::losses::mean);
+  expect_close("CTC, mean: loss (against the host's kernel)", {loss}, {host_loss});
+  expect_close("CTC, mean: gradient wrt logits", device_grad,
+               std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +152,7 @@ int main(int argc, char** argv) {
     std::printf("lossforge device check: %s, [%d, %d] in double against the reference evaluator\n", space::name(), rows,
                 classes);
     check_every_kind(rows, classes);
+    check_ctc();
     std::printf("%s: %d failed\n", failures == 0 ? "all passed" : "FAILED", failures);
     failures += report_bandwidth(elements);
   }

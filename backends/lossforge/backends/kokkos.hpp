@@ -1,6 +1,7 @@
 #pragma once
 // The Kokkos backend: lf::kokkos::compile(loss, lf::wrt(x...)) and the View interop it needs, with the symbolic core
 // (symbols, operators, lf::bind, grad, printing), so that this header alone compiles and runs a loss written in the
-// DSL.
+// DSL; and lf::kokkos::ctc_loss, a kernel of its own.
 #include <lossforge/backends/kokkos/compile.hpp>
+#include <lossforge/backends/kokkos/ctc.hpp>
 #include <lossforge/lossforge.hpp>
