@@ -21,6 +21,10 @@
   "lossforge: a tensor is indexed by an index (lf::index<\"i\">) or an integer expression such as t(i)"
 #define LOSSFORGE_MSG_GATHER_FROM_FLOAT \
   "lossforge: a gather slot must be an integer expression (an index or an integer tensor), not a float tensor"
+#define LOSSFORGE_MSG_INDEX_ARITHMETIC                                                                               \
+  "lossforge: an index stands in a tensor access by itself, x(i), or inside the integer tensor a gather reads, "      \
+  "x(i, t(i)); index arithmetic such as x(i + 1) (a shifted or windowed access) has no defined boundary and is not " \
+  "supported"
 #define LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT \
   "lossforge: a reduction runs over an index that no tensor in its body is indexed by, so its extent is unknown"
 #define LOSSFORGE_MSG_FREE_INDEX_IN_EVAL \

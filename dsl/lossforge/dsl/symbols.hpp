@@ -26,6 +26,27 @@ constexpr bool reads_only_integers(type_list<Symbols...>) {
   return (is_int_tensor<Symbols>::value && ...);
 }
 
+// Whether an index stands in E as a value (i + 1, where(i == 0, ...)) rather than as a slot of an access that E
+// gathers with (t(i)).
+struct index_as_value_visitor {
+  template <class I>
+  using on_index = std::true_type;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class I>
+  using on_along = std::true_type;
+  template <class A>
+  using on_witness = std::false_type;
+  template <class E, class S, class... Slots>
+  using on_access = std::false_type;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<(Args::value || ...)>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
+};
+
 template <class Slot>
 constexpr auto as_slot(Slot const& s) {
   if constexpr (Index<Slot>) {
@@ -33,6 +54,7 @@ constexpr auto as_slot(Slot const& s) {
   } else {
     static_assert(Operand<Slot> && !std::is_floating_point_v<Slot>, LOSSFORGE_MSG_SLOT_NOT_INDEX);
     static_assert(reads_only_integers(symbols_of_t<expression_t<Slot>>{}), LOSSFORGE_MSG_GATHER_FROM_FLOAT);
+    static_assert(!fold_t<index_as_value_visitor, expression_t<Slot>>::value, LOSSFORGE_MSG_INDEX_ARITHMETIC);
     return as_expression(s);
   }
 }
