@@ -1,21 +1,26 @@
 // lossforge benchmark of losses whose gradients read reductions over other rows: per-class Dice over [N, C, H, W]
-// (each class's sums) and InfoNCE over M anchors and M candidates of dimension D (the similarity matrix and each
-// row's log-sum-exp). Each is timed as lossforge's fused value and gradient (with a workspace, as a training loop
-// would call it) against a hand-written loop that computes the same intermediates once, in the same run, in double
-// (median of the runs after a warm-up). Prints the times, the ratio lossforge / hand loop, and the largest difference
-// between the two results.
+// of probabilities and masks, and dice_per_class of logits and class indices (each class's sums), and InfoNCE over M
+// anchors and M candidates of dimension D (the similarity matrix and each row's log-sum-exp). Each is timed as
+// lossforge's fused value and gradient (with a workspace, as a training loop would call it) against a hand-written
+// loop that computes the same intermediates once, in the same run, in double (median of the runs after a warm-up).
+// Prints the times, the ratio lossforge / hand loop, and the largest difference between the two results. Then CTC's
+// kernel (itself a hand-written loop: no second one to compare with) over T frames, N samples, C classes and
+// targets of S labels.
 //
 //   lossforge_bench_structured [--quick] [--repetitions R]
 //
-// Sizes: Dice [8, 4, 256, 256] and InfoNCE M = 4096, D = 256; --quick: [8, 4, 64, 64] and M = 1024, D = 64.
+// Sizes: Dice [8, 4, 256, 256], InfoNCE M = 4096, D = 256, CTC T = 200, N = 32, C = 30, S = 50; --quick:
+// [8, 4, 64, 64], M = 1024, D = 64, and CTC with T = 50, S = 12.
 #include "median_seconds.hpp"
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +49,9 @@ constexpr auto per_class_dice = lf::mean(
     c, 1 - 2 * over_pixels(p(n, c, h, w) * g(n, c, h, w)) / (over_pixels(p(n, c, h, w)) + over_pixels(g(n, c, h, w))));
 constexpr auto info_nce = lf::mean(i, lf::logsumexp(j, lf::sum(d, a(i, d) * q(j, d))) - lf::sum(d, a(i, d) * q(i, d)));
 constexpr auto dice_kernel = lf::kokkos::compile(per_class_dice, lf::wrt(p));
+constexpr lf::tensor<"x", 4> x;
+constexpr lf::int_tensor<"t", 3> t;
+constexpr auto softmax_dice_kernel = lf::kokkos::compile(lf::losses::dice_per_class(x, t, 1e-5), lf::wrt(x));
 constexpr auto nce_kernel = lf::kokkos::compile(info_nce, lf::wrt(a, q));
 
 using lossforge::bench::median_seconds;
@@ -72,6 +80,49 @@ double dice_by_hand(tensor4 const& pv, tensor4 const& gv, tensor4 const& dp) {
       for (int y = 0; y < H; ++y)
         for (int x = 0; x < W; ++x) dp(b, k, y, x) = t - s * gv(b, k, y, x);
     }
+  return loss;
+}
+
+using labels3 = Kokkos::View<int***, Kokkos::LayoutRight, Kokkos::HostSpace>;
+
+// dice_per_class by hand: the softmax and the class sums (intersection I, squares Q, counts G) in one sweep, the
+// gradient in a second: dL/dP_c = -(2 G_c D_c - 2 (2 I_c + s) P_c) / (C D_c^2) with D_c = Q_c + G_c + s, then
+// through the softmax, dL/dx_k = P_k (dL/dP_k - sum_c P_c dL/dP_c).
+double softmax_dice_by_hand(tensor4 const& xv, labels3 const& tv, tensor4 const& dx, double smooth) {
+  int const N = int(xv.extent(0)), C = int(xv.extent(1)), H = int(xv.extent(2)), W = int(xv.extent(3));
+  auto const classes = std::size_t(C);
+  std::vector<double> inter(classes), squares(classes), counts(classes), prob(classes), upstream(classes);
+  auto softmax = [&](int b, int y, int z) {
+    double top = -INFINITY, total = 0;
+    for (int k = 0; k < C; ++k) top = std::max(top, xv(b, k, y, z));
+    for (int k = 0; k < C; ++k) total += prob[std::size_t(k)] = std::exp(xv(b, k, y, z) - top);
+    for (auto& v : prob) v /= total;
+  };
+  for (int b = 0; b < N; ++b)
+    for (int y = 0; y < H; ++y)
+      for (int z = 0; z < W; ++z) {
+        softmax(b, y, z);
+        auto const target = std::size_t(tv(b, y, z));
+        inter[target] += prob[target], counts[target] += 1;
+        for (std::size_t k = 0; k < classes; ++k) squares[k] += prob[k] * prob[k];
+      }
+  double loss = 1;
+  for (std::size_t k = 0; k < classes; ++k)
+    loss -= (2 * inter[k] + smooth) / (squares[k] + counts[k] + smooth) / C;
+  for (int b = 0; b < N; ++b)
+    for (int y = 0; y < H; ++y)
+      for (int z = 0; z < W; ++z) {
+        softmax(b, y, z);
+        auto const target = std::size_t(tv(b, y, z));
+        double through = 0;
+        for (std::size_t k = 0; k < classes; ++k) {
+          double const d = squares[k] + counts[k] + smooth;
+          upstream[k] = -(2 * (k == target) * d - 2 * (2 * inter[k] + smooth) * prob[k]) / (C * d * d);
+          through += prob[k] * upstream[k];
+        }
+        for (int k = 0; k < C; ++k)
+          dx(b, k, y, z) = prob[std::size_t(k)] * (upstream[std::size_t(k)] - through);
+      }
   return loss;
 }
 
@@ -150,6 +201,21 @@ int main(int argc, char** argv) {
            std::abs(fused_loss - hand_loss), largest_difference(dp, dp_hand));
   }
   {
+    int const N = 8, C = 4, H = quick ? 64 : 256, W = H;
+    tensor4 xv("x", N, C, H, W), dx("dx", N, C, H, W), dx_hand("dx_hand", N, C, H, W);
+    labels3 tv("t", N, H, W);
+    for (std::size_t k = 0; k < xv.span(); ++k) xv.data()[k] = 20 * normal(random);
+    for (std::size_t k = 0; k < tv.span(); ++k) tv.data()[k] = int(4 * unit(random));
+    lf::kokkos::workspace<> ws;
+    double fused_loss = 0, hand_loss = 0;
+    double const fused =
+        median_seconds([&] { fused_loss = softmax_dice_kernel(lf::bind(x = xv, t = tv), ws, dx); }, repetitions);
+    double const by_hand = median_seconds([&] { hand_loss = softmax_dice_by_hand(xv, tv, dx_hand, 1e-5); },
+                                          repetitions);
+    report("dice_per_class", "[8,4," + std::to_string(H) + "," + std::to_string(W) + "]", fused, by_hand,
+           std::abs(fused_loss - hand_loss), largest_difference(dx, dx_hand));
+  }
+  {
     int const M = quick ? 1024 : 4096, D = quick ? 64 : 256;
     matrix av("a", M, D), qv("q", M, D), da("da", M, D), dq("dq", M, D), da_hand("da_hand", M, D),
         dq_hand("dq_hand", M, D);
@@ -162,6 +228,24 @@ int main(int argc, char** argv) {
     report("InfoNCE", "M=" + std::to_string(M) + " D=" + std::to_string(D), fused, by_hand,
            std::abs(fused_loss - hand_loss),
            std::max(largest_difference(da, da_hand), largest_difference(dq, dq_hand)));
+  }
+  {
+    int const T = quick ? 50 : 200, N = 32, C = 30, S = quick ? 12 : 50;
+    Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> logits("logits", T, N, C), grad("grad", T, N, C);
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace> targets("targets", N, S);
+    Kokkos::View<std::int64_t*, Kokkos::HostSpace> input_lengths("input_lengths", N), target_lengths("lengths", N);
+    for (std::size_t k = 0; k < logits.span(); ++k) logits.data()[k] = 10 * normal(random);
+    for (std::size_t k = 0; k < targets.span(); ++k) targets.data()[k] = 1 + std::int64_t(29 * unit(random));
+    for (int b = 0; b < N; ++b) input_lengths(b) = T - b % 5, target_lengths(b) = S - b % 7;
+    double loss = 0;
+    double const fused = median_seconds(
+        [&] {
+          loss = lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, logits, targets, input_lengths,
+                                      target_lengths, grad, lf::losses::mean);
+        },
+        repetitions);
+    std::printf("%-16s %-18s %12.6f %12s %8s   loss %.6f\n", "ctc_loss",
+                ("T=" + std::to_string(T) + " N=32 C=30 S=" + std::to_string(S)).c_str(), fused, "-", "-", loss);
   }
   return 0;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch eager timings beside lossforge_bench_structured: per-class Dice over [8, 4, H, W] and InfoNCE over M
-anchors and candidates of dimension D, value and gradient (backward after zeroing the gradients), in double, median
-of R runs after a warm-up, one thread. Needs Debian's python3-torch.
+"""PyTorch eager timings beside lossforge_bench_structured: per-class Dice over [8, 4, H, W] (of probabilities and
+masks, and of softmax probabilities and class indices), InfoNCE over M anchors and candidates of dimension D, and
+CTC (torch.nn.functional.ctc_loss of log_softmax) over T frames, 32 samples, 30 classes, targets of S labels, value
+and gradient (backward after zeroing the gradients), in double, median of R runs after a warm-up, one thread. Needs
+Debian's python3-torch.
 
     /usr/bin/python3 scripts/bench_structured_pytorch.py [--quick] [--repetitions R] [--threads N]
 """
@@ -15,6 +17,17 @@ import torch
 def per_class_dice(p, g):
     dims = (0, 2, 3)
     return (1 - 2 * (p * g).sum(dims) / (p.sum(dims) + g.sum(dims))).mean()
+
+
+def dice_per_class(x, t, smooth=1e-5):
+    p = torch.softmax(x, 1)
+    g = torch.nn.functional.one_hot(t, x.shape[1]).movedim(-1, 1).to(x.dtype)
+    dims = (0, 2, 3)
+    return 1 - ((2 * (p * g).sum(dims) + smooth) / ((p * p).sum(dims) + g.sum(dims) + smooth)).mean()
+
+
+def ctc(logits, targets, input_lengths, target_lengths):
+    return torch.nn.functional.ctc_loss(torch.log_softmax(logits, 2), targets, input_lengths, target_lengths)
 
 
 def info_nce(a, q):
@@ -43,6 +56,13 @@ def main():
     side = 64 if args.quick else 256
     p = (0.02 + 0.96 * torch.rand(8, 4, side, side, dtype=torch.float64, generator=generator)).requires_grad_()
     g = (torch.rand(8, 4, side, side, dtype=torch.float64, generator=generator) < 0.3).double()
+    x = (2 * torch.randn(8, 4, side, side, dtype=torch.float64, generator=generator)).requires_grad_()
+    t = torch.randint(0, 4, (8, side, side), generator=generator)
+    frames, labels = (50, 12) if args.quick else (200, 50)
+    logits = torch.randn(frames, 32, 30, dtype=torch.float64, generator=generator).requires_grad_()
+    targets = torch.randint(1, 30, (32, labels), generator=generator)
+    input_lengths = torch.tensor([frames - b % 5 for b in range(32)])
+    target_lengths = torch.tensor([labels - b % 7 for b in range(32)])
     m, d = (1024, 64) if args.quick else (4096, 256)
     a = (0.1 * torch.randn(m, d, dtype=torch.float64, generator=generator)).requires_grad_()
     q = (0.1 * torch.randn(m, d, dtype=torch.float64, generator=generator)).requires_grad_()
@@ -56,7 +76,11 @@ def main():
 
     print(f"per-class Dice [8,4,{side},{side}]: "
           f"{median_seconds(step(lambda: per_class_dice(p, g), [p]), args.repetitions):.6f} s")
+    print(f"dice_per_class [8,4,{side},{side}]: "
+          f"{median_seconds(step(lambda: dice_per_class(x, t), [x]), args.repetitions):.6f} s")
     print(f"InfoNCE M={m} D={d}: {median_seconds(step(lambda: info_nce(a, q), [a, q]), args.repetitions):.6f} s")
+    ctc_step = step(lambda: ctc(logits, targets, input_lengths, target_lengths), [logits])
+    print(f"ctc_loss T={frames} N=32 C=30 S={labels}: {median_seconds(ctc_step, args.repetitions):.6f} s")
 
 
 if __name__ == "__main__":
