@@ -46,8 +46,8 @@ LOSSFORGE_FUNCTION double log_add(double a, double b) {
   return a > b ? a + math::log1p(math::exp(b - a)) : b + math::log1p(math::exp(a - b));
 }
 
-// One sample's forward-backward recursion: its loss into loss(n), its gradient (scaled by scale(n)) into grad.
-// alpha and beta [N, T, 2 S + 1], normalizer [N, T] and by_class [N, C] are scratch.
+// One sample's forward-backward recursion: its loss into loss(n), its gradient into grad (divided by N and its
+// target length for mean). alpha and beta [N, T, 2 S + 1], normalizer [N, T] and by_class [N, C] are scratch.
 template <class Logits, class Targets, class Lengths, class TargetLengths, class Grad, class Scratch3, class Scratch2,
           class Losses>
 struct ctc_sample {
@@ -135,9 +135,6 @@ void require_rank(View const&, int rank, char const* name, char const* shape) {
                                 std::to_string(rank) + ", " + shape);
 }
 
-}  // namespace detail
-
-namespace detail {
 template <class Exec, class Logits, class Targets, class InputLengths, class TargetLengths, class Grad, class Losses>
 void run_ctc(Exec const& exec, Logits const& logits, Targets const& targets, InputLengths const& input_lengths,
              TargetLengths const& target_lengths, Grad const& grad, Losses const& losses, ctc_options const& o,
@@ -203,6 +200,7 @@ void run_ctc(Exec const& exec, Logits const& logits, Targets const& targets, Inp
 }
 }  // namespace detail
 
+// The per-sample losses into per_sample [N] (reduction none), the gradient of their sum into grad.
 template <class Exec, class Logits, class Targets, class InputLengths, class TargetLengths, class Grad, class PerSample>
 requires Kokkos::is_execution_space<Exec>::value void ctc_loss(Exec const& exec, Logits const& logits,
                                                                Targets const& targets,
