@@ -275,7 +275,9 @@ TEST_CASE("generalized Dice and per-class Tversky: targets checked, parameters i
   constexpr lf::tensor<"x", 4> x;
   constexpr lf::int_tensor<"t", 3> t;
   constexpr lf::scalar<"gamma"> gamma;
-  static constexpr auto generalized = lf::kokkos::compile(L::generalized_dice(x, t, 1e-5, 1e-5), lf::wrt(x));
+  constexpr lf::scalar<"sn"> sn;
+  constexpr lf::scalar<"sd"> sd;
+  static constexpr auto generalized = lf::kokkos::compile(L::generalized_dice(x, t, sn, sd), lf::wrt(x));
   static constexpr auto focal =
       lf::kokkos::compile(L::focal_tversky(x, t, alpha, beta, gamma, smooth), lf::wrt(x));
   Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> xv("x", 2, 3, 2, 2), dx("dx", 2, 3, 2, 2);
@@ -285,7 +287,8 @@ TEST_CASE("generalized Dice and per-class Tversky: targets checked, parameters i
   };
   tv(1, 0, 1) = 3;
   auto const out_of_range = Catch::Matchers::ContainsSubstring("index 3 is out of range for dimension 1 of 'x'");
-  CHECK_THROWS_WITH(generalized(lf::bind(x = xv, t = tv), dx), out_of_range);
+  auto const generalized_bind = [&] { return lf::bind(x = xv, t = tv, sn = 1e-5, sd = 1e-5); };
+  CHECK_THROWS_WITH(generalized(generalized_bind(), dx), out_of_range);
   CHECK_THROWS_WITH(focal(focal_bind(0.3, 0.75), dx), out_of_range);
   tv(1, 0, 1) = 2;
   CHECK_THROWS_WITH(focal(focal_bind(-0.3, 0.75), dx), Catch::Matchers::ContainsSubstring("alpha"));
@@ -295,7 +298,7 @@ TEST_CASE("generalized Dice and per-class Tversky: targets checked, parameters i
   CHECK(generalized.plan.pass_count == 4);
   CHECK(focal.plan.pass_count == 4);
   double loss = 0;
-  CHECK(lf::test::kernels_launched([&] { loss = generalized(lf::bind(x = xv, t = tv), dx); }) == 6);
+  CHECK(lf::test::kernels_launched([&] { loss = generalized(generalized_bind(), dx); }) == 6);
   CHECK(std::isfinite(loss));
   CHECK(lf::test::kernels_launched([&] { loss = focal(focal_bind(0.3, 0.75), dx); }) == 4);
   CHECK(std::isfinite(loss));
