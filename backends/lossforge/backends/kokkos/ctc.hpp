@@ -25,6 +25,7 @@
 #include <string>
 #include <type_traits>
 
+#include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 #include <lossforge/config/math.hpp>
@@ -147,10 +148,9 @@ void run_ctc(Exec const& exec, Logits const& logits, Targets const& targets, Inp
   auto const T = std::int64_t(logits.extent(0)), N = std::int64_t(logits.extent(1)), C = std::int64_t(logits.extent(2));
   auto const S = std::int64_t(targets.extent(1));
   auto shape = [](auto const& v) {
-    std::string s = "[";
-    for (unsigned d = 0; d < unsigned(std::remove_cvref_t<decltype(v)>::rank); ++d)
-      s += (d ? ", " : "") + std::to_string(v.extent(d));
-    return s + "]";
+    shape_t s(std::size_t{std::remove_cvref_t<decltype(v)>::rank});
+    for (std::size_t d = 0; d < s.size(); ++d) s[d] = std::ptrdiff_t(v.extent(d));
+    return shape_string(s);
   };
   auto mismatch = [&](char const* name, auto const& v, std::string const& want) {
     throw std::invalid_argument(std::string("lossforge::ctc_loss: '") + name + "' has shape " + shape(v) +
