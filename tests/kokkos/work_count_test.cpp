@@ -120,20 +120,25 @@ TEST_CASE("cross entropy: work linear in the rows, one read per logit per use", 
   CHECK(large <= small * 1.01);
 }
 
+namespace {
+// Tensor reads per logit of a per-class loss over logits [n, 6] and class indices, value and gradient.
+template <class Kernel>
+double per_class_reads(Kernel const& kernel, int n) {
+  int const classes = 6;
+  auto const xv = filled(n, classes, 7);
+  Kokkos::View<int*, Kokkos::HostSpace> tv("lossforge::test::t", std::size_t(n));
+  for (int r = 0; r < n; ++r) tv(r) = (3 * r + 1) % classes;
+  matrix dx("lossforge::test::dx", std::size_t(n), std::size_t(classes));
+  return reads_of([&] { kernel(lf::bind(x = xv, t = tv), dx); }) / (double(n) * classes);
+}
+}  // namespace
+
 TEST_CASE("per-class Dice over softmax probabilities and class indices: work linear in the rows", "[work]") {
   // The intersection of class c, the sum over rows of the target class's probability where the target is c, reads
   // a gathered logit; it is still computed once per class, from a buffer of each row's target probability, not per
   // gradient entry (N reads per entry, N^2 C in all).
   static constexpr auto kernel = lf::kokkos::compile(L::dice_per_class(x, t, 1.0), lf::wrt(x));
-  int const classes = 6;
-  auto reads = [](int n) {
-    auto const xv = filled(n, classes, 7);
-    Kokkos::View<int*, Kokkos::HostSpace> tv("lossforge::test::t", std::size_t(n));
-    for (int r = 0; r < n; ++r) tv(r) = (3 * r + 1) % classes;
-    matrix dx("lossforge::test::dx", std::size_t(n), std::size_t(classes));
-    return reads_of([&] { kernel(lf::bind(x = xv, t = tv), dx); }) / (double(n) * classes);
-  };
-  double const small = reads(500), large = reads(2000);
+  double const small = per_class_reads(kernel, 500), large = per_class_reads(kernel, 2000);
   CHECK(small >= 2);  // the probabilities and the gradient read every logit
   CHECK(small <= 40);
   CHECK(large <= small * 1.01);
@@ -142,15 +147,7 @@ TEST_CASE("per-class Dice over softmax probabilities and class indices: work lin
 TEST_CASE("generalized Dice: work linear in the rows", "[work]") {
   // Its per-class sums and its heaviest class weight are computed once per class.
   static constexpr auto kernel = lf::kokkos::compile(L::generalized_dice(x, t, 1e-5, 1e-5), lf::wrt(x));
-  int const classes = 6;
-  auto reads = [](int n) {
-    auto const xv = filled(n, classes, 7);
-    Kokkos::View<int*, Kokkos::HostSpace> tv("lossforge::test::t", std::size_t(n));
-    for (int r = 0; r < n; ++r) tv(r) = (3 * r + 1) % classes;
-    matrix dx("lossforge::test::dx", std::size_t(n), std::size_t(classes));
-    return reads_of([&] { kernel(lf::bind(x = xv, t = tv), dx); }) / (double(n) * classes);
-  };
-  double const small = reads(500), large = reads(2000);
+  double const small = per_class_reads(kernel, 500), large = per_class_reads(kernel, 2000);
   CHECK(small >= 2);
   CHECK(small <= 40);
   CHECK(large <= small * 1.01);
