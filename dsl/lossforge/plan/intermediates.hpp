@@ -30,6 +30,7 @@
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/plan/reductions.hpp>
+#include <lossforge/plan/split.hpp>
 
 namespace lossforge::detail {
 
@@ -91,40 +92,71 @@ struct gather_visitor {
 template <class E>
 inline constexpr bool has_gather_v = fold_t<gather_visitor, E>::value;
 
+// Whether E is a reduction over rows split among processes (split.hpp) that leaves indices free, none of them split
+// (per-class sums over the split batch, the gradient of a tensor every process holds whole): each process computes it
+// from its own rows, so it must be a buffer, combined across the processes before any work item reads it.
+template <class E, class Split>
+constexpr bool combines_split_rows() {
+  if constexpr (Split::size == 0 || !is_reduce_v<E>) {
+    return false;
+  } else {
+    using F = free_indices_t<E>;
+    return []<class Op, class I, class B>(std::type_identity<reduce<Op, I, B>>) {
+      return runs_over_split_v<any_extent_sources_t<I, E>, Split>;
+    }(std::type_identity<E>{}) &&
+           F::size != 0 && []<class... J>(type_list<J...>) {
+             return (!is_flat_slot_v<J> && ...) && (!runs_over_split_v<any_extent_sources_t<J, E>, Split> && ...);
+           }(F{});
+  }
+}
+
 // Whether E, met inside loops Loops of a work item over Row, is worth a buffer: it costs at least an exp, is
-// recomputed per position of an index it does not depend on (see above), and holds no gather if a where() branch
-// encloses it (Guarded). A subexpression that depends on all elements of a bare tensor stays: it has no buffer shape.
-template <class E, class Row, class Loops, bool Guarded>
+// recomputed per position of an index it does not depend on (see above), or combines split rows; and it holds no
+// gather if a where() branch encloses it (Guarded). A subexpression that depends on all elements of a bare tensor
+// stays: it has no buffer shape.
+template <class E, class Split, class Row, class Loops, bool Guarded>
 constexpr bool is_redundant() {
   using F = free_indices_t<E>;
   constexpr bool flat = []<class... I>(type_list<I...>) { return (is_flat_slot_v<I> || ...); }(F{});
-  return (is_reduce_v<E> || is_node_v<E>)&&evaluation_cost_v<E> >= ops::transcendental_cost &&
-         !(Guarded && has_gather_v<E>)&&F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> &&
-         !includes_v<F, Loops>;
+  constexpr bool recomputed = (is_reduce_v<E> || is_node_v<E>)&&evaluation_cost_v<E> >= ops::transcendental_cost &&
+                              F::size != 0 && !flat && !std::is_same_v<F, type_list<Row>> && !includes_v<F, Loops>;
+  return !(Guarded && has_gather_v<E>)&&(recomputed || combines_split_rows<E, Split>());
 }
 
 // E with its redundant parts read from buffers; Row and Loops are E's context, Guarded whether a where() branch
-// encloses it. Names lists the intermediates by the subexpressions they replace: empty, the pass marks each as
-// intermediate<0, E> (how the list is found); given, intermediate K is the K-th of Names.
-template <class Names, class Row, class Loops, bool Guarded, class E>
+// encloses it; Split the tensors split among processes. Names lists the intermediates by the subexpressions they
+// replace: empty, the pass marks each as intermediate<0, E> (how the list is found); given, intermediate K is the
+// K-th of Names.
+template <class Names, class Split, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e);
+// Reduction r, not itself a buffer, with the redundant parts of its body read from buffers.
+template <class Names, class Split, class Row, class Loops, bool Guarded, class Op, class I, class B>
+constexpr auto materialized_reduction(reduce<Op, I, B> const& r);
 
-template <class Names, class R, class Row>
-using materialized_in_t = decltype(materialized<Names, Row, output_indices_t<R>, false>(std::declval<R>()));
+// R in its own context, as an intermediate's computation with rows along Row: R itself is computed there.
+template <class Names, class Split, class Row, class R>
+constexpr auto materialized_own(R const& r) {
+  if constexpr (is_reduce_v<R>)
+    return materialized_reduction<Names, Split, Row, output_indices_t<R>, false>(r);
+  else
+    return materialized<Names, Split, Row, output_indices_t<R>, false>(r);
+}
+template <class Names, class Split, class R, class Row>
+using materialized_in_t = decltype(materialized_own<Names, Split, Row>(std::declval<R>()));
 
 // The free index of R whose work items leave the fewest redundant parts in R (the first of the fewest).
-template <class R, class... F>
+template <class R, class Split, class... F>
 constexpr std::size_t best_row(type_list<F...>) {
-  constexpr std::size_t parts[] = {intermediates_in_t<materialized_in_t<type_list<>, R, F>>::size...};
+  constexpr std::size_t parts[] = {intermediates_in_t<materialized_in_t<type_list<>, Split, R, F>>::size...};
   std::size_t best = 0;
   for (std::size_t k = 1; k < sizeof...(F); ++k)
     if (parts[k] < parts[best]) best = k;
   return best;
 }
-template <class R>
+template <class R, class Split>
 struct buffer_layout {
   using free = output_indices_t<R>;
-  static constexpr std::size_t row = best_row<R>(free{});
+  static constexpr std::size_t row = best_row<R, Split>(free{});
   // The free indices, the row first.
   using order = decltype([]<std::size_t... P>(std::index_sequence<P...>) {
     return []<class... F>(type_list<F...>) {
@@ -147,11 +179,11 @@ constexpr auto substitute_all(type_list<From, Froms...>, type_list<To, Tos...>, 
 
 // Intermediate K's computation: R rewritten in its own context, its free indices renamed to buffer indices in
 // buffer order.
-template <class Names, int K, class R>
+template <class Names, class Split, int K, class R>
 constexpr auto computation_of(R const& r) {
-  using order = typename buffer_layout<R>::order;
+  using order = typename buffer_layout<R, Split>::order;
   return [&]<class Row, class... Rest>(type_list<Row, Rest...>) {
-    auto rewritten = materialized<Names, Row, output_indices_t<R>, false>(r);
+    auto rewritten = materialized_own<Names, Split, Row>(r);
     return [&]<std::size_t... P>(std::index_sequence<P...>) {
       using indices = std::tuple<Row, Rest...>;
       return substitute_all(type_list<Row, Rest...>{},
@@ -161,41 +193,46 @@ constexpr auto computation_of(R const& r) {
   }(order{});
 }
 
-template <class Names, class Row, class Loops, bool Guarded, class E>
+template <class Names, class Split, class Row, class Loops, bool Guarded, class Op, class I, class B>
+constexpr auto materialized_reduction(reduce<Op, I, B> const& r) {
+  using E = reduce<Op, I, B>;
+  // A global's work items run over I; a reduction cached per row runs its body once per row.
+  using body_loops =
+      std::conditional_t<is_closed_v<E>, type_list<I>,
+                         std::conditional_t<std::is_same_v<free_indices_t<E>, type_list<Row>>, type_list<Row, I>,
+                                            decltype(Loops{} | std::type_identity<I>{})>>;
+  auto body = materialized<Names, Split, std::conditional_t<is_closed_v<E>, I, Row>, body_loops, Guarded>(r.body);
+  return reduce<Op, I, decltype(body)>{body};
+}
+
+template <class Names, class Split, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e) {
-  if constexpr (is_redundant<E, Row, Loops, Guarded>()) {
+  if constexpr (is_redundant<E, Split, Row, Loops, Guarded>()) {
     using symbol = decltype([] {
       if constexpr (Names::size == 0) {
         return intermediate<0, E>{};
       } else {
         constexpr int number = index_in_v<Names, E> + 1;
-        return intermediate<number, decltype(computation_of<Names, number>(std::declval<E>()))>{};
+        return intermediate<number, decltype(computation_of<Names, Split, number>(std::declval<E>()))>{};
       }
     }());
-    return []<class... F>(type_list<F...>) { return access<symbol, F...>{}; }(typename buffer_layout<E>::order{});
+    return
+        []<class... F>(type_list<F...>) { return access<symbol, F...>{}; }(typename buffer_layout<E, Split>::order{});
   } else if constexpr (is_reduce_v<E>) {
-    return [&]<class Op, class I, class B>(reduce<Op, I, B> const& r) {
-      // A global's work items run over I; a reduction cached per row runs its body once per row.
-      using body_loops =
-          std::conditional_t<is_closed_v<E>, type_list<I>,
-                             std::conditional_t<std::is_same_v<free_indices_t<E>, type_list<Row>>, type_list<Row, I>,
-                                                decltype(Loops{} | std::type_identity<I>{})>>;
-      auto body = materialized<Names, std::conditional_t<is_closed_v<E>, I, Row>, body_loops, Guarded>(r.body);
-      return reduce<Op, I, decltype(body)>{body};
-    }(e);
+    return materialized_reduction<Names, Split, Row, Loops, Guarded>(e);
   } else if constexpr (is_node_v<E>) {
     if constexpr (node_op<E>::type::lazy) {  // where(c, a, b): c runs everywhere it does, a and b where c says
       return apply_args(e, [](auto const& c, auto const& a, auto const& b) {
-        auto cc = materialized<Names, Row, Loops, Guarded>(c);
-        auto aa = materialized<Names, Row, Loops, true>(a);
-        auto bb = materialized<Names, Row, Loops, true>(b);
+        auto cc = materialized<Names, Split, Row, Loops, Guarded>(c);
+        auto aa = materialized<Names, Split, Row, Loops, true>(a);
+        auto bb = materialized<Names, Split, Row, Loops, true>(b);
         return node<typename node_op<E>::type, decltype(cc), decltype(aa), decltype(bb)>{make_tuple(cc, aa, bb)};
       });
     } else {
-      return map_args(e, [](auto const& a) { return materialized<Names, Row, Loops, Guarded>(a); });
+      return map_args(e, [](auto const& a) { return materialized<Names, Split, Row, Loops, Guarded>(a); });
     }
   } else if constexpr (is_access_v<E>) {
-    return map_slots(e, [](auto const& s) { return materialized<Names, Row, Loops, Guarded>(s); });
+    return map_slots(e, [](auto const& s) { return materialized<Names, Split, Row, Loops, Guarded>(s); });
   } else {
     return e;
   }
@@ -210,24 +247,25 @@ template <class I, class... Is>
 struct first_or_none<type_list<I, Is...>> {
   using type = I;
 };
-template <class Names, class E>
+template <class Names, class Split, class E>
 constexpr auto materialized_output(E const& e) {
   using F = output_indices_t<E>;
-  return materialized<Names, typename first_or_none<F>::type, F, false>(e);
+  return materialized<Names, Split, typename first_or_none<F>::type, F, false>(e);
 }
 
 // The subexpressions to materialize: those the outputs read redundantly, then those their computations do.
-template <class Found, class Pending>
+template <class Split, class Found, class Pending>
 struct redundant_closure {
   using type = Found;
 };
-template <class Found, int Z, class R, class... Pending>
-struct redundant_closure<Found, type_list<intermediate<Z, R>, Pending...>> {
+template <class Split, class Found, int Z, class R, class... Pending>
+struct redundant_closure<Split, Found, type_list<intermediate<Z, R>, Pending...>> {
   using type = typename std::conditional_t<
-      contains_v<Found, R>, redundant_closure<Found, type_list<Pending...>>,
-      redundant_closure<decltype(Found{} + type_list<R>{}),
-                        decltype(type_list<Pending...>{} + intermediates_in_t<decltype(computation_of<type_list<>, 0>(
-                                                               std::declval<R>()))>{})>>::type;
+      contains_v<Found, R>, redundant_closure<Split, Found, type_list<Pending...>>,
+      redundant_closure<
+          Split, decltype(Found{} + type_list<R>{}),
+          decltype(type_list<Pending...>{} +
+                   intermediates_in_t<decltype(computation_of<type_list<>, Split, 0>(std::declval<R>()))>{})>>::type;
 };
 
 struct outputs_root {};
@@ -244,25 +282,25 @@ constexpr auto times_ones(type_list<I, Is...>, E const& e) {
 }
 // Output e rewritten, its indices in e's order: reading a buffer laid out row first (t1[j,i]) may put an index
 // first that e's first appearance order puts second, which would transpose a per-element loss.
-template <class Names, class E>
+template <class Names, class Split, class E>
 constexpr auto requested_output(E const& e) {
-  auto rewritten = materialized_output<Names>(e);
+  auto rewritten = materialized_output<Names, Split>(e);
   if constexpr (std::is_same_v<output_indices_t<decltype(rewritten)>, output_indices_t<E>>)
     return rewritten;
   else
     return times_ones(output_indices_t<E>{}, rewritten);
 }
 
-// Outputs E... with their redundant parts materialized: the rewritten outputs, then intermediate K's computation at
-// position sizeof...(E) + K - 1.
-template <class... E>
+// Outputs E... with their redundant parts materialized, over data whose tensors Split are split among processes:
+// the rewritten outputs, then intermediate K's computation at position sizeof...(E) + K - 1.
+template <class Split, class... E>
 constexpr auto with_intermediates(E const&... outputs) {
-  using found = set_union_t<intermediates_in_t<decltype(materialized_output<type_list<>>(outputs))>...>;
-  using names = typename redundant_closure<type_list<>, found>::type;
+  using found = set_union_t<intermediates_in_t<decltype(materialized_output<type_list<>, Split>(outputs))>...>;
+  using names = typename redundant_closure<Split, type_list<>, found>::type;
   node<outputs_root, E...> const root{make_tuple(outputs...)};
   return [&]<class... R>(type_list<R...>) {
-    return std::make_tuple(requested_output<names>(outputs)...,
-                           computation_of<names, index_in_v<names, R> + 1>(find_subexpression<R>(root))...);
+    return std::make_tuple(requested_output<names, Split>(outputs)...,
+                           computation_of<names, Split, index_in_v<names, R> + 1>(find_subexpression<R>(root))...);
   }(names{});
 }
 

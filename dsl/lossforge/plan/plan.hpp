@@ -31,6 +31,7 @@
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/plan/intermediates.hpp>
 #include <lossforge/plan/reductions.hpp>
+#include <lossforge/plan/split.hpp>
 
 namespace lossforge {
 namespace plan {
@@ -99,11 +100,13 @@ struct kernel {
 // What the host needs to run a plan: the outputs (to finish the scalar ones), the globals in level order, and the
 // passes, each a std::tuple of kernels. The last Intermediates outputs are the intermediates' computations,
 // intermediate K at position size - Intermediates + K - 1; the others are the outputs the caller asked for.
-template <class Outputs, class Globals, class Passes, std::size_t Intermediates = 0>
+template <class Outputs, class Globals, class Passes, std::size_t Intermediates = 0,
+          class Split = lossforge::detail::type_list<>>
 struct plan {
   Outputs outputs;
   Passes passes;
   using globals = Globals;
+  using split = Split;  // the tensors whose dimension 0 is divided among processes (split.hpp)
   static constexpr std::size_t pass_count = std::tuple_size_v<Passes>;
   static constexpr std::size_t intermediate_count = Intermediates;
   static constexpr std::size_t requested_count = std::tuple_size_v<Outputs> - Intermediates;
@@ -119,7 +122,19 @@ struct is_expression<plan::row_index<P, G, F>> : std::true_type {};
 template <int P, int G>
 inline constexpr bool is_flat_slot_v<plan::row_index<P, G, true>> = true;
 
-struct plan_root {};  // groups the outputs into one expression for type-level queries
+// Groups the outputs into one expression for type-level queries; Split: the tensors whose dimension 0 is divided
+// among processes (split.hpp), none for a plan of one process.
+template <class Split>
+struct plan_root_over {};
+using plan_root = plan_root_over<type_list<>>;
+template <class Root>
+struct split_of;
+template <class Split, class... E>
+struct split_of<node<plan_root_over<Split>, E...>> {
+  using type = Split;
+};
+template <class Sources, class Root>
+inline constexpr bool runs_over_split_of_v = runs_over_split_v<Sources, typename split_of<Root>::type>;
 
 template <class List>
 struct first_type;
@@ -163,12 +178,14 @@ struct unit_traits<reduce_unit<reduce<Op, I, B>>> {
       std::conditional_t<std::is_same_v<I, flat_index>, extent_sources_t<I, B>, any_extent_sources_t<I, Root>>;
 };
 // Whether global G can be a prelude of a kernel that writes E: a sum or mean with no reduction of its own in its
-// body (O(1) per row), over the rows E is written along (Sources, the write's), E having inner entries per row.
+// body (O(1) per row), over the rows E is written along (Sources, the write's), E having inner entries per row, and
+// those rows not split among processes (a process would recompute G from its own rows only).
 template <class G, class Root, class E, class Sources>
 constexpr bool prelude_for() {
   using parts = reduction_parts<G>;
   using body_reductions = reductions_in_t<typename parts::body>;
   return reductions::adds<typename parts::op> &&
+         !runs_over_split_of_v<typename unit_traits<reduce_unit<G>>::template sources<Root>, Root> &&
          filter_t<body_reductions, is_closed_reduction>::size == body_reductions::size &&
          rest_types<output_indices_t<E>>::type::size != 0 &&
          intersects_v<typename unit_traits<reduce_unit<G>>::template sources<Root>, Sources>;
@@ -375,12 +392,13 @@ constexpr bool leaves_row_local() {
     return intersects_v<any_extent_sources_t<typename reduction_parts<R>::index, Root>,
                         typename sources_of_indices<Root, typename rest_types<output_indices_t<E>>::type>::type>;
 }
-// Whether closed reduction R is row-local (see the top of this file): over a named index, reading no global, read
-// by no other closed reduction, and every output leaves it so.
+// Whether closed reduction R is row-local (see the top of this file): over a named index not split among processes,
+// reading no global, read by no other closed reduction, and every output leaves it so.
 template <class R, class Root, class... E>
 constexpr bool is_row_local() {
-  if constexpr (std::is_same_v<typename reduction_parts<R>::index, flat_index> ||
-                closed_depth<typename reduction_parts<R>::body>() != 0)
+  using index = typename reduction_parts<R>::index;
+  if constexpr (std::is_same_v<index, flat_index> || closed_depth<typename reduction_parts<R>::body>() != 0 ||
+                runs_over_split_of_v<any_extent_sources_t<index, Root>, Root>)
     return false;
   else
     return !read_by_a_reduction<R>(closed_reductions_t<Root>{}) && (leaves_row_local<R, Root, E>() && ...);
@@ -408,10 +426,11 @@ struct write_units<Globals, Root, std::index_sequence<K...>, E...> {
 }  // namespace detail
 
 namespace detail {
-// The plan of outputs E... of which the last Intermediates are intermediates' computations.
-template <std::size_t Intermediates, class... E>
+// The plan of outputs E... of which the last Intermediates are intermediates' computations, over data whose tensors
+// Split are divided among processes along dimension 0.
+template <std::size_t Intermediates, class Split, class... E>
 constexpr auto plan_of(E const&... outputs) {
-  using root = node<plan_root, E...>;
+  using root = node<plan_root_over<Split>, E...>;
   using all_globals = typename globals_among<closed_reductions_t<root>, root, E...>::type;
   constexpr int levels = deepest_level(all_globals{});
   using globals = decltype([]<int... L>(std::integer_sequence<int, L...>) {
@@ -430,15 +449,16 @@ constexpr auto plan_of(E const&... outputs) {
     return std::make_tuple(make_pass<P + 1, root, units>(outputs_tuple)...);
   }
   (std::make_integer_sequence<int, passes>{});
-  return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple), Intermediates>{outputs_tuple, pass_tuple};
+  return plan::plan<std::tuple<E...>, globals, decltype(pass_tuple), Intermediates, Split>{outputs_tuple, pass_tuple};
 }
 }  // namespace detail
 
-// The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given.
-template <class... E>
+// The plan of a list of outputs (expressions). Output k is written to the k-th output a backend is given. Split
+// lists the tensors whose dimension 0 is divided among processes (split.hpp).
+template <class Split = detail::type_list<>, class... E>
 constexpr auto make_plan(E const&... outputs) {
-  return std::apply([](auto const&... all) { return detail::plan_of<sizeof...(all) - sizeof...(E)>(all...); },
-                    detail::with_intermediates(outputs...));
+  return std::apply([](auto const&... all) { return detail::plan_of<sizeof...(all) - sizeof...(E), Split>(all...); },
+                    detail::with_intermediates<Split>(outputs...));
 }
 
 }  // namespace lossforge

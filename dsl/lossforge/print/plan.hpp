@@ -42,8 +42,8 @@ std::string rows_of() {
 
 // The plan as text; output K is called output_names[K]. annotate(std::type_identity<Kernel>{}) returns lines to
 // print under a kernel (each ending in a newline), or "".
-template <class Outputs, class Globals, class Passes, std::size_t I, class Annotate>
-std::string to_text(plan<Outputs, Globals, Passes, I> const& p, std::vector<std::string> const& output_names,
+template <class Outputs, class Globals, class Passes, std::size_t I, class Split, class Annotate>
+std::string to_text(plan<Outputs, Globals, Passes, I, Split> const& p, std::vector<std::string> const& output_names,
                     Annotate const& annotate) {
   std::string out;
   auto const name = [&](int k) {
@@ -97,8 +97,9 @@ std::string to_text(plan<Outputs, Globals, Passes, I> const& p, std::vector<std:
   return out;
 }
 
-template <class Outputs, class Globals, class Passes, std::size_t I>
-std::string to_text(plan<Outputs, Globals, Passes, I> const& p, std::vector<std::string> const& output_names = {}) {
+template <class Outputs, class Globals, class Passes, std::size_t I, class Split>
+std::string to_text(plan<Outputs, Globals, Passes, I, Split> const& p,
+                    std::vector<std::string> const& output_names = {}) {
   return to_text(p, output_names, [](auto) { return std::string(); });
 }
 
