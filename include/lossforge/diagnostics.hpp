@@ -25,6 +25,10 @@
   "lossforge: an index stands in a tensor access by itself, x(i), or inside the integer tensor a gather reads, "      \
   "x(i, t(i)); index arithmetic such as x(i + 1) (a shifted or windowed access) has no defined boundary and is not " \
   "supported"
+#define LOSSFORGE_MSG_SPLIT_READS_OTHER_ROWS                                                                         \
+  "lossforge: with data split among processes, this loss reads split data at rows other than a work item's own "     \
+  "(a similarity over the whole batch, sums per class over the split rows, the gradient of a tensor that is not "    \
+  "split): a process does not hold them, so it cannot be computed exactly with one combine per pass"
 #define LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT \
   "lossforge: a reduction runs over an index that no tensor in its body is indexed by, so its extent is unknown"
 #define LOSSFORGE_MSG_FREE_INDEX_IN_EVAL \

@@ -11,6 +11,8 @@
 //
 // An environment provides what the kinds of node it meets need:
 //   position<I>(), extent<I>()      index I's position and extent
+//   count<I>()                      I's extent as a number in the loss, where it differs from the loop's (data split
+//                                   among processes: the whole extent); optional, extent<I>() where absent
 //   scalar<S>()                     scalar symbol S's value
 //   flat_element<S, I>()            bare tensor S's element at flat index I's position
 //   element<S>(position)            tensor S's element at a position per slot (an array of them)
@@ -181,7 +183,12 @@ LOSSFORGE_FUNCTION T value_at(E const& e, Env& env) {
   } else if constexpr (kind == node_kind::index) {
     return T(env.template position<E>());
   } else if constexpr (is_extent_v<E>) {
-    return [&]<class I>(extent<I>) { return T(env.template extent<I>()); }(e);
+    return [&]<class I>(extent<I>) {
+      if constexpr (requires { env.template count<I>(); })
+        return T(env.template count<I>());
+      else
+        return T(env.template extent<I>());
+    }(e);
   } else if constexpr (is_ones_v<E> || kind == node_kind::witness) {
     return T(1);
   } else if constexpr (kind == node_kind::access) {

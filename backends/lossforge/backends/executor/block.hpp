@@ -672,6 +672,10 @@ struct row_environment {
   std::ptrdiff_t extent() const {
     return item.template extent<I>();
   }
+  template <class I>
+  std::ptrdiff_t count() const {
+    return item.template count<I>();
+  }
   template <class S>
   auto scalar() const {
     return item.template scalar<S>();

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <lossforge/backends/executor/block_kernels.hpp>
+#include <lossforge/backends/executor/distributed.hpp>
 #include <lossforge/backends/executor/strided_view.hpp>
 #include <lossforge/backends/parameters.hpp>
 #include <lossforge/diff/grad.hpp>
@@ -68,10 +69,13 @@ inline constexpr bool reads_along_row = []<class S, class... Slots>(std::type_id
   return (std::is_same_v<Slots, Row> || ...);
 }(std::type_identity<A>{});
 
-// The shapes of a call's tensors: a bound View's, or an intermediate's, over the extents of its output indices.
+// The shapes of a call's tensors: a bound View's, or an intermediate's, over the extents of its output indices. With
+// split_rows, the shapes of the whole data split among processes: dimension 0 of each split tensor (in the order of
+// the plan's split list) is split_rows' entry, the sum over the processes.
 template <class Root, class Bindings>
 struct view_shapes {
   Bindings const& b;
+  std::ptrdiff_t const* split_rows = nullptr;
   template <class Symbol>
   shape_t of() const {
     if constexpr (is_intermediate_v<Symbol>) {
@@ -85,6 +89,9 @@ struct view_shapes {
       auto const& v = b.template get<Symbol>();
       shape_t shape(std::size_t{std::remove_cvref_t<decltype(v)>::rank});
       for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
+      constexpr int split = position_v<typename split_of<Root>::type, Symbol>;
+      if constexpr (split >= 0)
+        if (split_rows != nullptr && !shape.empty()) shape[0] = split_rows[split];
       return shape;
     }
   }
@@ -137,16 +144,34 @@ auto make_data(Bindings const& b, view_shapes<Root, Bindings> const& shapes,
   return data;
 }
 
-template <class Outputs>
+template <class Outputs, class Split>
 struct root_of;
-template <class... E>
-struct root_of<std::tuple<E...>> {
-  using type = node<plan_root, E...>;  // the outputs as one expression, as make_plan sees them
+template <class... E, class Split>
+struct root_of<std::tuple<E...>, Split> {
+  using type = node<plan_root_over<Split>, E...>;  // the outputs as one expression, as make_plan sees them
 };
 template <class I>
 inline constexpr bool is_row_index_v = false;
 template <int P, int G, bool F>
 inline constexpr bool is_row_index_v<plan::row_index<P, G, F>> = true;
+
+// Whether access A reads its tensor at Row in its first slot.
+template <class A, class Row>
+inline constexpr bool reads_at_row = false;
+template <class S, class First, class... Rest, class Row>
+inline constexpr bool reads_at_row<access<S, First, Rest...>, Row> = std::is_same_v<First, Row>;
+
+// Whether E, evaluated in a work item over Row, reads SplitData (the tensors a process holds only its rows of) at
+// other rows than the item's own: anywhere in a kernel whose rows are not split, else at a first slot other than
+// the row. The globals E reads are values, not reads.
+template <class Row, bool RowSplit, class SplitData, class Globals>
+struct reads_other_rows_visitor : lossforge::detail::gather_visitor {
+  template <class E, class S, class... Slots>
+  using on_access =
+      std::bool_constant<(contains_v<SplitData, S> && !(RowSplit && reads_at_row<E, Row>)) || (Slots::value || ...)>;
+  template <class E, class I, class Body>
+  using on_reduce = std::conditional_t<contains_v<Globals, E>, std::false_type, Body>;
+};
 
 template <class Data>
 [[noreturn]] void throw_kernel_error(error_record const& e, auto const& shapes) {
@@ -179,6 +204,12 @@ class compiled {
     static_assert(sizeof...(Out) + (ReturnsLoss ? 1 : 0) == Plan::requested_count,
                   "lossforge: pass one output view per output: the per-element loss when the loss has free indices, "
                   "then one per symbol in wrt(...)");
+    if constexpr (split::size != 0) {
+      static_assert(detail::spans_processes<Launch>,
+                    "lossforge: a loss compiled for data split among processes (lf::mpi::compile) runs with a "
+                    "communicator: kernel(comm, exec, lf::bind(...), outputs...)");
+      static_assert(!reads_other_rows(decltype(Plan{}.passes){}), LOSSFORGE_MSG_SPLIT_READS_OTHER_ROWS);
+    }
     return run(launch, b, std::tie(out...));
   }
 
@@ -270,7 +301,8 @@ class compiled {
 
  private:
   using outputs_t = decltype(Plan{}.outputs);
-  using root = typename detail::root_of<outputs_t>::type;
+  using root = typename detail::root_of<outputs_t, typename Plan::split>::type;
+  using split = typename Plan::split;
   static constexpr std::size_t output_count = std::tuple_size_v<outputs_t>;
   static constexpr std::size_t first_view_output = ReturnsLoss ? 1 : 0;
   using globals = typename Plan::globals;
@@ -365,11 +397,22 @@ class compiled {
     // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
     // float would cancel (block.hpp).
     using T = double;
-    check_broadcasts(detail::view_shapes<root, Requested>{requested});
-    check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
+    auto const checks = [&] {
+      check_broadcasts(detail::view_shapes<root, Requested>{requested});
+      check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
+    };
+    // Dimension 0 of each split tensor over all processes.
+    std::array<std::ptrdiff_t, detail::at_least_one(split::size)> split_rows{};
+    if constexpr (detail::spans_processes<Launch>)
+      agree(launch, requested, checks, split_rows);
+    else
+      checks();
     // The intermediates are bound like inputs, to their buffers.
     auto const b = with_buffers(requested, launch);
     detail::view_shapes<root, std::remove_const_t<decltype(b)>> const shapes{b};
+    // The shapes of all the data, where a count in the loss (a mean's 1/n) comes from.
+    detail::view_shapes<root, std::remove_const_t<decltype(b)>> const totals{b,
+                                                                             split::size ? split_rows.data() : nullptr};
 
     std::array<double, detail::at_least_one(globals::size)> global{};
     // Parameters bound at run time (a label smoothing, a Huber delta) in their ranges, before the first launch.
@@ -378,7 +421,8 @@ class compiled {
           (backend::check_parameters(output, [&](auto const& value) { return finish_on_host(value, b, global); }), ...);
         },
         plan.outputs);
-    std::apply([&](auto const&... pass) { (run_pass<T>(launch, b, shapes, views, pass, global), ...); }, plan.passes);
+    std::apply([&](auto const&... pass) { (run_pass<T>(launch, b, shapes, totals, views, pass, global), ...); },
+               plan.passes);
 
     finish_scalar_outputs(launch, b, views, global);
     if constexpr (ReturnsLoss) return finish_on_host(std::get<0>(plan.outputs), b, global);
@@ -457,29 +501,210 @@ class compiled {
     }(symbols_of_t<root>{});
   }
 
+  // A global's accumulator after a pass (reductions::initial, combine): finished into its value once every kernel of
+  // the pass ran, after the processes' accumulators of a split kernel's rows were combined.
+  struct accumulator {
+    double a = 0, b = 0;
+    double rows = 0;
+    bool ran = false, split = false;
+  };
+  using accumulators = std::array<accumulator, detail::at_least_one(globals::size)>;
+
   template <class T, class Launch, class Bindings, class Shapes, class Views, class... Kernels>
-  void run_pass(Launch const& launch, Bindings const& b, Shapes const& shapes, Views const& views,
+  void run_pass(Launch const& launch, Bindings const& b, Shapes const& shapes, Shapes const& totals, Views const& views,
                 std::tuple<Kernels...> const& kernels,
                 std::array<double, detail::at_least_one(globals::size)>& global) const {
-    // Every kernel of a pass reads only globals of earlier passes: take them all before any is overwritten.
-    auto const before = global;
-    std::apply([&](auto const&... k) { (run_kernel<T>(launch, b, shapes, views, k, before, global), ...); }, kernels);
+    // Every kernel of a pass reads only globals of earlier passes: they are finished after the pass.
+    accumulators acc{};
+    auto const work = [&] {
+      std::apply([&](auto const&... k) { (run_kernel<T>(launch, b, shapes, totals, views, k, global, acc), ...); },
+                 kernels);
+    };
+    if constexpr (detail::spans_processes<Launch>)
+      combine_across_processes(
+          launch, b, shapes, work, acc,
+          (lossforge::detail::type_list<>{} + ... + combined_written(std::type_identity<Kernels>{})));
+    else
+      work();
+    [&]<class... G>(lossforge::detail::type_list<G...>) {
+      [[maybe_unused]] std::size_t g = 0;
+      (
+          [&] {
+            if (acc[g].ran)
+              global[g] =
+                  lossforge::detail::reduction_parts<G>::op::finish(acc[g].a, acc[g].b, std::ptrdiff_t(acc[g].rows));
+            ++g;
+          }(),
+          ...);
+    }(globals{});
+  }
+
+  // Runs a pass's work on every process and combines, in process order, the accumulators of its globals over split
+  // rows and the buffers of the intermediates Combined it wrote (reductions over split rows, combines_split_rows), so
+  // that every process finishes the same values: one all_gather per pass, of three numbers per global and, per such
+  // intermediate, its count of split rows and its buffer.
+  template <class Launch, class Bindings, class Shapes, class Work, class... Combined>
+  static void combine_across_processes(Launch const& launch, Bindings const& b, Shapes const& shapes, Work const& work,
+                                       accumulators& acc, lossforge::detail::type_list<Combined...>) {
+    constexpr std::size_t count = detail::at_least_one(globals::size);
+    std::vector<double> values(3 * count);
+    std::size_t const sizes[] = {std::size_t(element_count(shapes.template of<Combined>()))..., 0};
+    for (std::size_t size : sizes) values.resize(values.size() + (size == 0 ? 0 : 1 + size));
+    std::vector<double> const all = detail::gather_after(
+        launch,
+        [&] {
+          work();
+          for (std::size_t g = 0; g < count; ++g) {
+            values[3 * g] = acc[g].a;
+            values[3 * g + 1] = acc[g].b;
+            values[3 * g + 2] = acc[g].rows;
+          }
+          [[maybe_unused]] std::size_t at = 3 * count;
+          (
+              [&] {
+                if (element_count(shapes.template of<Combined>()) == 0) return;
+                values[at] = double(split_rows_of<Combined>(shapes));
+                std::vector<double> const buffer = launch.to_host(b.template get<Combined>());
+                std::copy(buffer.begin(), buffer.end(), values.begin() + std::ptrdiff_t(at + 1));
+                at += 1 + buffer.size();
+              }(),
+              ...);
+        },
+        values);
+    std::size_t const processes = all.size() / values.size();
+    [[maybe_unused]] std::size_t at = 3 * count;
+    (
+        [&] {
+          std::size_t const size = std::size_t(element_count(shapes.template of<Combined>()));
+          if (size == 0) return;
+          using op = typename lossforge::detail::reduction_parts<typename Combined::computation>::op;
+          std::vector<double> combined(size);
+          for (std::size_t e = 0; e < size; ++e) {
+            double a, c, rows = 0;
+            reductions::initial<op>(a, c);
+            for (std::size_t p = 0; p < processes; ++p) {
+              double const* their = all.data() + p * values.size() + at;
+              if (their[0] == 0) continue;  // no rows: not even a value (a mean of nothing is NaN)
+              double const v = their[1 + e];
+              if constexpr (reductions::adds<op>)
+                a += op::divides_by_count ? v * their[0] : v;
+              else
+                reductions::accumulate<op>(a, c, v);
+              rows += their[0];
+            }
+            combined[e] = op::finish(a, c, std::ptrdiff_t(rows));
+          }
+          launch.from_host(combined, b.template get<Combined>());
+          at += 1 + size;
+        }(),
+        ...);
+    [&]<class... G>(lossforge::detail::type_list<G...>) {
+      [[maybe_unused]] std::size_t g = 0;
+      (
+          [&] {
+            using op = typename lossforge::detail::reduction_parts<G>::op;
+            if (acc[g].ran && acc[g].split) {
+              accumulator& total = acc[g];
+              reductions::initial<op>(total.a, total.b);
+              total.rows = 0;
+              for (std::size_t p = 0; p < processes; ++p) {
+                double const* their = all.data() + p * values.size() + 3 * g;
+                reductions::combine<op>(total.a, total.b, their[0], their[1]);
+                total.rows += their[2];
+              }
+            }
+            ++g;
+          }(),
+          ...);
+    }(globals{});
+  }
+
+  // Every process's tensors have the same shapes, but for dimension 0 of the split tensors, and its scalars the same
+  // values: gathered once and checked the same way everywhere, so that every process throws the same error. Fills
+  // split_rows with dimension 0 of each split tensor summed over the processes.
+  template <class Launch, class Bindings, class Checks>
+  static void agree(Launch const& launch, Bindings const& b, Checks const& checks,
+                    std::array<std::ptrdiff_t, detail::at_least_one(split::size)>& split_rows) {
+    using namespace lossforge::detail;
+    using bound = decltype([]<class... S>(type_list<S...>) {
+      return (type_list<>{} + ... + std::conditional_t<Bindings::template has<S>, type_list<S>, type_list<>>{});
+    }(symbols_of_t<root>{}));
+    using tensors = filter_t<bound, detail::is_tensor_symbol_t>;
+    using scalars = filter_t<bound, detail::is_scalar_symbol>;
+    std::vector<double> mine;
+    detail::view_shapes<root, Bindings> const shapes{b};
+    [&]<class... S>(type_list<S...>) {
+      (
+          [&] {
+            for (std::ptrdiff_t e : shapes.template of<S>()) mine.push_back(double(e));
+          }(),
+          ...);
+    }(tensors{});
+    [&]<class... S>(type_list<S...>) { (mine.push_back(double(b.template get<S>())), ...); }(scalars{});
+    std::vector<double> const all = detail::gather_after(launch, checks, mine);
+    std::size_t const processes = all.size() / std::max<std::size_t>(1, mine.size());
+    split_rows.fill(0);
+    std::size_t at = 0;  // where the current tensor's dimensions start in each process's values
+    [&]<class... S>(type_list<S...>) {
+      (
+          [&] {
+            std::size_t const rank = shapes.template of<S>().size();
+            constexpr int split_position = detail::position_v<split, S>;
+            auto const shape_on = [&](std::size_t p) {
+              return shape_t(all.begin() + std::ptrdiff_t(p * mine.size() + at),
+                             all.begin() + std::ptrdiff_t(p * mine.size() + at + rank));
+            };
+            if constexpr (split_position >= 0)
+              if (rank == 0)
+                throw std::invalid_argument("lossforge: '" + backend::symbol_name<S>() +
+                                            "' is split among processes along dimension 0 but is bound to a "
+                                            "rank-0 View");
+            for (std::size_t p = 0; p < processes; ++p) {
+              shape_t const theirs = shape_on(p), first = shape_on(0);
+              for (std::size_t d = 0; d < rank; ++d)
+                if (theirs[d] != first[d] && !(split_position >= 0 && d == 0))
+                  throw std::invalid_argument(
+                      "lossforge: '" + backend::symbol_name<S>() + "' has shape " + shape_string(first) +
+                      " on process 0 but " + shape_string(theirs) + " on process " + std::to_string(p) +
+                      (split_position >= 0 ? "; only its dimension 0 is split among processes"
+                                           : "; it is not split, every process must bind all of it"));
+              if constexpr (split_position >= 0) split_rows[std::size_t(split_position)] += theirs[0];
+            }
+            at += rank;
+          }(),
+          ...);
+    }(tensors{});
+    [&]<class... S>(type_list<S...>) {
+      (
+          [&] {
+            for (std::size_t p = 0; p < processes; ++p) {
+              double const first = all[at], theirs = all[p * mine.size() + at];
+              if (first != theirs && !(first != first && theirs != theirs))
+                throw std::invalid_argument("lossforge: the scalar '" + backend::symbol_name<S>() + "' is " +
+                                            print::number(first) + " on process 0 but " + print::number(theirs) +
+                                            " on process " + std::to_string(p) +
+                                            "; every process must bind the same value");
+            }
+            ++at;
+          }(),
+          ...);
+    }(scalars{});
   }
 
   template <class T, class Launch, class Bindings, class Shapes, class Views, class Row, class... Steps>
-  void run_kernel(Launch const& launch, Bindings const& b, Shapes const& shapes, Views const& views,
-                  plan::kernel<Row, Steps...> const& k,
-                  std::array<double, detail::at_least_one(globals::size)> const& before,
-                  std::array<double, detail::at_least_one(globals::size)>& global) const {
+  void run_kernel(Launch const& launch, Bindings const& b, Shapes const& shapes, Shapes const& totals,
+                  Views const& views, plan::kernel<Row, Steps...> const& k,
+                  std::array<double, detail::at_least_one(globals::size)> const& global, accumulators& acc) const {
     using namespace lossforge::detail;
     using namespace detail;
     using exprs = node<plan_root, typename step_traits<Steps>::expression...>;
     using keys = set_union_t<type_list<Row>, indices_in_t<exprs>, typename step_traits<Steps>::inner...>;
     using cached = cached_reductions<Row, exprs>;
-    auto data = make_data<T, keys, cached, globals, exprs>(b, shapes, before);
+    auto data = make_data<T, keys, cached, globals, exprs>(b, shapes, global);
     [&]<class... I>(type_list<I...>) {
       std::size_t slot = 0;
-      ((data.extent[slot++] = key_extent<I, Steps...>(shapes)), ...);
+      ((data.count[slot] = key_extent<I, Steps...>(totals), data.extent[slot++] = key_extent<I, Steps...>(shapes)),
+       ...);
     }(keys{});
     std::ptrdiff_t const rows = data.extent[position_v<keys, Row>];
 
@@ -529,13 +754,85 @@ class compiled {
             using S = std::tuple_element_t<K, std::tuple<Steps...>>;
             if constexpr (is_reduce_step_v<S>) {
               constexpr std::size_t s = decltype(functor)::slot[K];
-              global[std::size_t(position_v<globals, typename step_traits<S>::reduction>)] =
-                  step_traits<S>::op::finish(result.acc[2 * s], result.acc[2 * s + 1], rows);
+              acc[std::size_t(position_v<globals, typename step_traits<S>::reduction>)] = {
+                  result.acc[2 * s], result.acc[2 * s + 1], double(rows), true,
+                  runs_over_split_v<typename row_sources<S>::type, split>};
             }
           }(),
           ...);
     }
     (std::index_sequence_for<Steps...>{});
+  }
+
+  // Whether intermediate S's computation reduces over split rows, so that its buffer is combined across processes
+  // after the pass that writes it (intermediates.hpp, combines_split_rows).
+  template <class S>
+  struct is_combined : std::bool_constant<lossforge::detail::combines_split_rows<typename S::computation, split>()> {};
+  // The intermediates of a kernel combined across processes.
+  template <class Row, class... Steps>
+  static auto combined_written(std::type_identity<plan::kernel<Row, Steps...>>) {
+    return (lossforge::detail::type_list<>{} + ... +
+            lossforge::detail::filter_t<decltype(written(std::type_identity<Steps>{})), is_combined>{});
+  }
+  // This process's count of the split rows intermediate S reduces over.
+  template <class S, class Shapes>
+  static std::ptrdiff_t split_rows_of(Shapes const& shapes) {
+    using index = typename lossforge::detail::reduction_parts<typename S::computation>::index;
+    return element_count(backend::resolve_extent<index, root, root>(shapes));
+  }
+
+  // Whether a kernel's rows are split among processes: those of the plan's split tensors' dimension 0.
+  template <class Row, class... Steps>
+  static constexpr bool rows_split(std::type_identity<plan::kernel<Row, Steps...>>) {
+    return (lossforge::detail::runs_over_split_v<typename row_sources<Steps>::type, split> || ...);
+  }
+  // The intermediates a kernel writes.
+  template <class Step>
+  static auto written(std::type_identity<Step>) -> lossforge::detail::type_list<>;
+  template <int Out, class E, class... Inner>
+  static auto written(std::type_identity<plan::write_step<Out, E, Inner...>>)
+      -> std::conditional_t<(std::size_t(Out) >= Plan::requested_count),
+                            lossforge::detail::type_list<intermediate_symbol<Out - int(Plan::requested_count) + 1>>,
+                            lossforge::detail::type_list<>>;
+  // What a process holds only its rows of: the split tensors, and the intermediates kernels over split rows write.
+  template <class... Pass>
+  static auto split_data(std::tuple<Pass...>) {
+    auto of_pass = []<class... K>(std::tuple<K...> const*) {
+      return (lossforge::detail::type_list<>{} + ... +
+              [&]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>> k) {
+                if constexpr (rows_split(k))
+                  return (lossforge::detail::type_list<>{} + ... + decltype(written(std::type_identity<Steps>{})){});
+                else
+                  return lossforge::detail::type_list<>{};
+              }(std::type_identity<K>{}));
+    };
+    return (split{} + ... + of_pass(static_cast<Pass const*>(nullptr)));
+  }
+  // Whether a step of a kernel over Row reads Data, what a process holds only its rows of, at rows other than its
+  // work items' own (reads_other_rows_visitor). A combined intermediate's reduction runs over split rows: its body
+  // reads them at the reduction's index.
+  template <class Row, bool RowSplit, class Data, class Step>
+  static constexpr bool step_reads_other_rows() {
+    using E = typename plan::step_traits<Step>::expression;
+    using combined = lossforge::detail::filter_t<decltype(written(std::type_identity<Step>{})), is_combined>;
+    if constexpr (combined::size != 0)
+      return []<class Op, class I, class B>(std::type_identity<reduce<Op, I, B>>) {
+        return lossforge::detail::fold_t<detail::reads_other_rows_visitor<I, true, Data, globals>, B>::value;
+      }(std::type_identity<E>{});
+    else
+      return lossforge::detail::fold_t<detail::reads_other_rows_visitor<Row, RowSplit, Data, globals>, E>::value;
+  }
+  // Whether a kernel of the plan reads split data at rows other than its work items' own.
+  template <class... Pass>
+  static constexpr bool reads_other_rows(std::tuple<Pass...> passes) {
+    using data = decltype(split_data(passes));
+    auto of_pass = []<class... K>(std::tuple<K...> const*) {
+      return ([]<class Row, class... Steps>(std::type_identity<plan::kernel<Row, Steps...>> k) {
+        return (step_reads_other_rows<Row, rows_split(k), data, Steps>() || ...);
+      }(std::type_identity<K>{}) ||
+              ...);
+    };
+    return (of_pass(static_cast<Pass const*>(nullptr)) || ...);
   }
 
   // The number of rows (work items before chunking) of a kernel for a call with these shapes.
@@ -633,16 +930,17 @@ constexpr auto gradient(L const& l, Written const& written) {
     return grad(summed(written), X{});
 }
 template <template <class, class, bool, class> class Compiled, class Names, bool ReturnsLoss, class Written,
-          class... E>
+          class Split, class... E>
 constexpr auto compile_outputs(E const&... outputs) {
-  auto p = make_plan(outputs...);
+  auto p = make_plan<Split>(outputs...);
   return Compiled<decltype(p), Names, ReturnsLoss, Written>{{p}};
 }
 }  // namespace detail
 
 // A backend's compile (lf::kokkos::compile, lf::serial::compile): plans a loss and its gradients for the backend's
-// Compiled, derived from compiled.
-template <template <class, class, bool, class> class Compiled>
+// Compiled, derived from compiled, over data whose tensors Split are divided among processes along dimension 0 (none
+// but for lf::mpi::compile).
+template <template <class, class, bool, class> class Compiled, class Split = lossforge::detail::type_list<>>
 struct compiler {
   // The loss and its gradients with respect to X...; the call returns the loss when it is a number.
   template <Operand Loss, class... X>
@@ -650,7 +948,8 @@ struct compiler {
     auto const l = simplify(as_expression(loss));
     constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
     return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
-                                   decltype(as_expression(loss))>(l, detail::gradient<X>(l, as_expression(loss))...);
+                                   decltype(as_expression(loss)), Split>(
+        l, detail::gradient<X>(l, as_expression(loss))...);
   }
   // Only the gradients with respect to X...: the loss itself is not finished.
   template <Operand Loss, class... X>
@@ -658,7 +957,8 @@ struct compiler {
     static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
     auto const l = simplify(as_expression(loss));
     return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
-                                   decltype(as_expression(loss))>(detail::gradient<X>(l, as_expression(loss))...);
+                                   decltype(as_expression(loss)), Split>(
+        detail::gradient<X>(l, as_expression(loss))...);
   }
 };
 

@@ -50,6 +50,8 @@ struct kernel_data {
   Accessors tensor;
   T scalar[at_least_one(Scalars::size)] = {};
   std::ptrdiff_t extent[at_least_one(Keys::size)] = {};
+  // Each key's extent as a count in the loss (a mean's 1/n): over all processes where the data is split among them.
+  std::ptrdiff_t count[at_least_one(Keys::size)] = {};
   double global[at_least_one(Globals::size)] = {};
 };
 
@@ -86,6 +88,10 @@ struct work_item {
   template <class I>
   LOSSFORGE_FUNCTION std::ptrdiff_t extent() const {
     return data.extent[position_v<typename Data::keys, I>];
+  }
+  template <class I>
+  LOSSFORGE_FUNCTION std::ptrdiff_t count() const {
+    return data.count[position_v<typename Data::keys, I>];
   }
   template <class S>
   LOSSFORGE_FUNCTION typename Data::value_type scalar() const {
