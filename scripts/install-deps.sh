@@ -7,7 +7,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(cmake g++ make ninja-build patch xz-utils libtrilinos-kokkos-dev libeigen3-dev libboost1.81-dev
-          libbenchmark-dev nlohmann-json3-dev)
+          libbenchmark-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin)
 
 # Catch2 v3 is only in bookworm-backports; enable it once.
 backports=/etc/apt/sources.list.d/lossforge-backports.list

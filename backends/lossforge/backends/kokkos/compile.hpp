@@ -103,6 +103,22 @@ struct launch {
   }
 };
 
+// call(ws) with a workspace for this call only: its buffers are freed on return, so the launches that read them
+// must have finished.
+template <class Plan, class Exec, class Call>
+auto with_call_workspace(Exec const& exec, Call const& call) {
+  workspace<typename Exec::memory_space> ws;
+  if constexpr (Plan::intermediate_count == 0) {
+    return call(ws);
+  } else {
+    struct fence_on_exit {
+      Exec const& exec;
+      ~fence_on_exit() { exec.fence(); }
+    } const fence{exec};
+    return call(ws);
+  }
+}
+
 }  // namespace detail
 
 // A compiled loss, called with Kokkos Views.
@@ -119,17 +135,7 @@ struct compiled : executor::compiled<Plan, Names, ReturnsLoss, Written> {
   template <class Exec, class Bindings, class... Out>
   requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
                                                                    Out const&... out) const {
-    workspace<typename Exec::memory_space> ws;
-    if constexpr (Plan::intermediate_count == 0) {
-      return (*this)(exec, b, ws, out...);
-    } else {
-      // The buffers are freed on return: the launches that read them must have finished.
-      struct fence_on_exit {
-        Exec const& exec;
-        ~fence_on_exit() { exec.fence(); }
-      } const fence{exec};
-      return (*this)(exec, b, ws, out...);
-    }
+    return detail::with_call_workspace<Plan>(exec, [&](auto& ws) { return (*this)(exec, b, ws, out...); });
   }
   // Runs on the default instance of the bound Views' execution space.
   template <class Bindings, class... Out>
