@@ -27,8 +27,8 @@
   "supported"
 #define LOSSFORGE_MSG_SPLIT_READS_OTHER_ROWS                                                                         \
   "lossforge: with data split among processes, this loss reads split data at rows other than a work item's own "     \
-  "(a similarity over the whole batch, sums per class over the split rows, the gradient of a tensor that is not "    \
-  "split): a process does not hold them, so it cannot be computed exactly with one combine per pass"
+  "(a similarity over the whole batch, a gather along the split dimension) or uses the index of the split rows as "  \
+  "a number: a process holds only its own block of rows, so it cannot compute it exactly"
 #define LOSSFORGE_MSG_INDEX_WITHOUT_EXTENT \
   "lossforge: a reduction runs over an index that no tensor in its body is indexed by, so its extent is unknown"
 #define LOSSFORGE_MSG_FREE_INDEX_IN_EVAL \

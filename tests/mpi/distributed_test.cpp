@@ -245,6 +245,25 @@ TEMPLATE_TEST_CASE("Per-class Dice over split rows: the class sums combined as a
   check_classes<TestType>(L::dice_per_class(x, t, 1.0), false);
 }
 
+// Maxima and log-sum-exps over the split rows, per column: buffers combined as such, where process 0 has no rows and
+// contributes nothing (the column maxima's gradient also needs the count of each maximum, a sum).
+TEMPLATE_TEST_CASE("Column maxima and log-sum-exps over split rows, with a process that has no rows", "[mpi]", float,
+                   double) {
+  using T = TestType;
+  constexpr auto loss = lf::sum(j, lf::reduce_max(i, x(i, j)) + 0.5 * lf::logsumexp(i, x(i, j)));
+  constexpr auto whole_kernel = lf::kokkos::compile(loss, lf::wrt(x));
+  constexpr auto split_kernel = lf::mpi::compile(loss, lf::wrt(x), lf::mpi::split(x));
+  auto const xw = uniform<T>(23, 4, -2, 2, 41);
+  auto const gw = like(xw);
+  double const expected = whole_kernel(Kokkos::Serial{}, lf::bind(x = xw), gw);
+  auto const xp = block(xw), gp = like(xp);
+  double const got = split_kernel(communicator, Kokkos::Serial{}, lf::bind(x = xp), gp);
+  CHECK(got == Catch::Approx(expected).epsilon(tolerance<T>));
+  check_block<T>(gw, gp);
+  if constexpr (std::is_same_v<T, double>)
+    check_by_differences([&] { return split_kernel(communicator, lf::bind(x = xp), like(xp)); }, xp, gp);
+}
+
 // A composed loss: a linear model's mean squared error over the split rows of x [N, D] and y [N], plus an L2 penalty
 // of the weights w [D] that every process holds whole. The gradient of w sums over all rows: every process gets
 // all of it; the gradient of x is each process's block.

@@ -6,16 +6,17 @@
 //   double loss = kernel(MPI_COMM_WORLD, exec, lf::bind(p = p_shard, t = t_shard), grad_shard);
 //
 // Every process calls the kernel with its own block of the split tensors and all of every other tensor (class
-// weights) and scalar; it returns the loss of the whole data on every process and writes each process's block of
-// the gradients of split tensors. The plan is the single-process plan, but that a reduction over split rows stays a
-// global: between passes, each pass's globals over split rows are combined with one MPI_Allgather of three numbers
-// per global, in process order, so every process finishes identical values. The call first gathers every process's
-// shapes and scalars once: ranks that disagree (a different number of classes) get the same error on every process,
-// as does an error a kernel meets on one of them (a class index out of range).
+// weights) and scalar; it returns the loss of the whole data on every process, writes each process's block of the
+// gradients of split tensors and all of the gradients of the others. The planner keeps every reduction over split
+// rows a global, or a buffer where it leaves other indices free (per-class sums); after each pass, one MPI_Allgather
+// of their accumulators and buffers, combined in process order, gives every process identical values. The call first
+// gathers every process's shapes and scalars once: processes that disagree (a different number of classes) get the
+// same error on every process, and an error one of them meets (a class index out of range) fails all of them.
 #include <mpi.h>
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lossforge/backends/kokkos/compile.hpp>

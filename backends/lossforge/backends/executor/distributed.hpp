@@ -6,7 +6,7 @@
 //   std::vector<double> all_gather(std::vector<double> const& mine) const;
 //   std::vector<std::string> all_gather_text(std::string const& mine) const;
 //   std::vector<double> to_host(View const& buffer) const;              // an intermediate's buffer, and back
-//   void from_host(std::vector<double> const& values, View const& buffer) const;
+//   void from_host(std::vector<double> values, View const& buffer) const;
 //
 // which every process calls together: all_gather returns every process's values in process order (each process
 // passes as many), all_gather_text every process's text. The executor calls them in the same order on every

@@ -18,6 +18,7 @@
 // view of at least that many doubles (View-like: rank, value_type, data, extent, stride, size, span).
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -161,14 +162,24 @@ inline constexpr bool reads_at_row = false;
 template <class S, class First, class... Rest, class Row>
 inline constexpr bool reads_at_row<access<S, First, Rest...>, Row> = std::is_same_v<First, Row>;
 
+// Whether the slots of access A that are not bare indices (a gather's integer tensor) found what Found... say.
+template <class A, class... Found>
+inline constexpr bool found_in_computed_slots = false;
+template <class S, class... Slots, class... Found>
+inline constexpr bool found_in_computed_slots<access<S, Slots...>, Found...> =
+    ((Found::value && !lossforge::detail::is_index<Slots>::value) || ...);
+
 // Whether E, evaluated in a work item over Row, reads SplitData (the tensors a process holds only its rows of) at
-// other rows than the item's own: anywhere in a kernel whose rows are not split, else at a first slot other than
-// the row. The globals E reads are values, not reads.
+// other rows than the item's own (anywhere in a kernel whose rows are not split, else at a first slot other than the
+// row), or uses a split row's index as a number (a process knows its rows' positions in its block only). The globals
+// E reads are values, not reads.
 template <class Row, bool RowSplit, class SplitData, class Globals>
 struct reads_other_rows_visitor : lossforge::detail::gather_visitor {
+  template <class I>
+  using on_index = std::bool_constant<RowSplit && std::is_same_v<I, Row>>;
   template <class E, class S, class... Slots>
-  using on_access =
-      std::bool_constant<(contains_v<SplitData, S> && !(RowSplit && reads_at_row<E, Row>)) || (Slots::value || ...)>;
+  using on_access = std::bool_constant<(contains_v<SplitData, S> && !(RowSplit && reads_at_row<E, Row>)) ||
+                                       found_in_computed_slots<E, Slots...>>;
   template <class E, class I, class Body>
   using on_reduce = std::conditional_t<contains_v<Globals, E>, std::false_type, Body>;
 };
@@ -397,9 +408,12 @@ class compiled {
     // double whatever the Views hold; host blocks compute in the Views' precision and keep float accuracy where
     // float would cancel (block.hpp).
     using T = double;
+    // The intermediates are bound like inputs, to their buffers.
+    std::optional<decltype(with_buffers(requested, launch))> bound;
     auto const checks = [&] {
       check_broadcasts(detail::view_shapes<root, Requested>{requested});
       check_outputs(requested, detail::view_shapes<root, Requested>{requested}, views);
+      bound.emplace(with_buffers(requested, launch));
     };
     // Dimension 0 of each split tensor over all processes.
     std::array<std::ptrdiff_t, detail::at_least_one(split::size)> split_rows{};
@@ -407,11 +421,10 @@ class compiled {
       agree(launch, requested, checks, split_rows);
     else
       checks();
-    // The intermediates are bound like inputs, to their buffers.
-    auto const b = with_buffers(requested, launch);
-    detail::view_shapes<root, std::remove_const_t<decltype(b)>> const shapes{b};
+    auto const& b = *bound;
+    detail::view_shapes<root, std::remove_cvref_t<decltype(b)>> const shapes{b};
     // The shapes of all the data, where a count in the loss (a mean's 1/n) comes from.
-    detail::view_shapes<root, std::remove_const_t<decltype(b)>> const totals{b,
+    detail::view_shapes<root, std::remove_cvref_t<decltype(b)>> const totals{b,
                                                                              split::size ? split_rows.data() : nullptr};
 
     std::array<double, detail::at_least_one(globals::size)> global{};
@@ -506,7 +519,7 @@ class compiled {
   struct accumulator {
     double a = 0, b = 0;
     double rows = 0;
-    bool ran = false, split = false;
+    bool ran = false, over_split_rows = false;
   };
   using accumulators = std::array<accumulator, detail::at_least_one(globals::size)>;
 
@@ -603,7 +616,7 @@ class compiled {
       (
           [&] {
             using op = typename lossforge::detail::reduction_parts<G>::op;
-            if (acc[g].ran && acc[g].split) {
+            if (acc[g].ran && acc[g].over_split_rows) {
               accumulator& total = acc[g];
               reductions::initial<op>(total.a, total.b);
               total.rows = 0;
@@ -747,7 +760,13 @@ class compiled {
     typename decltype(functor)::value_type result;
     std::string const label = "lossforge::pass" + std::to_string(Row::pass) + "::kernel" + std::to_string(Row::group);
     launch.reduce(label, work_items, functor, result);
-    if (result.error.code != no_error) throw_kernel_error<decltype(data)>(result.error, shapes);
+    // A max over split rows that leaves indices free is empty on a process without rows; it is combined with the
+    // other processes' (combine_across_processes), which report a max of nothing if all of them are empty.
+    bool const empty_block = [&]<class... S>(lossforge::detail::type_list<S...>) {
+      return ((split_rows_of<S>(shapes) == 0) || ... || false);
+    }(decltype((lossforge::detail::type_list<>{} + ... + combined_written_by(std::type_identity<Steps>{}))){});
+    if (result.error.code != no_error && !(result.error.code == max_of_nothing && empty_block))
+      throw_kernel_error<decltype(data)>(result.error, shapes);
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
@@ -768,11 +787,14 @@ class compiled {
   // after the pass that writes it (intermediates.hpp, combines_split_rows).
   template <class S>
   struct is_combined : std::bool_constant<lossforge::detail::combines_split_rows<typename S::computation, split>()> {};
-  // The intermediates of a kernel combined across processes.
+  // The intermediates a step or a kernel writes that are combined across processes.
+  template <class Step>
+  static auto combined_written_by(std::type_identity<Step> step) {
+    return lossforge::detail::filter_t<decltype(written(step)), is_combined>{};
+  }
   template <class Row, class... Steps>
   static auto combined_written(std::type_identity<plan::kernel<Row, Steps...>>) {
-    return (lossforge::detail::type_list<>{} + ... +
-            lossforge::detail::filter_t<decltype(written(std::type_identity<Steps>{})), is_combined>{});
+    return (lossforge::detail::type_list<>{} + ... + combined_written_by(std::type_identity<Steps>{}));
   }
   // This process's count of the split rows intermediate S reduces over.
   template <class S, class Shapes>
@@ -814,7 +836,7 @@ class compiled {
   template <class Row, bool RowSplit, class Data, class Step>
   static constexpr bool step_reads_other_rows() {
     using E = typename plan::step_traits<Step>::expression;
-    using combined = lossforge::detail::filter_t<decltype(written(std::type_identity<Step>{})), is_combined>;
+    using combined = decltype(combined_written_by(std::type_identity<Step>{}));
     if constexpr (combined::size != 0)
       return []<class Op, class I, class B>(std::type_identity<reduce<Op, I, B>>) {
         return lossforge::detail::fold_t<detail::reads_other_rows_visitor<I, true, Data, globals>, B>::value;
