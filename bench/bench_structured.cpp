@@ -5,12 +5,12 @@
 // loop that computes the same intermediates once, in the same run, in double (median of the runs after a warm-up).
 // Prints the times, the ratio lossforge / hand loop, and the largest difference between the two results. Then CTC's
 // kernel (itself a hand-written loop: no second one to compare with) over T frames, N samples, C classes and
-// targets of S labels.
+// targets of S labels, and SSIM's (likewise) over float images [8, 3, H, W] with the 11 x 11 window, valid.
 //
-//   lossforge_bench_structured [--quick] [--repetitions R]
+//   lossforge_bench_structured [--quick] [--repetitions R] [--only dice|dice_per_class|info_nce|ctc_loss|ssim_loss]
 //
-// Sizes: Dice [8, 4, 256, 256], InfoNCE M = 4096, D = 256, CTC T = 200, N = 32, C = 30, S = 50; --quick:
-// [8, 4, 64, 64], M = 1024, D = 64, and CTC with T = 50, S = 12.
+// Sizes: Dice [8, 4, 256, 256], InfoNCE M = 4096, D = 256, CTC T = 200, N = 32, C = 30, S = 50, SSIM H = W = 512;
+// --quick: [8, 4, 64, 64], M = 1024, D = 64, CTC with T = 50, S = 12, SSIM H = W = 128.
 #include "median_seconds.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -178,17 +178,20 @@ int main(int argc, char** argv) {
   Kokkos::ScopeGuard guard(argc, argv);
   bool quick = false;
   int repetitions = 3;
+  std::string only;
   for (int k = 1; k < argc; ++k) {
     if (std::strcmp(argv[k], "--quick") == 0) quick = true;
     if (std::strcmp(argv[k], "--repetitions") == 0 && k + 1 < argc) repetitions = std::atoi(argv[++k]);
+    if (std::strcmp(argv[k], "--only") == 0 && k + 1 < argc) only = argv[++k];
   }
+  auto const wanted = [&](char const* name) { return only.empty() || only == name; };
   std::mt19937 random(7);
   std::uniform_real_distribution<double> unit(0.02, 0.98);
   std::normal_distribution<double> normal(0, 0.1);
   std::printf("%-16s %-18s %12s %12s %8s   %s\n", "loss", "size", "lossforge s", "hand loop s", "ratio",
               "max |difference| loss / gradient");
 
-  {
+  if (wanted("dice")) {
     int const N = 8, C = 4, H = quick ? 64 : 256, W = H;
     tensor4 pv("p", N, C, H, W), gv("g", N, C, H, W), dp("dp", N, C, H, W), dp_hand("dp_hand", N, C, H, W);
     for (std::size_t k = 0; k < pv.span(); ++k) pv.data()[k] = unit(random), gv.data()[k] = unit(random) < 0.3;
@@ -200,7 +203,7 @@ int main(int argc, char** argv) {
     report("per-class Dice", "[8,4," + std::to_string(H) + "," + std::to_string(W) + "]", fused, by_hand,
            std::abs(fused_loss - hand_loss), largest_difference(dp, dp_hand));
   }
-  {
+  if (wanted("dice_per_class")) {
     int const N = 8, C = 4, H = quick ? 64 : 256, W = H;
     tensor4 xv("x", N, C, H, W), dx("dx", N, C, H, W), dx_hand("dx_hand", N, C, H, W);
     labels3 tv("t", N, H, W);
@@ -215,7 +218,7 @@ int main(int argc, char** argv) {
     report("dice_per_class", "[8,4," + std::to_string(H) + "," + std::to_string(W) + "]", fused, by_hand,
            std::abs(fused_loss - hand_loss), largest_difference(dx, dx_hand));
   }
-  {
+  if (wanted("info_nce")) {
     int const M = quick ? 1024 : 4096, D = quick ? 64 : 256;
     matrix av("a", M, D), qv("q", M, D), da("da", M, D), dq("dq", M, D), da_hand("da_hand", M, D),
         dq_hand("dq_hand", M, D);
@@ -229,7 +232,7 @@ int main(int argc, char** argv) {
            std::abs(fused_loss - hand_loss),
            std::max(largest_difference(da, da_hand), largest_difference(dq, dq_hand)));
   }
-  {
+  if (wanted("ctc_loss")) {
     int const T = quick ? 50 : 200, N = 32, C = 30, S = quick ? 12 : 50;
     Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> logits("logits", T, N, C), grad("grad", T, N, C);
     Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace> targets("targets", N, S);
@@ -246,6 +249,20 @@ int main(int argc, char** argv) {
         repetitions);
     std::printf("%-16s %-18s %12.6f %12s %8s   loss %.6f\n", "ctc_loss",
                 ("T=" + std::to_string(T) + " N=32 C=30 S=" + std::to_string(S)).c_str(), fused, "-", "-", loss);
+  }
+  if (wanted("ssim_loss")) {
+    int const side = quick ? 128 : 512;
+    Kokkos::View<float****, Kokkos::LayoutRight, Kokkos::HostSpace> x("x", 8, 3, side, side), y("y", 8, 3, side, side),
+        grad("grad", 8, 3, side, side);
+    for (std::size_t k = 0; k < x.span(); ++k) {
+      x.data()[k] = float(unit(random));
+      y.data()[k] = std::clamp(x.data()[k] + float(normal(random)), 0.0f, 1.0f);  // noise of deviation 0.1
+    }
+    double loss = 0;
+    double const fused = median_seconds(
+        [&] { loss = lf::kokkos::ssim_loss(Kokkos::DefaultHostExecutionSpace{}, x, y, grad); }, repetitions);
+    std::printf("%-16s %-18s %12.6f %12s %8s   loss %.6f\n", "ssim_loss",
+                ("[8,3," + std::to_string(side) + "," + std::to_string(side) + "] f32").c_str(), fused, "-", "-", loss);
   }
   return 0;
 }

@@ -2,8 +2,9 @@
 """PyTorch eager timings beside lossforge_bench_structured: per-class Dice over [8, 4, H, W] (of probabilities and
 masks, and of softmax probabilities and class indices), InfoNCE over M anchors and candidates of dimension D, and
 CTC (torch.nn.functional.ctc_loss of log_softmax) over T frames, 32 samples, 30 classes, targets of S labels, value
-and gradient (backward after zeroing the gradients), in double, median of R runs after a warm-up, one thread. Needs
-Debian's python3-torch.
+and gradient (backward after zeroing the gradients), in double, median of R runs after a warm-up, one thread; and SSIM
+(11 x 11 Gaussian window, sigma 1.5, valid, as pytorch_msssim computes it: two 1-D convolutions per statistic) over
+float images [8, 3, H, W] with respect to the first. Needs Debian's python3-torch.
 
     /usr/bin/python3 scripts/bench_structured_pytorch.py [--quick] [--repetitions R] [--threads N]
 """
@@ -28,6 +29,21 @@ def dice_per_class(x, t, smooth=1e-5):
 
 def ctc(logits, targets, input_lengths, target_lengths):
     return torch.nn.functional.ctc_loss(torch.log_softmax(logits, 2), targets, input_lengths, target_lengths)
+
+
+def ssim(x, y, window=11, sigma=1.5, c1=0.01 ** 2, c2=0.03 ** 2):
+    k = torch.arange(window, dtype=x.dtype) - (window - 1) / 2
+    g = torch.exp(-k * k / (2 * sigma * sigma))
+    g = g / g.sum()
+    channels = x.shape[1]
+    rows, cols = g.reshape(1, 1, 1, window).repeat(channels, 1, 1, 1), g.reshape(1, 1, window, 1).repeat(channels, 1, 1, 1)
+
+    def blur(t):
+        return torch.nn.functional.conv2d(torch.nn.functional.conv2d(t, rows, groups=channels), cols, groups=channels)
+    mu_x, mu_y = blur(x), blur(y)
+    s_xx, s_yy, s_xy = blur(x * x) - mu_x ** 2, blur(y * y) - mu_y ** 2, blur(x * y) - mu_x * mu_y
+    m = ((2 * mu_x * mu_y + c1) * (2 * s_xy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (s_xx + s_yy + c2))
+    return 1 - m.mean()
 
 
 def info_nce(a, q):
@@ -81,6 +97,11 @@ def main():
     print(f"InfoNCE M={m} D={d}: {median_seconds(step(lambda: info_nce(a, q), [a, q]), args.repetitions):.6f} s")
     ctc_step = step(lambda: ctc(logits, targets, input_lengths, target_lengths), [logits])
     print(f"ctc_loss T={frames} N=32 C=30 S={labels}: {median_seconds(ctc_step, args.repetitions):.6f} s")
+    side = 128 if args.quick else 512
+    img1 = torch.rand(8, 3, side, side, generator=generator).requires_grad_()
+    img2 = (img1.detach() + 0.1 * torch.randn(8, 3, side, side, generator=generator)).clamp(0, 1)
+    ssim_step = step(lambda: ssim(img1, img2), [img1])
+    print(f"ssim_loss [8,3,{side},{side}] f32: {median_seconds(ssim_step, args.repetitions):.6f} s")
 
 
 if __name__ == "__main__":

@@ -141,6 +141,34 @@ void check_ctc() {
   expect_close("CTC, mean: gradient wrt logits", device_grad,
                std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
 }
+
+// SSIM on the device against the same kernel on the host: each position's sums run in one thread, in the same order,
+// on both.
+void check_ssim() {
+  int const images = 3, channels = 2, height = 37, width = 29;
+  std::vector<double> x(std::size_t(images * channels * height * width)), y(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    x[k] = 0.5 + 0.4 * std::sin(0.29 * double(k));
+    y[k] = 0.5 + 0.4 * std::sin(0.31 * double(k) + 0.2);
+  }
+  using planes = Kokkos::View<double****, Kokkos::LayoutRight, space::memory_space>;
+  planes const xv = on_device<planes>("lossforge::check::ssim_x", x, images, channels, height, width);
+  planes const yv = on_device<planes>("lossforge::check::ssim_y", y, images, channels, height, width);
+  planes const grad("lossforge::check::ssim_grad", images, channels, height, width);
+  Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> const host_grad("lossforge::check::ssim_host_grad",
+                                                                                   images, channels, height, width);
+  auto const host = [](auto const& v) { return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, v); };
+  Kokkos::DefaultHostExecutionSpace const on_host_space;
+  for (auto padding : {lf::kokkos::ssim_padding::valid, lf::kokkos::ssim_padding::zero}) {
+    lf::kokkos::ssim_options const options{.padding = padding};
+    double const loss = lf::kokkos::ssim_loss(space{}, xv, yv, grad, options);
+    double const host_loss = lf::kokkos::ssim_loss(on_host_space, host(xv), host(yv), host_grad, options);
+    std::string const name = padding == lf::kokkos::ssim_padding::valid ? "SSIM, valid" : "SSIM, zero padding";
+    expect_close(name + ": loss (against the host's kernel)", {loss}, {host_loss});
+    expect_close(name + ": gradient wrt x", on_host(grad),
+                 std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +181,7 @@ int main(int argc, char** argv) {
                 classes);
     check_every_kind(rows, classes);
     check_ctc();
+    check_ssim();
     std::printf("%s: %d failed\n", failures == 0 ? "all passed" : "FAILED", failures);
     failures += report_bandwidth(elements);
   }
