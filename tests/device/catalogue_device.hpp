@@ -183,28 +183,20 @@ void run(Visit const& visit, Arguments const&... arguments) {
   visit.template operator()<Loss>(arguments...);
 }
 
-// The families' two roles: device::<family>() runs its cases on the device, oracle::<family>() records their reference
-// values. A family's file defines role::<family>() as cases<T>(visit<T>{}) in both precisions.
-namespace device {
-void pointwise();    // regression, binary, likelihood, pairs of scores, adversarial, regularizers
-void classes();      // classification, divergences, margins over classes
-void preference();   // PPO, DPO and its variants
-void embeddings();   // embeddings and boxes
-void global_sums();  // overlap and the examples' losses
-}  // namespace device
-namespace oracle {
-void pointwise();
-void classes();
-void preference();
-void embeddings();
-void global_sums();
-}  // namespace oracle
+// The families' two roles: in its device role a family's file runs its cases on the device, in its reference role it
+// records their reference values. Each file registers its role's run of its cases (in both precisions), so that a
+// program runs the families it links: the device check all five, a host build any of them.
+enum class role { reference, device };
+std::vector<void (*)()>& families(role);
+struct family {
+  family(role r, void (*run)()) { families(r).push_back(run); }
+};
 #if defined(LOSSFORGE_CATALOGUE_REFERENCE)
-namespace role = oracle;
+inline constexpr role this_role = role::reference;
 template <class T>
 using visit = record_reference<T>;
 #else
-namespace role = device;
+inline constexpr role this_role = role::device;
 template <class T>
 using visit = run_on_device<T>;
 #endif

@@ -82,11 +82,12 @@ void cases(Visit const& visit) {
       visit, "multi_margin_loss, p 2, weight", wrt(x2),
       [&](auto on) { return bind(x2 = on(logits), t1 = on(targets), w = on(class_weights)); }, logits);
 }
-}  // namespace
 
-void role::classes() {
+family const registered(this_role, [] {
   cases<double>(visit<double>{});
   cases<float>(visit<float>{});
-}
+});
+
+}  // namespace
 
 }  // namespace lossforge::catalogue_device

@@ -75,11 +75,12 @@ void cases(Visit const& visit) {
   run<diou>(visit, "diou_loss", wrt(pred), box_pairs, predicted);
   run<ciou>(visit, "ciou_loss", wrt(pred), box_pairs, predicted);
 }
-}  // namespace
 
-void role::embeddings() {
+family const registered(this_role, [] {
   cases<double>(visit<double>{});
   cases<float>(visit<float>{});
-}
+});
+
+}  // namespace
 
 }  // namespace lossforge::catalogue_device

@@ -122,11 +122,11 @@ void cases(Visit const& visit) {
       visit, "l2_reg", wrt(weights), [&](auto on) { return bind(weights = on(x), lambda2 = 0.02); }, x);
 }
 
-}  // namespace
-
-void role::pointwise() {
+family const registered(this_role, [] {
   cases<double>(visit<double>{});
   cases<float>(visit<float>{});
-}
+});
+
+}  // namespace
 
 }  // namespace lossforge::catalogue_device

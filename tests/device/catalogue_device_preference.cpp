@@ -88,11 +88,12 @@ void cases(Visit const& visit) {
       },
       tokens_w, tokens_l);
 }
-}  // namespace
 
-void role::preference() {
+family const registered(this_role, [] {
   cases<double>(visit<double>{});
   cases<float>(visit<float>{});
-}
+});
+
+}  // namespace
 
 }  // namespace lossforge::catalogue_device
