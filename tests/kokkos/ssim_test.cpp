@@ -1,7 +1,8 @@
 // SSIM against its definition, written here: the K x K window as the product of two normalized Gaussians, each local
 // statistic a direct double sum over the window (no separation into rows and columns), padding by reading zeros
 // outside the image; its gradient by central differences of that definition. Then the closed forms (equal images,
-// constant images), float against double, the symmetry in x and y, NaN and empty batches, and bad input.
+// constant images), float against double, the symmetry in x and y, NaN and empty batches, the kernels launched, and bad
+// input.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <lossforge/backends/kokkos.hpp>
 #include <stdexcept>
+#include <tests/support/kokkos_events.hpp>
 #include <vector>
 
 namespace lf = lossforge;
@@ -132,6 +134,15 @@ TEST_CASE("ssim_loss: NaN propagates, an empty batch is NaN", "[ssim]") {
   CHECK(std::isnan(lf::kokkos::ssim_loss(exec, x, y)));
   images const empty("empty", 0, 1, 12, 12);
   CHECK(std::isnan(lf::kokkos::ssim_loss(exec, empty, empty, empty)));
+}
+
+TEST_CASE("ssim_loss: the value in two kernels, the value and the gradient in three", "[ssim]") {
+  Kokkos::DefaultHostExecutionSpace const exec;
+  images const x = random_images(2, 3, 20, 18, 18), y = random_images(2, 3, 20, 18, 19);
+  images grad("grad", 2, 3, 20, 18);
+  // Rows of the products, then columns with the SSIM map; with the gradient, one more: back along columns and rows.
+  CHECK(lf::test::kernels_launched([&] { lf::kokkos::ssim_loss(exec, x, y); }) == 2);
+  CHECK(lf::test::kernels_launched([&] { lf::kokkos::ssim_loss(exec, x, y, grad); }) == 3);
 }
 
 TEST_CASE("ssim_loss: shapes, windows and constants that do not fit are errors naming them", "[ssim]") {

@@ -19,8 +19,8 @@
 //
 // The window is separable, so each correlation is a pass along rows and one along columns (2 K reads per position,
 // not K^2). The gradient is in pull form: each pixel gathers from the window positions that contain it, with bounds
-// checks and without atomics. Four kernels: rows of the five products, columns with the SSIM map and its three
-// partial derivatives per position, then those partials back along columns and rows into grad_x. Statistics,
+// checks and without atomics. Three kernels: rows of the five products; columns with the SSIM map and its three
+// partial derivatives per position; those partials back along columns and rows into grad_x, one row at a time. Statistics,
 // partials and sums are in double whatever the Views' precision (their cancellation, w * x^2 - mu_x^2, is where
 // float would lose the digits); scratch is eight double planes of N C H W.
 #include <cmath>
@@ -93,7 +93,8 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
     double const d = double(k - (K - 1) / 2);
     total += gauss[std::size_t(k)] = std::exp(-d * d / (2 * o.sigma * o.sigma));
   }
-  Kokkos::View<double*, typename Exec::memory_space> const weights("lossforge::ssim::window", std::size_t(K));
+  Kokkos::View<double*, typename Exec::memory_space> const weights(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::window"), std::size_t(K));
   auto const host_weights = Kokkos::create_mirror_view(weights);
   for (int k = 0; k < K; ++k) host_weights(k) = gauss[std::size_t(k)] / total;
   Kokkos::deep_copy(exec, weights, host_weights);
@@ -159,10 +160,12 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
       ssim_sum);
   if (!with_gradient) return 1.0 - ssim_sum / positions;
 
-  // Back along columns: input row r is read by output row i = r - k + pad through weight k.
+  // The gradient, one input row r per work item: first back along columns into that row's first three planes of row
+  // sums (output row i = r - k + pad read row r through weight k), then back along the row, and through the products:
+  // d/dx of (w * x, w * xy, w * x^2) is (1, y, 2 x) under the window.
   Kokkos::parallel_for(
-      "lossforge::ssim_loss::columns_back", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
-        std::int64_t const r = e % g.height, p = e / g.height;
+      "lossforge::ssim_loss::gradient", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
+        std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
         for (int q = 0; q < 3; ++q)
           for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) = 0;
         for (int k = 0; k < g.window; ++k) {
@@ -172,11 +175,6 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
           for (int q = 0; q < 3; ++q)
             for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) += wk * partials(q, p, i, j);
         }
-      });
-  // Back along rows, and through the products: d/dx of (w * x, w * xy, w * x^2) is (1, y, 2 x) under the window.
-  Kokkos::parallel_for(
-      "lossforge::ssim_loss::rows_back", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
-        std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
         for (std::int64_t col = 0; col < g.width; ++col) {
           double d[3] = {0, 0, 0};
           for (int k = 0; k < g.window; ++k) {
