@@ -3,7 +3,8 @@
 // and class indices over [N, C, H, W]; generalized Dice and per-class Tversky, built from the same per-class sums,
 // are left out for their compile time), and the examples' losses as examples/ spell them: Dice plus a
 // weighted BCE written by hand, an elastic net penalty with literal coefficients, the Charbonnier loss differentiated
-// by its scalar, a label-smoothed cross entropy, and cross entropy plus a penalty on other weights.
+// by its scalar, a label-smoothed cross entropy, cross entropy plus a penalty on other weights, and the DSL halves of
+// SSIM + L1 and CTC + a penalty (the kernels' values bound to scalars, differentiated by them).
 #include <tests/device/catalogue_device.hpp>
 
 namespace lossforge::catalogue_device {
@@ -28,6 +29,8 @@ constexpr scalar<"w"> w;
 constexpr scalar<"eps"> eps;
 constexpr scalar<"l1"> l1;
 constexpr scalar<"l2"> l2;
+constexpr scalar<"ssim"> ssim_value;
+constexpr scalar<"ctc"> ctc_value;
 constexpr index<"i"> i;
 constexpr index<"c"> c;
 
@@ -43,6 +46,8 @@ constexpr auto hand_dice = 1_c - 2_c * sum(p * g) / (sum(p * p) + sum(g * g));
 constexpr auto hand_bce = -mean(g * log(p) + (1_c - g) * log(1_c - p));
 constexpr auto hand_combo = hand_dice + w * hand_bce;
 constexpr auto elastic = 0.01 * sum(abs(wts)) + 0.001 * sum(square(wts));
+constexpr auto restoration = 0.84 * ssim_value + 0.16 * L::l1(p, g, L::mean);
+constexpr auto speech = ctc_value + L::l2_reg(wts, 0.1);
 constexpr auto charbonnier = mean(sqrt(square(p - g) + square(eps)));
 constexpr auto smoothed_ce = L::cross_entropy(x, t, L::cross_entropy_options<>{}.label_smoothing(eps), L::mean);
 constexpr auto ce_and_penalty = L::cross_entropy(x, t, L::mean) + L::elastic_net_reg(weights, l1, l2);
@@ -77,8 +82,8 @@ void cases(Visit const& visit) {
   run<focal_tversky>(
       visit, "focal_tversky [N, C, H, W]", wrt(images),
       [&](auto on) {
-        return bind(images = on(image_logits), pixel_classes = on(image_classes), alpha = 0.3, beta = 0.7,
-                    gamma = 0.75, smooth = 1.0);
+        return bind(images = on(image_logits), pixel_classes = on(image_classes), alpha = 0.3, beta = 0.7, gamma = 0.75,
+                    smooth = 1.0);
       },
       image_logits);
 
@@ -95,6 +100,12 @@ void cases(Visit const& visit) {
       visit, "example: cross entropy + elastic net", wrt(x, weights),
       [&](auto on) { return bind(x = on(logits), t = on(targets), weights = on(layer), l1 = 1e-3, l2 = 1e-4); }, logits,
       layer);
+  run<restoration>(
+      visit, "example: 0.84 SSIM + 0.16 L1", wrt(p, ssim_value), [&](auto on) { return masks(on, ssim_value = 0.05); },
+      prediction, a_scalar);
+  run<speech>(
+      visit, "example: CTC + 0.1 |w|^2", wrt(wts, ctc_value),
+      [&](auto on) { return bind(wts = on(model_weights), ctc_value = 2.0); }, model_weights, a_scalar);
 }
 
 family const registered(this_role, [] {
