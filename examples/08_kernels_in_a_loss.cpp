@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
     double const want = ctc_value + 0.1 * (0.25 + 1.0 + 4.0);
     std::printf("speech: L = CTC %.10f + 0.1 |w|^2 = %.10f (want %.10f); dL/dctc = %g, dL/dw = (%g, %g, %g)\n",
                 ctc_value, loss, want, dl_dctc(), dw(0), dw(1), dw(2));
-    failures += !(std::abs(loss - want) < 1e-12 && dl_dctc() == 1.0 && std::abs(dw(1) + 0.2) < 1e-15);
+    // d(0.1 |w|^2)/dw = 0.2 w.
+    bool const penalty_ok =
+        std::abs(dw(0) - 0.1) < 1e-15 && std::abs(dw(1) + 0.2) < 1e-15 && std::abs(dw(2) - 0.4) < 1e-15;
+    failures += !(std::abs(loss - want) < 1e-12 && dl_dctc() == 1.0 && penalty_ok);
   }
   std::printf("%s\n", failures == 0 ? "all checks passed" : "FAILED");
   return failures == 0 ? 0 : 1;

@@ -36,7 +36,8 @@ def ssim(x, y, window=11, sigma=1.5, c1=0.01 ** 2, c2=0.03 ** 2):
     g = torch.exp(-k * k / (2 * sigma * sigma))
     g = g / g.sum()
     channels = x.shape[1]
-    rows, cols = g.reshape(1, 1, 1, window).repeat(channels, 1, 1, 1), g.reshape(1, 1, window, 1).repeat(channels, 1, 1, 1)
+    rows = g.reshape(1, 1, 1, window).repeat(channels, 1, 1, 1)
+    cols = g.reshape(1, 1, window, 1).repeat(channels, 1, 1, 1)
 
     def blur(t):
         return torch.nn.functional.conv2d(torch.nn.functional.conv2d(t, rows, groups=channels), cols, groups=channels)

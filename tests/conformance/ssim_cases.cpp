@@ -18,14 +18,16 @@ registration const ssim_case("ssim_loss", [](case_data const& c, precision p) {
       auto const x = make_view<T, 4>(c.inputs.at("img1"), "img1");
       auto const y = make_view<T, 4>(c.inputs.at("img2"), "img2");
       // The SPEC's window, constants and valid padding where a case leaves them out.
-      kokkos::ssim_options const options{.window_size = int(param(c, {"window_size", "win_size"}, 11)),
-                                         .sigma = param(c, {"sigma", "win_sigma"}, 1.5),
-                                         .k1 = param(c, {"K1", "k1"}, 0.01),
-                                         .k2 = param(c, {"K2", "k2"}, 0.03),
-                                         .data_range = param(c, {"data_range"}, 1.0),
-                                         .padding = c.params.value("padding", std::string("valid")) == "zero"
-                                                        ? kokkos::ssim_padding::zero
-                                                        : kokkos::ssim_padding::valid};
+      std::string const padding = c.params.value("padding", std::string("valid"));
+      if (padding != "valid" && padding != "zero")
+        throw unsupported("ssim_loss pads with zeros or not at all, not '" + padding + "'");
+      kokkos::ssim_options const options{
+          .window_size = int(param(c, {"window_size", "win_size"}, 11)),
+          .sigma = param(c, {"sigma", "win_sigma"}, 1.5),
+          .k1 = param(c, {"K1", "k1"}, 0.01),
+          .k2 = param(c, {"K2", "k2"}, 0.03),
+          .data_range = param(c, {"data_range"}, 1.0),
+          .padding = padding == "zero" ? kokkos::ssim_padding::zero : kokkos::ssim_padding::valid};
       Kokkos::DefaultHostExecutionSpace const exec;
       computed out;
       auto const grad_x = gradient_for<T, 4>(c, "img1");

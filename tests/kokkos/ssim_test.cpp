@@ -89,6 +89,18 @@ TEST_CASE("ssim_loss: valid windows, the loss and its gradient against the defin
   check_against_definition(one_position, other, {});  // an image exactly the window's size: one position
 }
 
+TEST_CASE("ssim_loss: K1 or K2 of 0, a window of 1", "[ssim]") {
+  // Half of x black: there mu_x = 0 and s_xy = 0, so 2 mu_x mu_y + C1 is 0 with K1 = 0 and 2 s_xy + C2 with K2 = 0;
+  // SSIM is 0 and its gradient finite.
+  images const x = random_images(1, 2, 12, 14, 20), y = random_images(1, 2, 12, 14, 21);
+  for (int c = 0; c < 2; ++c)
+    for (int h = 0; h < 12; ++h)
+      for (int w = 0; w < 7; ++w) x(0, c, h, w) = 0;
+  check_against_definition(x, y, {.window_size = 5, .k1 = 0});
+  check_against_definition(x, y, {.window_size = 5, .k2 = 0});
+  check_against_definition(random_images(2, 1, 5, 6, 22), random_images(2, 1, 5, 6, 23), {.window_size = 1});
+}
+
 TEST_CASE("ssim_loss: zero padding, one position per pixel, images smaller than the window", "[ssim]") {
   images const x = random_images(1, 3, 9, 8, 2), y = random_images(1, 3, 9, 8, 5);
   check_against_definition(x, y, {.window_size = 7, .padding = lf::kokkos::ssim_padding::zero});
@@ -127,13 +139,16 @@ TEST_CASE("ssim_loss: float Views give the double result to float's rounding", "
   for (std::size_t e = 0; e < x.size(); ++e) CHECK(grad_f.data()[e] == float(grad.data()[e]));
 }
 
-TEST_CASE("ssim_loss: NaN propagates, an empty batch is NaN", "[ssim]") {
+TEST_CASE("ssim_loss: NaN propagates, an empty batch or image is NaN", "[ssim]") {
   Kokkos::DefaultHostExecutionSpace const exec;
   images const x = random_images(1, 1, 12, 12, 13), y = random_images(1, 1, 12, 12, 14);
   x(0, 0, 0, 0) = std::numeric_limits<double>::quiet_NaN();
   CHECK(std::isnan(lf::kokkos::ssim_loss(exec, x, y)));
   images const empty("empty", 0, 1, 12, 12);
   CHECK(std::isnan(lf::kokkos::ssim_loss(exec, empty, empty, empty)));
+  images const no_rows("no_rows", 1, 1, 0, 5);
+  CHECK(
+      std::isnan(lf::kokkos::ssim_loss(exec, no_rows, no_rows, no_rows, {.padding = lf::kokkos::ssim_padding::zero})));
 }
 
 TEST_CASE("ssim_loss: the value in two kernels, the value and the gradient in three", "[ssim]") {

@@ -20,9 +20,10 @@
 // The window is separable, so each correlation is a pass along rows and one along columns (2 K reads per position,
 // not K^2). The gradient is in pull form: each pixel gathers from the window positions that contain it, with bounds
 // checks and without atomics. Three kernels: rows of the five products; columns with the SSIM map and its three
-// partial derivatives per position; those partials back along columns and rows into grad_x, one row at a time. Statistics,
-// partials and sums are in double whatever the Views' precision (their cancellation, w * x^2 - mu_x^2, is where
-// float would lose the digits); scratch is eight double planes of N C H W.
+// partial derivatives per position; those partials back along columns and rows into grad_x, one row at a time.
+// Statistics, partials and sums are in double whatever the Views' precision (their cancellation, w * x^2 - mu_x^2, is
+// where float would lose the digits); scratch is five double planes of row sums (H x out_width) and, with the gradient,
+// three of partials (out_height x out_width) per image plane.
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -150,11 +151,12 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
           double const ssim = a1 * a2 / (b1 * b2);
           sum += ssim;
           if (partials.extent(0) == 0) continue;
-          // s_xx = w * x^2 - mu_x^2 and s_xy = w * xy - mu_x mu_y: mu_x reaches SSIM through all four factors.
-          double const s = d_loss * ssim;
-          partials(0, p, i, j) = s * (2 * my / a1 - 2 * my / a2 - 2 * mx / b1 + 2 * mx / b2);
-          partials(1, p, i, j) = s * (2 / a2);
-          partials(2, p, i, j) = s * (-1 / b2);
+          // s_xx = w * x^2 - mu_x^2 and s_xy = w * xy - mu_x mu_y: mu_x reaches SSIM through all four factors. Written
+          // without dividing by a1 or a2, which are 0 where K1 or K2 is (a black window, a constant one).
+          double const denominator = b1 * b2;
+          partials(0, p, i, j) = d_loss * (2 * my * (a2 - a1) / denominator - 2 * mx * ssim * (1 / b1 - 1 / b2));
+          partials(1, p, i, j) = d_loss * 2 * a1 / denominator;
+          partials(2, p, i, j) = d_loss * -ssim / b2;
         }
       },
       ssim_sum);
