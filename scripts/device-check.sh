@@ -55,7 +55,7 @@ flags=(-std=c++20 -O2 -DLOSSFORGE_WITH_KOKKOS -I. -Iinclude -Idsl -Ibackends -is
        -isystem "$kokkos/include")
 # Every unit in parallel; the reference evaluator's are host code, compiled the same way so that every unit sees the
 # same definitions. A catalogue family's file is compiled twice: its device role, and its reference role.
-families=(pointwise classes preference embeddings global_sums)
+families=(pointwise classes preference embeddings global_sums per_class)
 units=(kokkos_device kokkos_device_bandwidth device_reference catalogue_device)
 objects=("${units[@]}")
 for family in "${families[@]}"; do

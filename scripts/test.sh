@@ -32,7 +32,7 @@ fi
 export OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
 
 # The catalogue's device program runs one family on the host (the conformance runner checks every catalogue kernel on
-# the host against PyTorch; the other four families cost five minutes of compiling); all five compile for CUDA.
+# the host against PyTorch; the other five families cost minutes of compiling); all six compile for CUDA.
 cmake -G Ninja -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DLOSSFORGE_CATALOGUE_HOST_FAMILIES=pointwise \
   "${release_kokkos[@]}"
 cmake --build build/release -j"$jobs"

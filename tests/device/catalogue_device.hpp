@@ -185,7 +185,7 @@ void run(Visit const& visit, Arguments const&... arguments) {
 
 // The families' two roles: in its device role a family's file runs its cases on the device, in its reference role it
 // records their reference values. Each file registers its role's run of its cases (in both precisions), so that a
-// program runs the families it links: the device check all five, a host build any of them.
+// program runs the families it links: the device check all six, a host build any of them.
 enum class role { reference, device };
 std::vector<void (*)()>& families(role);
 struct family {

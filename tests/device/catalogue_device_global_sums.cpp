@@ -1,7 +1,7 @@
 // The catalogue on the device (catalogue_device.hpp): losses of global sums (Dice, Combo, Tversky, soft IoU),
 // per-class sums as intermediates (per-class Dice of masks; per-class Dice and focal Tversky of softmax probabilities
 // and class indices over [N, C, H, W]; generalized Dice and per-class Tversky, built from the same per-class sums,
-// are left out for their compile time), and the examples' losses as examples/ spell them: Dice plus a
+// have a file of their own for their compile time), and the examples' losses as examples/ spell them: Dice plus a
 // weighted BCE written by hand, an elastic net penalty with literal coefficients, the Charbonnier loss differentiated
 // by its scalar, a label-smoothed cross entropy, cross entropy plus a penalty on other weights, and the DSL halves of
 // SSIM + L1 and CTC + a penalty (the kernels' values bound to scalars, differentiated by them).
