@@ -4,7 +4,7 @@
 namespace lossforge::conformance {
 namespace {
 
-// A parameter under any of its usual spellings (this SPEC's, pytorch_msssim's), or its default.
+// A parameter under any of its usual spellings (the case format's, pytorch_msssim's), or its default.
 double param(case_data const& c, std::initializer_list<char const*> names, double fallback) {
   for (char const* name : names)
     if (c.params.contains(name)) return number(c, name);
@@ -17,7 +17,8 @@ registration const ssim_case("ssim_loss", [](case_data const& c, precision p) {
     return in_precision(p, false, [&]<class T>() {
       auto const x = make_view<T, 4>(c.inputs.at("img1"), "img1");
       auto const y = make_view<T, 4>(c.inputs.at("img2"), "img2");
-      // The SPEC's window, constants and valid padding where a case leaves them out.
+      // The usual 11 x 11 window of sigma 1.5, K1 0.01, K2 0.03, data_range 1 and valid windows where a case leaves
+      // them out.
       std::string const padding = c.params.value("padding", std::string("valid"));
       if (padding != "valid" && padding != "zero")
         throw unsupported("ssim_loss pads with zeros or not at all, not '" + padding + "'");
