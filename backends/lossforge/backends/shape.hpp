@@ -11,6 +11,14 @@ namespace lossforge {
 
 using shape_t = std::vector<std::ptrdiff_t>;
 
+// The shape of a View (anything with a rank and extent(d)).
+template <class View>
+shape_t shape_of(View const& view) {
+  shape_t shape(std::size_t{View::rank});
+  for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(view.extent(d));
+  return shape;
+}
+
 inline std::string shape_string(shape_t const& shape) {
   std::ostringstream out;
   out << '[';

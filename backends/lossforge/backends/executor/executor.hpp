@@ -87,9 +87,7 @@ struct view_shapes {
       }(output_indices_t<E>{});
       return shape;
     } else {
-      auto const& v = b.template get<Symbol>();
-      shape_t shape(std::size_t{std::remove_cvref_t<decltype(v)>::rank});
-      for (std::size_t d = 0; d < shape.size(); ++d) shape[d] = std::ptrdiff_t(v.extent(d));
+      shape_t shape = shape_of(b.template get<Symbol>());
       constexpr int split = position_v<typename split_of<Root>::type, Symbol>;
       if constexpr (split >= 0)
         if (split_rows != nullptr && !shape.empty()) shape[0] = split_rows[split];
@@ -487,8 +485,7 @@ class compiled {
           }(),
           ...);
     }(output_indices_t<E>{});
-    shape_t got(std::size_t{View::rank});
-    for (std::size_t d = 0; d < got.size(); ++d) got[d] = std::ptrdiff_t(view.extent(d));
+    shape_t const got = shape_of(view);
     if (got != want)
       throw std::invalid_argument("lossforge: the View for " + name::phrase() + " has shape " + shape_string(got) +
                                   " but must have shape " + shape_string(want));

@@ -147,11 +147,7 @@ void run_ctc(Exec const& exec, Logits const& logits, Targets const& targets, Inp
   require_rank(grad, 3, "grad", "[T, N, C] like the logits");
   auto const T = std::int64_t(logits.extent(0)), N = std::int64_t(logits.extent(1)), C = std::int64_t(logits.extent(2));
   auto const S = std::int64_t(targets.extent(1));
-  auto shape = [](auto const& v) {
-    shape_t s(std::size_t{std::remove_cvref_t<decltype(v)>::rank});
-    for (std::size_t d = 0; d < s.size(); ++d) s[d] = std::ptrdiff_t(v.extent(d));
-    return shape_string(s);
-  };
+  auto shape = [](auto const& v) { return shape_string(shape_of(v)); };
   auto mismatch = [&](char const* name, auto const& v, std::string const& want) {
     throw std::invalid_argument(std::string("lossforge::ctc_loss: '") + name + "' has shape " + shape(v) +
                                 " but the logits " + shape(logits) + " need " + want);

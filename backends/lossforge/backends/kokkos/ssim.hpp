@@ -62,11 +62,7 @@ template <class X, class Y, class Grad, class Exec>
 double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool with_gradient, ssim_options const& o) {
   static_assert(int(X::rank) == 4 && int(Y::rank) == 4 && int(Grad::rank) == 4,
                 "lossforge::ssim_loss: images and their gradient are Views of rank 4, [N, C, H, W]");
-  auto shape = [](auto const& v) {
-    shape_t s(4);
-    for (std::size_t d = 0; d < 4; ++d) s[d] = std::ptrdiff_t(v.extent(d));
-    return shape_string(s);
-  };
+  auto shape = [](auto const& v) { return shape_string(shape_of(v)); };
   auto fail = [](std::string const& what) { throw std::invalid_argument("lossforge::ssim_loss: " + what); };
   for (std::size_t d = 0; d < 4; ++d) {
     if (y.extent(d) != x.extent(d)) fail("y has shape " + shape(y) + " but x has " + shape(x));
