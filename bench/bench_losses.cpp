@@ -1,9 +1,10 @@
-// lossforge benchmark: each loss's fused kernel (value and gradient) against a hand-fused scalar loop, a hand-fused
-// loop with vectorized math (Eigen's packet log/exp, no -ffast-math) and the unfused reference evaluator (an
-// interpreter of the loss and of its gradient expression, one element at a time), in the same run, at several
-// sizes, in float and double. Prints a table (median time, GB/s of the bytes that must move, lossforge / vector
-// loop) and writes a CSV. A STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses
-// aim at. The reference evaluator is timed once, and only up to 2^24 elements (at 2^26 it takes tens of seconds).
+// lossforge benchmark: each loss's fused kernel (value and gradient) against a hand-fused scalar loop, the same loop
+// compiled with -ffast-math in its own translation unit, a hand-fused loop with vectorized math (Eigen's packet
+// log/exp, no -ffast-math) and the unfused reference evaluator (an interpreter of the loss and of its gradient
+// expression, one element at a time), in the same run, at several sizes, in float and double. Prints a table (median
+// time, GB/s of the bytes that must move, lossforge / vector loop, lossforge / fast-math loop) and writes a CSV. A
+// STREAM-style triad measured in the same run gives the bandwidth the memory-bound losses aim at. The reference
+// evaluator is timed once, and only up to 2^24 elements (at 2^26 it takes tens of seconds).
 //
 //   lossforge_bench [--quick] [--sizes L,L...] [--csv FILE] [--repetitions R] [--pytorch FILE]
 //
@@ -13,6 +14,8 @@
 // Sizes are element counts: 2^16 to 2^26 (--quick: 2^16 and 2^20, float only, well under a minute; --sizes 20,24: 2^20
 // and 2^24). Cross entropy
 // has C = 1000 classes and label smoothing 0.1, so 2^20 elements are 1048 rows.
+#include "fast_math_loops.hpp"
+#include "hand_loops.hpp"
 #include "median_seconds.hpp"
 
 #include <Eigen/Core>
@@ -84,13 +87,13 @@ struct data {
 };
 
 // A loss: its name, the bytes its value and gradient must move per element (in units of the element size), and
-// the four ways to compute them, each returning the loss and writing the gradient.
+// the five ways to compute them, each returning the loss and writing the gradient.
 template <class T>
 struct loss_case {
   char const* name;
   double values_moved;  // per element: inputs read (twice for two-pass losses) plus the gradient written
   std::function<void(data<T>&, std::mt19937&)> fill;
-  std::function<double(data<T>&)> fused, scalar_loop, vector_loop, reference;
+  std::function<double(data<T>&)> fused, scalar_loop, fast_math_loop, vector_loop, reference;
 };
 
 // The reference evaluator on the same data: the loss, then its gradient (copied into d.grad).
@@ -122,15 +125,7 @@ void blocks(std::ptrdiff_t n, Body const& body) {
   for (std::ptrdiff_t o = 0; o < n; o += chunk) body(o, std::min(chunk, n - o));
 }
 
-// Elementwise-then-mean losses. Scalar loop: term(a_i, b_i, grad_i) returns one element's loss and writes its
-// gradient. Vector loop: block(A, B, D) returns a block's loss sum and writes its gradient block.
-template <class T, class Term>
-double elementwise_mean(data<T>& d, Term const& term) {
-  double sum = 0;
-  for (std::ptrdiff_t i = 0; i < d.n; ++i)
-    sum += term(d.a[std::size_t(i)], d.b[std::size_t(i)], d.grad[std::size_t(i)]);
-  return sum / double(d.n);
-}
+// Elementwise-then-mean losses, vector loop: block(A, B, D) returns a block's loss sum and writes its gradient block.
 template <class T, class Block>
 double blockwise_mean(data<T>& d, Block const& block) {
   double sum = 0;
@@ -141,50 +136,32 @@ double blockwise_mean(data<T>& d, Block const& block) {
   return sum / double(d.n);
 }
 
+// Dice (plus bce_weight times the mean BCE: Combo), vector loop: the three sums (and the BCE sum), then the gradient.
 template <class T>
-double dice_value_and_gradient(data<T>& d, double smooth, double bce_weight, bool vector) {
-  // Pass 1: the three sums (and the BCE sum for Combo); pass 2: the gradient.
+double dice_vector_loop(data<T>& d, double smooth, double bce_weight) {
   double pg = 0, pp = 0, gg = 0, bce = 0;
-  T const n = T(d.n);
-  if (vector) {
-    blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
-      in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
-      pg += double((P * G).sum()), pp += double(P.square().sum()), gg += double(G.square().sum());
-      if (bce_weight != 0) bce -= double((G * P.log().max(T(-100)) + (T(1) - G) * (T(1) - P).log().max(T(-100))).sum());
-    });
-  } else {
-    for (std::ptrdiff_t i = 0; i < d.n; ++i) {
-      T const pi = d.a[std::size_t(i)], gi = d.b[std::size_t(i)];
-      pg += pi * gi, pp += pi * pi, gg += gi * gi;
-      if (bce_weight != 0) bce -= gi * std::max(std::log(pi), T(-100)) + (1 - gi) * std::max(std::log(1 - pi), T(-100));
-    }
-  }
+  blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
+    in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
+    pg += double((P * G).sum()), pp += double(P.square().sum()), gg += double(G.square().sum());
+    if (bce_weight != 0) bce -= double((G * P.log().max(T(-100)) + (T(1) - G) * (T(1) - P).log().max(T(-100))).sum());
+  });
   double const den = pp + gg + smooth, num = 2 * pg + smooth;
-  T const a = T(-2 / den), b = T(2 * num / (den * den)), w = T(bce_weight / double(n));
-  if (vector) {
-    blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
-      in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
-      out_block<T> D(d.grad.data() + o, k);
-      if (bce_weight != 0)
-        D = a * G + b * P + w * (P - G) / (P * (T(1) - P)).max(T(1e-12f));
-      else
-        D = a * G + b * P;
-    });
-  } else {
-    for (std::ptrdiff_t i = 0; i < d.n; ++i) {
-      T const pi = d.a[std::size_t(i)], gi = d.b[std::size_t(i)];
-      T value = a * gi + b * pi;
-      if (bce_weight != 0) value += w * (pi - gi) / std::max(pi * (1 - pi), T(1e-12f));
-      d.grad[std::size_t(i)] = value;
-    }
-  }
-  return 1 - num / den + bce_weight * bce / double(n);
+  T const a = T(-2 / den), b = T(2 * num / (den * den)), w = T(bce_weight / double(d.n));
+  blocks(d.n, [&](std::ptrdiff_t o, std::ptrdiff_t k) {
+    in_block<T> P(d.a.data() + o, k), G(d.b.data() + o, k);
+    out_block<T> D(d.grad.data() + o, k);
+    if (bce_weight != 0)
+      D = a * G + b * P + w * (P - G) / (P * (T(1) - P)).max(T(1e-12f));
+    else
+      D = a * G + b * P;
+  });
+  return 1 - num / den + bce_weight * bce / double(d.n);
 }
 
-// Cross entropy with label smoothing over rows of C logits: per row the max, the log-sum-exp and the mean logit,
-// then the gradient row (softmax - (1 - eps) onehot - eps / C) / N.
+// Cross entropy with label smoothing, vector loop: per row the max, the log-sum-exp and the mean logit, then the
+// gradient row (softmax - (1 - eps) onehot - eps / C) / N.
 template <class T>
-double cross_entropy_loop(data<T>& d, bool vector) {
+double cross_entropy_vector_loop(data<T>& d) {
   std::ptrdiff_t const rows = std::ptrdiff_t(d.labels.size());
   T const inv_rows = T(1) / T(rows), eps = T(smoothing), floor = T(smoothing / classes);
   double total = 0;
@@ -192,29 +169,29 @@ double cross_entropy_loop(data<T>& d, bool vector) {
     T const* row = d.a.data() + r * classes;
     T* out = d.grad.data() + r * classes;
     int const label = d.labels[std::size_t(r)];
-    double lse, mean;
-    if (vector) {
-      in_block<T> X(row, classes);
-      out_block<T> D(out, classes);
-      T const m = X.maxCoeff();
-      D = (X - m).exp();
-      T const s = D.sum();
-      lse = double(m) + std::log(double(s));
-      mean = double(X.template cast<double>().mean());
-      D = (D / s - floor) * inv_rows;
-    } else {
-      T m = row[0];
-      for (int c = 1; c < classes; ++c) m = std::max(m, row[c]);
-      T s = 0, sum = 0;
-      for (int c = 0; c < classes; ++c) s += (out[c] = std::exp(row[c] - m)), sum += row[c];
-      lse = double(m) + std::log(double(s));
-      mean = double(sum) / classes;
-      for (int c = 0; c < classes; ++c) out[c] = (out[c] / s - floor) * inv_rows;
-    }
+    in_block<T> X(row, classes);
+    out_block<T> D(out, classes);
+    T const m = X.maxCoeff();
+    D = (X - m).exp();
+    T const s = D.sum();
+    double const lse = double(m) + std::log(double(s)), mean = double(X.template cast<double>().mean());
+    D = (D / s - floor) * inv_rows;
     out[label] -= (1 - eps) * inv_rows;
     total += (1 - smoothing) * (lse - double(row[label])) + smoothing * (lse - mean);
   }
   return total / double(rows);
+}
+
+// An elementwise loss's hand loop (loop(a, b, grad, n)) on the benchmark's data.
+template <class T, class Loop>
+auto on_data(Loop const& loop) {
+  return [=](data<T>& d) { return loop(d.a.data(), d.b.data(), d.grad.data(), d.n); };
+}
+template <class T>
+auto cross_entropy_on_data(auto const& loop) {
+  return [=](data<T>& d) {
+    return loop(d.a.data(), d.labels.data(), d.grad.data(), std::ptrdiff_t(d.labels.size()), classes, smoothing);
+  };
 }
 
 template <class T>
@@ -226,14 +203,9 @@ std::vector<loss_case<T>> cases() {
   using P = std::remove_cvref_t<decltype(p)>;
   auto grad_view = [](data<T>& d) { return view<T>(d.grad.data(), std::size_t(d.n)); };
   std::vector<loss_case<T>> all;
+  namespace fast = lf::bench::fast_math;
   all.push_back({"mse", 3, fill_probabilities<T>, [=](data<T>& d) { return mse_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) {
-                   T const scale = T(2) / T(d.n);
-                   return elementwise_mean(d, [=](T p_i, T g_i, T& grad) {
-                     grad = scale * (p_i - g_i);
-                     return (p_i - g_i) * (p_i - g_i);
-                   });
-                 },
+                 on_data<T>(lf::bench::mse_loop<T>), on_data<T>(fast::mse<T>),
                  [](data<T>& d) {
                    T const scale = T(2) / T(d.n);
                    return blockwise_mean(d, [=](auto const& P, auto const& G, auto& D) {
@@ -243,14 +215,7 @@ std::vector<loss_case<T>> cases() {
                  },
                  [=](data<T>& d) { return reference_value_and_gradient<mse_loss, P>(d, bind_host(d)); }});
   all.push_back({"bce", 3, fill_probabilities<T>, [=](data<T>& d) { return bce_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) {
-                   T const n = T(d.n);
-                   return elementwise_mean(d, [=](T p_i, T g_i, T& grad) {
-                     grad = (p_i - g_i) / (n * std::max(p_i * (1 - p_i), T(1e-12f)));
-                     return -(g_i * std::max(std::log(p_i), T(-100)) +
-                              (1 - g_i) * std::max(std::log(1 - p_i), T(-100)));
-                   });
-                 },
+                 on_data<T>(lf::bench::bce_loop<T>), on_data<T>(fast::bce<T>),
                  [](data<T>& d) {
                    T const n = T(d.n);
                    return blockwise_mean(d, [=](auto const& P, auto const& G, auto& D) {
@@ -261,13 +226,7 @@ std::vector<loss_case<T>> cases() {
                  [=](data<T>& d) { return reference_value_and_gradient<bce_loss, P>(d, bind_host(d)); }});
   all.push_back({"bce_with_logits", 3, fill_logits<T>,
                  [=](data<T>& d) { return bce_logits_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) {
-                   T const n = T(d.n);
-                   return elementwise_mean(d, [=](T x_i, T y_i, T& grad) {
-                     grad = (1 / (1 + std::exp(-x_i)) - y_i) / n;
-                     return std::max(x_i, T(0)) - x_i * y_i + std::log1p(std::exp(-std::abs(x_i)));
-                   });
-                 },
+                 on_data<T>(lf::bench::bce_with_logits_loop<T>), on_data<T>(fast::bce_with_logits<T>),
                  [](data<T>& d) {
                    T const n = T(d.n);
                    return blockwise_mean(d, [=](auto const& X, auto const& Y, auto& D) {
@@ -278,16 +237,7 @@ std::vector<loss_case<T>> cases() {
                  [=](data<T>& d) { return reference_value_and_gradient<bce_logits_loss, P>(d, bind_host(d)); }});
   all.push_back({"sigmoid_focal", 3, fill_logits<T>,
                  [=](data<T>& d) { return focal_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) {
-                   T const n = T(d.n);
-                   return elementwise_mean(d, [=](T x_i, T y_i, T& grad) {
-                     T const e = std::exp(-std::abs(x_i)), p_i = x_i >= 0 ? 1 / (1 + e) : e / (1 + e);
-                     T const ce = (1 - y_i) * x_i + std::max(-x_i, T(0)) + std::log1p(e);
-                     T const m = 1 - (p_i * y_i + (1 - p_i) * (1 - y_i)), a = T(0.25) * y_i + T(0.75) * (1 - y_i);
-                     grad = a * (2 * m * p_i * (1 - p_i) * (1 - 2 * y_i) * ce + m * m * (p_i - y_i)) / n;
-                     return a * m * m * ce;
-                   });
-                 },
+                 on_data<T>(lf::bench::sigmoid_focal_loop<T>), on_data<T>(fast::sigmoid_focal<T>),
                  [](data<T>& d) {
                    T const n = T(d.n);
                    return blockwise_mean(d, [=](auto const& X, auto const& Y, auto& D) {
@@ -299,14 +249,17 @@ std::vector<loss_case<T>> cases() {
                    });
                  },
                  [=](data<T>& d) { return reference_value_and_gradient<focal_loss, P>(d, bind_host(d)); }});
+  auto dice_with = [](auto const& loop, double smooth, double bce_weight) {
+    return [=](data<T>& d) { return loop(d.a.data(), d.b.data(), d.grad.data(), d.n, smooth, bce_weight); };
+  };
   all.push_back({"dice", 5, fill_probabilities<T>, [=](data<T>& d) { return dice_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, false); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 0, 0, true); },
+                 dice_with(lf::bench::dice_loop<T>, 0, 0), dice_with(fast::dice<T>, 0, 0),
+                 [](data<T>& d) { return dice_vector_loop(d, 0, 0); },
                  [=](data<T>& d) { return reference_value_and_gradient<dice_loss, P>(d, bind_host(d)); }});
   all.push_back({"combo", 5, fill_probabilities<T>,
                  [=](data<T>& d) { return combo_kernel(bind_flat(d), grad_view(d)); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, false); },
-                 [](data<T>& d) { return dice_value_and_gradient(d, 1, 0.5, true); },
+                 dice_with(lf::bench::dice_loop<T>, 1, 0.5), dice_with(fast::dice<T>, 1, 0.5),
+                 [](data<T>& d) { return dice_vector_loop(d, 1, 0.5); },
                  [=](data<T>& d) { return reference_value_and_gradient<combo_loss, P>(d, bind_host(d)); }});
   all.push_back(
       {"cross_entropy_c1000", 2, fill_logits<T>,
@@ -319,7 +272,8 @@ std::vector<loss_case<T>> cases() {
                                    t = view<int const>(d.labels.data(), rows)),
                           matrix(d.grad.data(), rows, classes));
        },
-       [](data<T>& d) { return cross_entropy_loop(d, false); }, [](data<T>& d) { return cross_entropy_loop(d, true); },
+       cross_entropy_on_data<T>(lf::bench::cross_entropy_loop<T>), cross_entropy_on_data<T>(fast::cross_entropy<T>),
+       [](data<T>& d) { return cross_entropy_vector_loop(d); },
        [](data<T>& d) {
          std::ptrdiff_t const rows = std::ptrdiff_t(d.labels.size());
          return reference_value_and_gradient<ce_loss, std::remove_cvref_t<decltype(x)>>(
@@ -399,6 +353,7 @@ void run(char const* precision, std::vector<int> const& log2_sizes, options cons
       // They agree before they are timed (float: the loops accumulate differently). The reference evaluator, timed
       // once where it is timed at all, is checked by that run.
       double const fused = c.fused(d), scalar = c.scalar_loop(d), vector = c.vector_loop(d);
+      double const fast_math = c.fast_math_loop(d);
       bool const with_reference = d.n <= reference_limit;
       double t_reference = NAN, reference = scalar;
       if (with_reference) {
@@ -408,26 +363,27 @@ void run(char const* precision, std::vector<int> const& log2_sizes, options cons
       }
       double const tolerance = sizeof(T) == 4 ? 1e-4 : 1e-9;
       auto const agrees = [&](double v) { return std::abs(v - scalar) <= tolerance * std::abs(scalar); };
-      if (!(agrees(fused) && agrees(vector) && agrees(reference))) {
+      if (!(agrees(fused) && agrees(vector) && agrees(fast_math) && agrees(reference))) {
         std::printf(
             "  %s %s 2^%d: the losses disagree: fused %.10g, scalar loop %.10g, vector loop %.10g, "
-            "reference %.10g\n",
-            c.name, precision, log2_n, fused, scalar, vector, reference);
+            "fast-math loop %.10g, reference %.10g\n",
+            c.name, precision, log2_n, fused, scalar, vector, fast_math, reference);
         ++off;
       }
       double const bytes = c.values_moved * sizeof(T) * double(d.n);
       double const t_fused = median_seconds([&] { c.fused(d); }, o.repetitions);
       double const t_scalar = median_seconds([&] { c.scalar_loop(d); }, o.repetitions);
       double const t_vector = median_seconds([&] { c.vector_loop(d); }, o.repetitions);
+      double const t_fast = median_seconds([&] { c.fast_math_loop(d); }, o.repetitions);
       auto const torch = o.pytorch.find(std::string(c.name) + ',' + precision + ',' + std::to_string(d.n));
       double const t_torch = torch == o.pytorch.end() ? NAN : torch->second;
-      std::printf("%-20s %-6s 2^%-3d %10.3f %10.3f %10.3f %10.3f %10.1f %9.2f %9.2f %9.2f %8.2f %8.2f\n", c.name,
-                  precision, log2_n, t_fused * 1e3, t_scalar * 1e3, t_vector * 1e3, t_torch * 1e3, t_reference * 1e3,
-                  bytes / t_fused / 1e9, bytes / t_scalar / 1e9, bytes / t_vector / 1e9, t_fused / t_vector,
-                  t_torch / t_fused);
+      std::printf("%-20s %-6s 2^%-3d %10.3f %10.3f %10.3f %10.3f %10.3f %10.1f %9.2f %9.2f %8.2f %9.2f %8.2f\n", c.name,
+                  precision, log2_n, t_fused * 1e3, t_scalar * 1e3, t_vector * 1e3, t_fast * 1e3, t_torch * 1e3,
+                  t_reference * 1e3, bytes / t_fused / 1e9, bytes / t_vector / 1e9, t_fused / t_vector,
+                  t_fused / t_fast, t_torch / t_fused);
       csv << c.name << ',' << precision << ',' << d.n << ',' << t_fused << ',' << t_scalar << ',' << t_vector << ','
           << t_torch << ',' << bytes / t_fused / 1e9 << ',' << bytes / t_vector / 1e9 << ',' << t_fused / t_vector
-          << ',' << t_torch / t_fused << ',' << t_reference << '\n';
+          << ',' << t_torch / t_fused << ',' << t_reference << ',' << t_fast << ',' << t_fused / t_fast << '\n';
     }
   }
 }
@@ -459,16 +415,18 @@ int main(int argc, char** argv) {
                                  : o.quick        ? std::vector<int>{16, 20}
                                                   : std::vector<int>{16, 18, 20, 22, 24, 26};
   std::printf("lossforge benchmark: value and gradient, median of %d after a warm-up\n", o.repetitions);
-  std::printf("cpu: %s\ncompiler: g++ %s, flags: %s\nkokkos: %s, concurrency %d\n", cpu_model().c_str(), __VERSION__,
-              LOSSFORGE_BENCH_FLAGS, Kokkos::DefaultExecutionSpace::name(),
-              int(Kokkos::DefaultExecutionSpace().concurrency()));
+  std::printf(
+      "cpu: %s\ncompiler: g++ %s, flags: %s (fast-math loops: the same plus -ffast-math)\n"
+      "kokkos: %s, concurrency %d\n",
+      cpu_model().c_str(), __VERSION__, LOSSFORGE_BENCH_FLAGS, Kokkos::DefaultExecutionSpace::name(),
+      int(Kokkos::DefaultExecutionSpace().concurrency()));
   std::printf("triad bandwidth (2^24 doubles): %.2f GB/s\n\n", triad_gb_per_s(std::ptrdiff_t(1) << 24, o.repetitions));
-  std::printf("%-20s %-6s %-5s %10s %10s %10s %10s %10s %9s %9s %9s %8s %8s\n", "loss", "type", "n", "fused ms",
-              "scalar ms", "vector ms", "torch ms", "ref ms", "fused GB/s", "scal GB/s", "vec GB/s", "fused/vec",
-              "torch/fused");
+  std::printf("%-20s %-6s %-5s %10s %10s %10s %10s %10s %10s %9s %9s %8s %9s %8s\n", "loss", "type", "n", "fused ms",
+              "scalar ms", "vector ms", "fast ms", "torch ms", "ref ms", "fused GB/s", "vec GB/s", "fused/vec",
+              "fused/fast", "torch/fused");
   std::ofstream csv(o.csv);
   csv << "loss,precision,elements,fused_s,scalar_loop_s,vector_loop_s,pytorch_s,fused_gb_s,vector_gb_s,"
-         "fused_over_vector,pytorch_over_fused,reference_s\n";
+         "fused_over_vector,pytorch_over_fused,reference_s,fast_math_loop_s,fused_over_fast_math\n";
   int off = 0;
   run<float>("float", sizes, o, csv, off);
   if (!o.quick) run<double>("double", sizes, o, csv, off);
