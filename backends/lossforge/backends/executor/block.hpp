@@ -174,10 +174,11 @@ struct lane_sum {
   lanes<P, W> group = lanes<P, W>::Zero();
   lanes<double, W> total = lanes<double, W>::Zero();
   int grouped = 0;
+  static constexpr int blocks_per_group = 8;
 
   LOSSFORGE_LANES_INLINE void add(lanes<P, W> const& x) {
     group += x;
-    if (++grouped == 8) flush();
+    if (++grouped == blocks_per_group) flush();
   }
   LOSSFORGE_LANES_INLINE void flush() {
     total += group.template cast<double>();
@@ -507,7 +508,7 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
         return with(c.value[k]);
       }
     } else {
-      return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return [&]<std::size_t... K>(std::index_sequence<K...>) LOSSFORGE_LANES_LAMBDA {
         return
             typename L::type(lane_form<Op>::apply(block_at<L, I, Slot + slot[K]>(get<K>(n.args), item, first, c)...));
       }
@@ -590,8 +591,8 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
       return 0.0;
   }();
   // on_block(lanes, first) for each full block, then on_value(value, k) for each remaining position k.
-  auto const each = [&](auto const& on_block, auto const& on_value) {
-    run_blocks<L>(u, [&]<class R>() {
+  auto const each = [&](auto const& on_block, auto const& on_value) LOSSFORGE_LANES_LAMBDA {
+    run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
       for (std::ptrdiff_t first = 0; first < full; first += W) {
         auto c = context_for<R, J, B>(u);
         if constexpr (split)
@@ -612,7 +613,8 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
   if constexpr (sums) {
     lane_sum<P, W> blocks;
     double rest = 0;
-    each([&](A const& x, std::ptrdiff_t) { blocks.add(x); }, [&](double x, std::ptrdiff_t) { rest += x; });
+    each([&](A const& x, std::ptrdiff_t) LOSSFORGE_LANES_LAMBDA { blocks.add(x); },
+         [&](double x, std::ptrdiff_t) { rest += x; });
     double const total = blocks.sum() + rest;
     result.lead = Op::finish(total, 0, n);
   } else {
@@ -620,12 +622,14 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
     A largest = A::Constant(-std::numeric_limits<P>::infinity());
     double m = -inf;
     bool seen_nan = false;
-    each([&](A const& x,
-             std::ptrdiff_t) { largest = largest.binaryExpr(x, nan_propagating<Eigen::internal::scalar_max_op>(x)); },
-         [&](double x, std::ptrdiff_t) {
-           seen_nan = seen_nan || x != x;
-           m = x > m ? x : m;
-         });
+    each(
+        [&](A const& x, std::ptrdiff_t) LOSSFORGE_LANES_LAMBDA {
+          largest = largest.binaryExpr(x, nan_propagating<Eigen::internal::scalar_max_op>(x));
+        },
+        [&](double x, std::ptrdiff_t) {
+          seen_nan = seen_nan || x != x;
+          m = x > m ? x : m;
+        });
     seen_nan = seen_nan || any_nan(largest);
     m = std::max(m, double(largest.maxCoeff()));
     if constexpr (Op::folds == reductions::folding::max) {
@@ -639,7 +643,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
       double const pivot = double(P(m));  // the lanes subtract it in P
       A const shift = A::Constant(P(m));
       each(
-          [&](A const& x, std::ptrdiff_t first) {
+          [&](A const& x, std::ptrdiff_t first) LOSSFORGE_LANES_LAMBDA {
             A const e = lane_form<ops::exp>::apply(A(x - shift));
             sink.block(first, e);
             blocks.add(e);
