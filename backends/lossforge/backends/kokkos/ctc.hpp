@@ -167,7 +167,8 @@ void run_ctc(Exec const& exec, Logits const& logits, Targets const& targets, Inp
   auto const tl = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, target_lengths);
   auto const tg = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, targets);
   for (std::int64_t n = 0; n < N; ++n) {
-    auto const at = "[" + std::to_string(n) + "] = ";
+    std::string at = "[";  // appended, not "[" + ...: GCC 12 reports a false -Wrestrict on that at -O3
+    at += std::to_string(n) + "] = ";
     if (in(n) < 0 || std::int64_t(in(n)) > T)
       throw std::invalid_argument("lossforge::ctc_loss: input_lengths" + at + std::to_string(in(n)) +
                                   " is outside [0, T = " + std::to_string(T) + "] of the logits " + shape(logits));
