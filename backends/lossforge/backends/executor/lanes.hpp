@@ -148,25 +148,27 @@ LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
 template <class P>
 inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
 // The float exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding
-// and subtracting 1.5 2^23) and ln 2 in two parts, e^r = 1 + r + r^2 P(r) (Cephes's expf polynomial), then 2^k added
-// to the exponent bits; at most 1.01 ulps from the exact exp over every float. Lanes whose result is not a normal
-// number or that are NaN (rare) are redone with the scalar exp.
+// 1.5 2^23, whose low bits then hold k) and ln 2 in two parts, e^r = 1 + r + r^2 P(r) (Cephes's expf polynomial),
+// then 2^k added to the exponent bits; at most 1.01 ulps from the exact exp over every float. Lanes whose result is
+// not a normal number or that are NaN (rare) are redone with the scalar exp; their lanes here are garbage, computed
+// without a branch (a clamp or a float-to-int conversion would keep GCC from vectorizing the loop for SSE2).
 template <int W>
 LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_exp(Eigen::Array<float, W, 1> const& a) {
   constexpr float round = 12582912.0f, lowest = exp_normal_floor<float>, highest = 88.0f;
+  constexpr std::uint32_t round_bits = 0x4b400000u;
   Eigen::Array<float, W, 1> result;
   std::uint32_t outside = 0;
   for (int l = 0; l < W; ++l) {
-    // Clamped (NaN to lowest) so that the integer conversion below is defined; min and max keep it a vector loop.
-    float const x = a[l], x_in = std::min(std::max(lowest, x), highest);
-    outside |= std::uint32_t(x_in != x);
-    float const k = (x_in * 1.44269504088896341f + round) - round;
-    float const r = (x_in - k * 0.693359375f) - k * -2.12194440e-4f;
+    float const x = a[l];
+    outside |= std::uint32_t(!((x >= lowest) & (x <= highest)));
+    float const shifted = x * 1.44269504088896341f + round, k = shifted - round;
+    std::uint32_t const two_to_k = (std::bit_cast<std::uint32_t>(shifted) - round_bits) << 23;
+    float const r = (x - k * 0.693359375f) - k * -2.12194440e-4f;
     float p = 1.9875691500e-4f;
     for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f})
       p = p * r + c;
     float const e = (p * (r * r) + r) + 1.0f;
-    result[l] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(e) + (std::uint32_t(std::int32_t(k)) << 23));
+    result[l] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(e) + two_to_k);
   }
   if (outside)
     for (int l = 0; l < W; ++l)
