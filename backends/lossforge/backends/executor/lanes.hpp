@@ -37,8 +37,9 @@ template <class P>
 inline constexpr int block_width = 2 * Eigen::internal::packet_traits<P>::size;
 
 // The lane evaluation of an expression must become one function: left to GCC's size limits, each node would be
-// a call returning its W lanes through memory, costing more than the arithmetic.
-#if defined(__GNUC__)
+// a call returning its W lanes through memory, costing more than the arithmetic. Only in optimized builds: at -O0
+// (the heaviest test translation units) forced inlining buys no speed and costs a third more compile time.
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
 #define LOSSFORGE_LANES_INLINE [[gnu::always_inline]] inline
 #define LOSSFORGE_LANES_LAMBDA __attribute__((always_inline))
 #else
