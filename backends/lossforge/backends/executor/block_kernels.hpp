@@ -24,11 +24,9 @@ inline constexpr bool runs_in_row_blocks =
     }(typename Data::cached{});
 
 // A kernel over blocks of consecutive rows. A work item is a chunk of 512 blocks, which computes the constants of
-// its expressions once and adds its sums in lanes until its end: in P over groups of lane_sum's blocks_per_group
-// blocks, the groups in double. Rows after the last full block run through the scalar functor this one extends.
-// The block loop and its sums are one function (the lambdas always inlined, the group's sums local to the group), so
-// that the sums stay in registers: a sum kept in memory and a data pointer reloaded after every store, as a call
-// or an array of sums across the groups would leave them, cost MSE a fifth of its time.
+// its expressions once and adds its sums in lane_sums until its end. Rows after the last full block run through the
+// scalar functor this one extends. The block loop and its sums are one function (the lambdas always inlined), so
+// that the sums stay in registers.
 template <class Data, class Row, class Outputs, class... Steps>
 struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   using base = kernel_functor<Data, Row, Outputs, Steps...>;
@@ -36,6 +34,7 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   using P = typename tensor_precision<decltype(Data::tensor)>::type;
   static constexpr int width = block_width<P>;
   static constexpr std::int64_t rows_per_item = 512 * width;
+  using group_sums = lane_sums<P, width, at_least_one(base::reduce_count)>;
 
   static std::int64_t work_items(std::int64_t rows) { return (rows + rows_per_item - 1) / rows_per_item; }
 
@@ -55,26 +54,19 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
         (collect_uniforms<L, Row, uniform_slot[K]>(expression_of(get<K>(this->steps)), item, u), ...);
       }
     (std::index_sequence_for<Steps...>{});
-    std::array<lanes<double, width>, at_least_one(base::reduce_count)> totals;
-    for (auto& t : totals) t.setZero();
+    group_sums sums;
     run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
-      for (std::int64_t row = first; row < blocks_end;) {
-        std::array<lanes<P, width>, at_least_one(base::reduce_count)> sums;
-        for (auto& s : sums) s.setZero();
-        std::int64_t const group_end = std::min(blocks_end, row + lane_sum<P, width>::blocks_per_group * width);
-        for (; row < group_end; row += width) {
-          item.template at<Row>() = std::ptrdiff_t(row);
-          run_block<R>(item, row, v, sums, u, std::index_sequence_for<Steps...>{});
-        }
-        for (std::size_t k = 0; k < sums.size(); ++k) totals[k] += sums[k].template cast<double>();
-      }
+      sums.add_blocks(first, blocks_end, [&](std::int64_t row, auto& group) LOSSFORGE_LANES_LAMBDA {
+        item.template at<Row>() = std::ptrdiff_t(row);
+        run_block<R>(item, row, v, group, u, std::index_sequence_for<Steps...>{});
+      });
     });
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (
           [&] {
             if constexpr (is_reduce_step_v<Steps>) {
               using Op = typename step_traits<Steps>::op;
-              if constexpr (reductions::adds<Op>) v.acc[2 * base::slot[K]] += totals[base::slot[K]].sum();
+              if constexpr (reductions::adds<Op>) v.acc[2 * base::slot[K]] += sums.sum(base::slot[K]);
             }
           }(),
           ...);
@@ -97,20 +89,20 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     return first;
   }();
 
-  template <class L, class Sums, class U, std::size_t... K>
-  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, std::int64_t first, value_type& v, Sums& sums,
+  template <class L, class Group, class U, std::size_t... K>
+  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, std::int64_t first, value_type& v, Group& group,
                                         U const& u, std::index_sequence<K...>) const {
     auto c = context_for<L, Row, typename step_traits<Steps>::expression...>(u);  // the steps share their nodes
-    (run_step<L, K>(get<K>(this->steps), item, first, v, sums, c), ...);
+    (run_step<L, K>(get<K>(this->steps), item, first, v, group, c), ...);
   }
-  template <class L, std::size_t K, class S, class Sums, class C>
+  template <class L, std::size_t K, class S, class Group, class C>
   LOSSFORGE_LANES_INLINE void run_step(S const& step, work_item<Data>& item, std::int64_t first, value_type& v,
-                                       Sums& sums, C& c) const {
+                                       Group& group, C& c) const {
     auto const x = block_at<L, Row, uniform_slot[K]>(expression_of(step), item, first, c);
     if constexpr (is_reduce_step_v<S>) {
       using Op = typename step_traits<S>::op;
       if constexpr (reductions::adds<Op>)
-        sums[base::slot[K]] += x;
+        group_sums::sum_in(group, base::slot[K]) += x;
       else
         for (int l = 0; l < width; ++l)
           reductions::accumulate<Op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], double(x[l]));

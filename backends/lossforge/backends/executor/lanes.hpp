@@ -99,6 +99,14 @@ template <template <class, class, int> class Functor, class A>
 auto nan_propagating(A const&) {
   return Functor<typename A::Scalar, typename A::Scalar, Eigen::PropagateNaN>();
 }
+// result with the lanes where a is outside [low, high] or NaN replaced by f(a): the rare lanes that the vector forms
+// of exp and log leave to the scalar functions.
+template <class A, class F>
+LOSSFORGE_LANES_INLINE void redo_outside(A& result, A const& a, typename A::Scalar low, typename A::Scalar high,
+                                         F const& f) {
+  for (int l = 0; l < a.size(); ++l)
+    if (!(a[l] >= low && a[l] <= high)) result[l] = f(a[l]);
+}
 // The float log in lanes, a loop the compiler vectorizes: x = 2^k m with m in [sqrt(1/2), sqrt(2)) taken from the
 // bits, log x = k ln 2 + log m, log m = r - r^2 / 2 + r^3 Q(r) with r = m - 1 exact (Cephes's logf polynomial) and
 // ln 2 in two parts; at most 0.83 ulp from the exact log over every float. It does a third of the work of Eigen's
@@ -122,9 +130,8 @@ LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_log(Eigen::Array<float, W
     result[l] = (r + ((r * z * q + k * -2.12194440e-4f) - 0.5f * z)) + k * 0.693359375f;
   }
   if (outside)
-    for (int l = 0; l < W; ++l)
-      if (!(a[l] >= std::numeric_limits<float>::min() && a[l] <= std::numeric_limits<float>::max()))
-        result[l] = math::log(a[l]);
+    redo_outside(result, a, std::numeric_limits<float>::min(), std::numeric_limits<float>::max(),
+                 [](float x) { return math::log(x); });
   return result;
 }
 // In double, Eigen's log; it takes a denormal input for the smallest normal number (log(1e-308) would be -708.4,
@@ -141,8 +148,8 @@ LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
       return pand(pcmp_lt(pzero(x), x), pcmp_lt(x, pset1<decltype(x)>(std::numeric_limits<P>::min())));
     };
     if (any_lane(denormal, a))
-      for (int l = 0; l < a.size(); ++l)
-        if (a[l] > 0 && a[l] < std::numeric_limits<P>::min()) result[l] = math::log(a[l]);
+      redo_outside(result, a, std::numeric_limits<P>::min(), std::numeric_limits<P>::max(),
+                   [](P x) { return math::log(x); });
     return result;
   }
 }
@@ -171,9 +178,7 @@ LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_exp(Eigen::Array<float, W
     float const e = (p * (r * r) + r) + 1.0f;
     result[l] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(e) + two_to_k);
   }
-  if (outside)
-    for (int l = 0; l < W; ++l)
-      if (!(a[l] >= lowest && a[l] <= highest)) result[l] = math::exp(a[l]);
+  if (outside) redo_outside(result, a, lowest, highest, [](float x) { return math::exp(x); });
   return result;
 }
 // In double, Eigen's exp; it clamps its argument at -709.4: below, every result is e^-709.4 where IEEE arithmetic and
@@ -191,8 +196,7 @@ LOSSFORGE_LANES_INLINE A exact_exp(A const& a) {
       return pcmp_lt(x, pset1<decltype(x)>(exp_normal_floor<P>));
     };
     if (any_lane(underflows, a))
-      for (int l = 0; l < a.size(); ++l)
-        if (a[l] < exp_normal_floor<P>) result[l] = math::exp(a[l]);
+      redo_outside(result, a, exp_normal_floor<P>, std::numeric_limits<P>::max(), [](P x) { return math::exp(x); });
     return result;
   }
 }
