@@ -5,6 +5,12 @@
   "lossforge::grad(loss, x): 'x' is an integer tensor (class indices, lengths); integer tensors are not " \
   "differentiable"
 #define LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL "lossforge::grad(loss, x): 'x' does not appear in 'loss'"
+#define LOSSFORGE_MSG_GRAD_THROUGH_PRIMITIVE                                                                        \
+  "lossforge::grad(loss, x): 'x' is an argument of a primitive in 'loss', whose derivative is the primitive's "     \
+  "vector-Jacobian product, run by a compiled kernel: compile the loss with lf::kokkos::compile(loss, lf::wrt(x))"
+#define LOSSFORGE_MSG_PRIMITIVE_BACKEND                                                                            \
+  "lossforge: a loss that calls a primitive compiles with lf::kokkos::compile, which runs the primitive's forward " \
+  "and vector-Jacobian product on the Views' execution space"
 #define LOSSFORGE_MSG_GRAD_NOT_A_SYMBOL "lossforge::grad(loss, x): 'x' must be a tensor or scalar symbol"
 #define LOSSFORGE_MSG_FREE_INDEX_IN_LOSS                                                                            \
   "lossforge: a loss must be a single number, but an index is left free in it; reduce over it with sum(i, ...) or " \

@@ -4,6 +4,7 @@
 #include <lossforge/config.hpp>
 #include <lossforge/diff/grad.hpp>
 #include <lossforge/dsl/bind.hpp>
+#include <lossforge/dsl/primitive.hpp>
 #include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/symbols.hpp>
 #include <lossforge/print/print.hpp>

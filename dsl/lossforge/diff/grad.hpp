@@ -13,6 +13,7 @@
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/diff/rules.hpp>
 #include <lossforge/dsl/extent_sources.hpp>
+#include <lossforge/dsl/primitive.hpp>
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/simplify/simplify.hpp>
@@ -249,6 +250,8 @@ constexpr auto grad_one(Loss const& loss) {
 template <class Loss, class... Symbols>
 requires(sizeof...(Symbols) > 0) constexpr auto grad(Loss const& loss, Symbols const&...) {
   auto expr = as_expression(loss);
+  static_assert(!(detail::reaches_through_primitive_v<decltype(expr), Symbols> || ...),
+                LOSSFORGE_MSG_GRAD_THROUGH_PRIMITIVE);
   if constexpr (sizeof...(Symbols) == 1)
     return diff::grad_one<Symbols...>(expr);
   else

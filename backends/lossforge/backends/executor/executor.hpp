@@ -943,10 +943,11 @@ constexpr auto summed(L const& l) {
 // wrote (sum(p - p + y)), it is zero in X's shape, as PyTorch's backward gives, not an error.
 template <class X, class L, class Written>
 constexpr auto gradient(L const& l, Written const& written) {
+  // grad_one: a primitive's result is a tensor here; the Kokkos backend adds the primitive's vector-Jacobian product.
   if constexpr (lossforge::detail::contains_symbol_v<L, X>)
-    return grad(summed(l), X{});
+    return diff::grad_one<X>(as_expression(summed(l)));
   else
-    return grad(summed(written), X{});
+    return diff::grad_one<X>(as_expression(summed(written)));
 }
 template <template <class, class, bool, class> class Compiled, class Names, bool ReturnsLoss, class Written,
           class Split, class... E>
@@ -958,12 +959,16 @@ constexpr auto compile_outputs(E const&... outputs) {
 
 // A backend's compile (lf::kokkos::compile, lf::serial::compile): plans a loss and its gradients for the backend's
 // Compiled, derived from compiled, over data whose tensors Split are divided among processes along dimension 0 (none
-// but for lf::mpi::compile).
-template <template <class, class, bool, class> class Compiled, class Split = lossforge::detail::type_list<>>
+// but for lf::mpi::compile). With Primitives, the results of primitives in the loss are tensors bound by the caller
+// (the Kokkos backend, which runs the primitives around the plan).
+template <template <class, class, bool, class> class Compiled, class Split = lossforge::detail::type_list<>,
+          bool Primitives = false>
 struct compiler {
   // The loss and its gradients with respect to X...; the call returns the loss when it is a number.
   template <Operand Loss, class... X>
   constexpr auto operator()(Loss const& loss, wrt_t<X...> = {}) const {
+    static_assert(Primitives || lossforge::detail::primitive_results_t<expression_t<Loss>>::size == 0,
+                  LOSSFORGE_MSG_PRIMITIVE_BACKEND);
     auto const l = simplify(as_expression(loss));
     constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
     return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
@@ -974,6 +979,8 @@ struct compiler {
   template <Operand Loss, class... X>
   constexpr auto operator()(Loss const& loss, wrt_t<X...>, gradient_only_t) const {
     static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
+    static_assert(Primitives || lossforge::detail::primitive_results_t<expression_t<Loss>>::size == 0,
+                  LOSSFORGE_MSG_PRIMITIVE_BACKEND);
     auto const l = simplify(as_expression(loss));
     return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
                                    decltype(as_expression(loss)), Split>(

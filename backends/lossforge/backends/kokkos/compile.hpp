@@ -15,37 +15,14 @@
 #include <vector>
 
 #include <lossforge/backends/executor/executor.hpp>
+#include <lossforge/backends/kokkos/primitives.hpp>
+#include <lossforge/backends/kokkos/workspace.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 
 namespace lossforge::kokkos {
 
 using lossforge::gradient_only;
 using lossforge::gradient_only_t;
-
-// Buffers for a plan's intermediates (the per-class sums of a Dice gradient, a similarity matrix): pass one to a
-// compiled kernel and every call reuses them, allocating only when a call needs more than an earlier one did.
-// Without one, each call allocates its buffers and frees them (after a fence) before it returns. A workspace serves
-// one call at a time: a call that returns before its kernels finish (per-element outputs, an asynchronous execution
-// space) must be fenced before the workspace is used by another execution space instance.
-template <class MemorySpace = Kokkos::HostSpace>
-class workspace {
- public:
-  using memory_space = MemorySpace;
-  // At least size doubles for intermediate number k (from 1).
-  double* buffer(int k, std::size_t size) {
-    if (buffers_.size() < std::size_t(k)) buffers_.resize(std::size_t(k));
-    auto& b = buffers_[std::size_t(k) - 1];
-    if (b.extent(0) < size) {
-      if (b.extent(0) != 0) Kokkos::fence();  // kernels of an earlier call may still read the buffer it replaces
-      b = Kokkos::View<double*, MemorySpace>(
-          Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::intermediate" + std::to_string(k)), size);
-    }
-    return b.data();
-  }
-
- private:
-  std::vector<Kokkos::View<double*, MemorySpace>> buffers_;
-};
 
 namespace detail {
 
@@ -60,15 +37,6 @@ struct reducer {
     functor.join(dst, src);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& v) const { functor(item, v); }
-};
-
-template <class T, std::size_t Rank>
-struct pointer_of_rank {
-  using type = typename pointer_of_rank<T, Rank - 1>::type*;
-};
-template <class T>
-struct pointer_of_rank<T, 0> {
-  using type = T;
 };
 
 // The executor's launch policy on execution space instance exec, with the intermediates' buffers in ws.
@@ -95,7 +63,8 @@ struct launch {
     return [&]<std::size_t... D>(std::index_sequence<D...>) {
       return Kokkos::View<typename pointer_of_rank<double, Rank>::type, Kokkos::LayoutRight, memory_space,
                           Kokkos::MemoryTraits<Kokkos::Unmanaged>>(data, std::size_t(extents[D])...);
-    }(std::make_index_sequence<Rank>{});
+    }
+    (std::make_index_sequence<Rank>{});
   }
   template <class View>
   void store(View const& view, double value) const {
@@ -145,7 +114,35 @@ struct compiled : executor::compiled<Plan, Names, ReturnsLoss, Written> {
   }
 };
 
-// lf::kokkos::compile(loss, lf::wrt(x...)) and compile(loss, lf::wrt(x...), lf::gradient_only).
-inline constexpr executor::compiler<compiled> compile{};
+// lf::kokkos::compile(loss, lf::wrt(x...)) and compile(loss, lf::wrt(x...), lf::gradient_only), for a loss with or
+// without primitives.
+struct compiler {
+  template <Operand Loss, class... X, class... Only>
+  constexpr auto operator()(Loss const& loss, wrt_t<X...> w = {}, Only... only) const {
+    using results = lossforge::detail::primitive_results_t<expression_t<Loss>>;
+    if constexpr (results::size == 0) {
+      return executor::compiler<compiled>{}(loss, w, only...);
+    } else {
+      static_assert([]<class... P>(lossforge::detail::type_list<P...>) { return ((P::rank >= 0) && ...); }(results{}),
+                    "lossforge: a primitive's Impl::rank is its result's rank, a fixed number (0 or more)");
+      static_assert(!(lossforge::detail::is_primitive_result_v<X> || ...),
+                    "lossforge: wrt(...) names the tensors bound at run time; a primitive's result is differentiated "
+                    "inside the kernel");
+      using direct = lossforge::detail::filter_t<lossforge::detail::type_list<X...>,
+                                                 detail::read_directly<expression_t<Loss>>::template by>;
+      using back = lossforge::detail::filter_t<results, detail::with_argument_among<X...>::template in>;
+      static_assert(((lossforge::detail::contains_v<direct, X> ||
+                      lossforge::detail::reaches_through_primitive_v<expression_t<Loss>, X>)&&...),
+                    LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL);
+      auto const inner = [&]<class... D, class... B>(lossforge::detail::type_list<D...>,
+                                                     lossforge::detail::type_list<B...>) {
+        return executor::compiler<compiled, lossforge::detail::type_list<>, true>{}(loss, wrt(D{}..., B{}...), only...);
+      }(direct{}, back{});
+      return detail::with_primitives<std::remove_const_t<decltype(inner)>, results, lossforge::detail::type_list<X...>,
+                                     direct, back>{inner};
+    }
+  }
+};
+inline constexpr compiler compile{};
 
 }  // namespace lossforge::kokkos

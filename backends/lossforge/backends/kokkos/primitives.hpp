@@ -1,0 +1,200 @@
+#pragma once
+// Losses that call primitives (dsl/primitive.hpp), compiled by lf::kokkos::compile. A primitive's Impl provides
+//
+//   static constexpr lf::fixed_string name;                          // its result prints as name(arguments)
+//   static constexpr int rank;                                       // its result's rank
+//   std::array<std::size_t, rank> extents(Args const&... args) const;                  // its result's extents
+//   void forward(Exec const& exec, Args const&... args, Result const& result) const;   // result = f(args...)
+//   void vjp(Exec const& exec, Upstream const& upstream, Args const&... args, Grads const&... grads) const;
+//
+// where args are the Views bound to the primitive's arguments, result and upstream (dloss/dresult) are LayoutRight
+// Views of the first argument's element type in the execution space's memory, and grads holds one View per argument
+// into which vjp adds J^T upstream: the caller's gradient output for an argument in wrt(...), an empty View
+// (data() == nullptr) for the others, which vjp skips. forward and vjp launch their work on exec, which orders it
+// with the fused kernels.
+//
+// A call runs each primitive's forward into a result View, then the fused kernels of the loss with the results bound
+// as tensors, which write the loss, the part of each requested gradient that does not pass through a primitive (zero
+// for a symbol the loss reads only through primitives) and dloss/dresult for each primitive, then each primitive's
+// vjp. The results and upstream gradients are allocated for the call, which fences exec before it returns.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <lossforge/backends/kokkos/workspace.hpp>
+#include <lossforge/dsl/bind.hpp>
+#include <lossforge/dsl/primitive.hpp>
+
+namespace lossforge::kokkos {
+
+namespace detail {
+
+using lossforge::detail::type_list;
+
+// The Views bound to primitive result P's arguments, in order.
+template <class P, class Bindings>
+auto argument_views(Bindings const& b) {
+  return [&]<class... A>(type_list<A...>) { return std::tie(b.template get<A>()...); }(typename P::arguments{});
+}
+
+// A View for P's result, or for dloss/dresult: LayoutRight, the first argument's element type, extents from Impl.
+template <class P, class MemorySpace, class Bindings>
+auto result_view(Bindings const& b, std::string const& label) {
+  auto const args = argument_views<P>(b);
+  std::array<std::size_t, std::size_t(P::rank)> const extents =
+      std::apply([](auto const&... a) { return typename P::impl{}.extents(a...); }, args);
+  using T = std::remove_const_t<typename std::remove_cvref_t<std::tuple_element_t<0, decltype(args)>>::value_type>;
+  return [&]<std::size_t... D>(std::index_sequence<D...>) {
+    return Kokkos::View<typename pointer_of_rank<T, std::size_t(P::rank)>::type, Kokkos::LayoutRight, MemorySpace>(
+        label, extents[D]...);
+  }
+  (std::make_index_sequence<std::size_t(P::rank)>{});
+}
+
+// b with more bindings after its own.
+template <class... B, class... More>
+bindings<B..., More...> bound_with(bindings<B...> const& b, More const&... more) {
+  return {std::tuple_cat(b.items, std::make_tuple(more...))};
+}
+
+// A loss compiled with the results of primitives P... as tensors (Inner), the symbols X... its caller
+// differentiates, those of them the loss reads itself (Direct), whose gradients Inner writes, and the primitives
+// with an argument among X... (B...), whose dloss/dresult Inner writes after those gradients.
+template <class Inner, class Primitives, class Wrt, class Direct, class Back>
+struct with_primitives;
+template <class Inner, class... P, class... X, class Direct, class... B>
+struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_list<B...>> {
+  Inner inner;
+  static constexpr bool returns_loss = Inner::returns_loss;
+
+  template <class Exec, class Bindings, class... Out>
+  requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
+                                                                   workspace<typename Exec::memory_space>& ws,
+                                                                   Out const&... out) const {
+    static_assert(sizeof...(Out) >= sizeof...(X),
+                  "lossforge: pass one output view per output: the per-element loss when the loss has free indices, "
+                  "then one per symbol in wrt(...)");
+    constexpr std::size_t lead = sizeof...(Out) - sizeof...(X);  // the per-element loss, when there is one
+    using memory = typename Exec::memory_space;
+    auto const outs = std::tie(out...);
+    auto const results = std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str())...);
+    auto const upstreams = std::make_tuple(result_view<B, memory>(b, "lossforge::dloss/d" + B::name.str())...);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (std::apply([&](auto const&... a) { typename P::impl{}.forward(exec, a..., std::get<K>(results)); },
+                  argument_views<P>(b)),
+       ...);
+    }
+    (std::index_sequence_for<P...>{});
+    auto const all = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return bound_with(
+          b, binding<P, std::tuple_element_t<K, std::remove_cvref_t<decltype(results)>>>{std::get<K>(results)}...);
+    }
+    (std::index_sequence_for<P...>{});
+    (zero_unless_direct<X, lead>(exec, outs), ...);
+    // The fused kernels' outputs: the per-element loss, the gradients they write, dloss/dresult of each primitive.
+    auto const inner_outs = std::tuple_cat(
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+          return std::tie(std::get<K>(outs)...);
+        }(std::make_index_sequence<lead>{}),
+        direct_outputs<lead>(outs, type_list<X...>{}),
+        std::apply([](auto const&... u) { return std::tie(u...); }, upstreams));
+    auto const send_back = [&] {
+      [&]<std::size_t... K>(std::index_sequence<K...>) { (vjp<B, lead>(exec, b, std::get<K>(upstreams), outs), ...); }
+      (std::index_sequence_for<B...>{});
+      exec.fence();
+    };
+    if constexpr (returns_loss) {
+      double const loss = std::apply([&](auto const&... o) { return inner(exec, all, ws, o...); }, inner_outs);
+      send_back();
+      return loss;
+    } else {
+      std::apply([&](auto const&... o) { inner(exec, all, ws, o...); }, inner_outs);
+      send_back();
+    }
+  }
+  template <class Exec, class Bindings, class... Out>
+  requires Kokkos::is_execution_space<Exec>::value auto operator()(Exec const& exec, Bindings const& b,
+                                                                   Out const&... out) const {
+    workspace<typename Exec::memory_space> ws;
+    return (*this)(exec, b, ws, out...);
+  }
+  template <class Bindings, class... Out>
+  requires(!Kokkos::is_execution_space<Bindings>::value) auto operator()(Bindings const& b, Out&&... out) const {
+    using space = typename std::remove_cvref_t<decltype(std::get<0>(b.items).value)>::execution_space;
+    return (*this)(space{}, b, std::forward<Out>(out)...);
+  }
+
+  // The fused plan between the primitives' forward and their vector-Jacobian products.
+  std::string describe() const {
+    std::string s;
+    ((s += "primitive       " + P::name.str() + " = " + P::impl::name.str() + "'s forward\n"), ...);
+    s += inner.describe();
+    (vjp_lines<B>(s), ...);
+    return s;
+  }
+
+ private:
+  template <class S>
+  static constexpr bool direct = lossforge::detail::contains_v<Direct, S>;
+
+  template <class S, std::size_t Lead, class Exec, class Outs>
+  static void zero_unless_direct(Exec const& exec, Outs const& outs) {
+    if constexpr (!direct<S>) {
+      auto const& view = std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs);
+      Kokkos::deep_copy(exec, view, typename std::remove_cvref_t<decltype(view)>::non_const_value_type(0));
+    }
+  }
+  template <std::size_t Lead, class Outs, class... S>
+  static auto direct_outputs(Outs const& outs, type_list<S...>) {
+    return std::tuple_cat([&] {
+      if constexpr (direct<S>)
+        return std::tie(std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs));
+      else
+        return std::tuple<>{};
+    }()...);
+  }
+  // P's vjp, adding into the outputs of the arguments in wrt(...).
+  template <class Q, std::size_t Lead, class Exec, class Bindings, class Upstream, class Outs>
+  static void vjp(Exec const& exec, Bindings const& b, Upstream const& upstream, Outs const& outs) {
+    [&]<class... A>(type_list<A...>) {
+      auto const gradient = [&]<class S>(std::type_identity<S>) {
+        if constexpr (lossforge::detail::contains_v<type_list<X...>, S>)
+          return std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs);
+        else
+          return typename std::remove_cvref_t<decltype(b.template get<S>())>::non_const_type{};
+      };
+      typename Q::impl{}.vjp(exec, upstream, b.template get<A>()..., gradient(std::type_identity<A>{})...);
+    }(typename Q::arguments{});
+  }
+  template <class Q>
+  static void vjp_lines(std::string& s) {
+    [&]<class... A>(type_list<A...>) {
+      (
+          [&] {
+            if constexpr (lossforge::detail::contains_v<type_list<X...>, A>)
+              s += "primitive       dloss/d" + A::name.str() + " += " + Q::impl::name.str() + "'s vjp of dloss/d" +
+                   Q::name.str() + "\n";
+          }(),
+          ...);
+    }(typename Q::arguments{});
+  }
+};
+
+template <class E>
+struct read_directly {
+  template <class X>
+  using by = std::bool_constant<lossforge::detail::contains_symbol_v<E, X>>;
+};
+// Primitive results with an argument among X...
+template <class... X>
+struct with_argument_among {
+  template <class P>
+  using in = std::bool_constant<(lossforge::detail::contains_v<typename P::arguments, X> || ...)>;
+};
+
+}  // namespace detail
+
+}  // namespace lossforge::kokkos
