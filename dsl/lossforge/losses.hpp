@@ -9,6 +9,7 @@
 #include <lossforge/losses/likelihood.hpp>
 #include <lossforge/losses/margin.hpp>
 #include <lossforge/losses/overlap.hpp>
+#include <lossforge/losses/perceptual.hpp>
 #include <lossforge/losses/preference.hpp>
 #include <lossforge/losses/reduction.hpp>
 #include <lossforge/losses/regression.hpp>

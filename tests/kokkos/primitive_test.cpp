@@ -3,7 +3,7 @@
 // the losses' values are checked against the definition written out in loops, their gradients against central
 // differences of that definition, in double and in float. Then: a tensor read both directly and through the
 // primitive, the per-element loss, gradient_only, an argument whose gradient is not asked for, indexed reads of a
-// result, the plan listing and a shape error naming the result.
+// result, the plan listing and a shape error naming the result; and the errors of the catalogue's perceptual loss.
 #include <Kokkos_Core.hpp>
 #include <array>
 #include <catch2/catch_test_macros.hpp>
@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
 #include <stdexcept>
 #include <tests/support/tolerance.hpp>
 
@@ -259,4 +260,31 @@ TEST_CASE("a tensor whose shape does not fit a primitive's result is an error na
   matrix<double> y_long("y", N, L), dx("dx", N, L);
   CHECK_THROWS_WITH(kernel(lf::bind(x = d.x, w = d.w, y = y_long), dx),
                     Catch::Matchers::ContainsSubstring("correlate(x, w)") && Catch::Matchers::ContainsSubstring("'y'"));
+}
+
+TEST_CASE("the perceptual loss names the weight that does not fit and refuses to differentiate the weights",
+          "[kokkos][primitive]") {
+  namespace L = lf::losses;
+  constexpr lf::tensor<"img", 4> img;
+  constexpr lf::tensor<"ref", 4> ref;
+  constexpr lf::tensor<"w1", 4> w1;
+  constexpr lf::tensor<"b1", 1> b1;
+  constexpr lf::tensor<"w2", 4> w2;
+  constexpr lf::tensor<"b2", 1> b2;
+  using images = Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace>;
+  images const x("x", 1, 2, 4, 4), y("y", 1, 2, 4, 4), dx("dx", 1, 2, 4, 4), w1v("w1", 3, 2, 3, 3),
+      w2v("w2", 2, 3, 3, 3), dw1("dw1", 3, 2, 3, 3);
+  vector<double> const b1v("b1", 3), b2v("b2", 2);
+  static constexpr auto kernel = lf::kokkos::compile(L::perceptual_loss(img, ref, w1, b1, w2, b2), lf::wrt(img));
+  CHECK(kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx) == 0);  // equal images
+  images const w1_wrong("w1", 3, 1, 3, 3);
+  CHECK_THROWS_WITH(kernel(lf::bind(img = x, ref = y, w1 = w1_wrong, b1 = b1v, w2 = w2v, b2 = b2v), dx),
+                    Catch::Matchers::ContainsSubstring("'w1' has shape [3,1,3,3]"));
+  vector<double> const b2_wrong("b2", 3);
+  CHECK_THROWS_WITH(kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2_wrong), dx),
+                    Catch::Matchers::ContainsSubstring("'b2' has shape [3], 'w2' has 2 output channels"));
+  static constexpr auto with_weights =
+      lf::kokkos::compile(L::perceptual_loss(img, ref, w1, b1, w2, b2), lf::wrt(img, w1));
+  CHECK_THROWS_WITH(with_weights(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx, dw1),
+                    Catch::Matchers::ContainsSubstring("does not differentiate the extractor's weights"));
 }
