@@ -3,7 +3,8 @@
 // the CUDA backend, every kernel is a CUDA kernel: the build compiles this file for Kokkos::Cuda (the build machines
 // have nvcc but no GPU), ctest runs the same program on the host's default execution space, and
 // scripts/device-check.sh builds and runs it on a machine with a GPU. One loss per kind of plan is here, with the
-// bandwidth report, and CTC's kernel; every catalogue loss is in catalogue_device.hpp's families.
+// bandwidth report, CTC's and SSIM's kernels and a loss with primitives (the perceptual loss); every other catalogue
+// loss is in catalogue_device.hpp's families.
 //
 //   lossforge-device-check [rows] [classes] [elements for the bandwidth report]
 #include <Kokkos_Core.hpp>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses/perceptual.hpp>
 #include <tests/device/device_check.hpp>
 
 namespace lf = lossforge;
@@ -169,6 +171,49 @@ void check_ssim() {
                  std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
   }
 }
+
+// A loss with primitives (the catalogue's perceptual loss: two convolution layers with their own vector-Jacobian
+// products around a fused kernel) on the device against the same loss on the host: each output of a convolution is
+// one thread's sum on both, in the same order.
+void check_primitives() {
+  constexpr lf::tensor<"x", 4> x;
+  constexpr lf::tensor<"y", 4> y;
+  constexpr lf::tensor<"w1", 4> w1;
+  constexpr lf::tensor<"b1", 1> b1;
+  constexpr lf::tensor<"w2", 4> w2;
+  constexpr lf::tensor<"b2", 1> b2;
+  static constexpr auto kernel = lf::kokkos::compile(lf::losses::perceptual_loss(x, y, w1, b1, w2, b2), lf::wrt(x));
+  int const images = 2, channels = 3, height = 19, width = 23, c1 = 8, c2 = 6;
+  auto const wave = [](std::size_t size, double rate, double scale) {
+    std::vector<double> v(size);
+    for (std::size_t k = 0; k < size; ++k) v[k] = scale * std::sin(rate * double(k) + 0.3);
+    return v;
+  };
+  std::size_t const pixels = std::size_t(images * channels * height * width);
+  using planes = Kokkos::View<double****, Kokkos::LayoutRight, space::memory_space>;
+  planes const xv = on_device<planes>("lossforge::check::perceptual_x", wave(pixels, 0.29, 1.0), images, channels,
+                                      height, width);
+  planes const yv = on_device<planes>("lossforge::check::perceptual_y", wave(pixels, 0.31, 1.0), images, channels,
+                                      height, width);
+  planes const w1v = on_device<planes>("lossforge::check::w1", wave(std::size_t(c1 * channels * 9), 0.7, 0.4), c1,
+                                       channels, 3, 3);
+  planes const w2v = on_device<planes>("lossforge::check::w2", wave(std::size_t(c2 * c1 * 9), 0.9, 0.3), c2, c1, 3, 3);
+  vector const b1v = on_device<vector>("lossforge::check::b1", wave(std::size_t(c1), 1.1, 0.1), c1);
+  vector const b2v = on_device<vector>("lossforge::check::b2", wave(std::size_t(c2), 1.3, 0.1), c2);
+  planes const grad("lossforge::check::perceptual_grad", images, channels, height, width);
+  double const loss = kernel(space{}, lf::bind(x = xv, y = yv, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), grad);
+
+  auto const host = [](auto const& v) { return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, v); };
+  Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> const host_grad(
+      "lossforge::check::perceptual_host_grad", images, channels, height, width);
+  double const host_loss =
+      kernel(Kokkos::DefaultHostExecutionSpace{},
+             lf::bind(x = host(xv), y = host(yv), w1 = host(w1v), b1 = host(b1v), w2 = host(w2v), b2 = host(b2v)),
+             host_grad);
+  expect_close("perceptual loss (primitives): loss (against the host)", {loss}, {host_loss});
+  expect_close("perceptual loss (primitives): gradient wrt x", on_host(grad),
+               std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,6 +227,7 @@ int main(int argc, char** argv) {
     check_every_kind(rows, classes);
     check_ctc();
     check_ssim();
+    check_primitives();
     std::printf("%s: %d failed\n", failures == 0 ? "all passed" : "FAILED", failures);
     failures += report_bandwidth(elements);
   }

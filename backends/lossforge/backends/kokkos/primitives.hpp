@@ -82,28 +82,15 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
     auto const outs = std::tie(out...);
     auto const results = std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str())...);
     auto const upstreams = std::make_tuple(result_view<B, memory>(b, "lossforge::dloss/d" + B::name.str())...);
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (std::apply([&](auto const&... a) { typename P::impl{}.forward(exec, a..., std::get<K>(results)); },
-                  argument_views<P>(b)),
-       ...);
-    }
-    (std::index_sequence_for<P...>{});
-    auto const all = [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return bound_with(
-          b, binding<P, std::tuple_element_t<K, std::remove_cvref_t<decltype(results)>>>{std::get<K>(results)}...);
-    }
-    (std::index_sequence_for<P...>{});
+    std::apply([&](auto const&... r) { (forward<P>(exec, b, r), ...); }, results);
+    auto const all = std::apply(
+        [&](auto const&... r) { return bound_with(b, binding<P, std::remove_cvref_t<decltype(r)>>{r}...); }, results);
     (zero_unless_direct<X, lead>(exec, outs), ...);
     // The fused kernels' outputs: the per-element loss, the gradients they write, dloss/dresult of each primitive.
-    auto const inner_outs = std::tuple_cat(
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-          return std::tie(std::get<K>(outs)...);
-        }(std::make_index_sequence<lead>{}),
-        direct_outputs<lead>(outs, type_list<X...>{}),
-        std::apply([](auto const&... u) { return std::tie(u...); }, upstreams));
+    auto const inner_outs = std::tuple_cat(leading<lead>(outs), std::tuple_cat(direct_output<X, lead>(outs)...),
+                                           std::apply([](auto const&... u) { return std::tie(u...); }, upstreams));
     auto const send_back = [&] {
-      [&]<std::size_t... K>(std::index_sequence<K...>) { (vjp<B, lead>(exec, b, std::get<K>(upstreams), outs), ...); }
-      (std::index_sequence_for<B...>{});
+      std::apply([&](auto const&... u) { (vjp<B, lead>(exec, b, u, outs), ...); }, upstreams);
       exec.fence();
     };
     if constexpr (returns_loss) {
@@ -137,49 +124,59 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
   }
 
  private:
+  // Helpers are functions, not lambdas inside pack expansions, which nvcc's front end does not expand.
   template <class S>
   static constexpr bool direct = lossforge::detail::contains_v<Direct, S>;
+  template <class S>
+  static constexpr std::size_t position = lossforge::detail::first_true<std::is_same_v<S, X>...>();
 
+  template <class Q, class Exec, class Bindings, class Result>
+  static void forward(Exec const& exec, Bindings const& b, Result const& result) {
+    std::apply([&](auto const&... a) { typename Q::impl{}.forward(exec, a..., result); }, argument_views<Q>(b));
+  }
+  template <std::size_t Lead, class Outs>
+  static auto leading(Outs const& outs) {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) { return std::tie(std::get<K>(outs)...); }
+    (std::make_index_sequence<Lead>{});
+  }
   template <class S, std::size_t Lead, class Exec, class Outs>
   static void zero_unless_direct(Exec const& exec, Outs const& outs) {
     if constexpr (!direct<S>) {
-      auto const& view = std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs);
+      auto const& view = std::get<Lead + position<S>>(outs);
       Kokkos::deep_copy(exec, view, typename std::remove_cvref_t<decltype(view)>::non_const_value_type(0));
     }
   }
-  template <std::size_t Lead, class Outs, class... S>
-  static auto direct_outputs(Outs const& outs, type_list<S...>) {
-    return std::tuple_cat([&] {
-      if constexpr (direct<S>)
-        return std::tie(std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs));
-      else
-        return std::tuple<>{};
-    }()...);
+  template <class S, std::size_t Lead, class Outs>
+  static auto direct_output(Outs const& outs) {
+    if constexpr (direct<S>)
+      return std::tie(std::get<Lead + position<S>>(outs));
+    else
+      return std::tuple<>{};
   }
-  // P's vjp, adding into the outputs of the arguments in wrt(...).
+  // The View Q's vjp adds argument S's gradient into: the caller's output when S is in wrt(...), else an empty one.
+  template <class S, std::size_t Lead, class Bindings, class Outs>
+  static auto gradient_of(Bindings const& b, Outs const& outs) {
+    if constexpr (lossforge::detail::contains_v<type_list<X...>, S>)
+      return std::get<Lead + position<S>>(outs);
+    else
+      return typename std::remove_cvref_t<decltype(b.template get<S>())>::non_const_type{};
+  }
+  // Q's vjp, adding into the outputs of the arguments in wrt(...).
   template <class Q, std::size_t Lead, class Exec, class Bindings, class Upstream, class Outs>
   static void vjp(Exec const& exec, Bindings const& b, Upstream const& upstream, Outs const& outs) {
     [&]<class... A>(type_list<A...>) {
-      auto const gradient = [&]<class S>(std::type_identity<S>) {
-        if constexpr (lossforge::detail::contains_v<type_list<X...>, S>)
-          return std::get<Lead + lossforge::detail::first_true<std::is_same_v<S, X>...>()>(outs);
-        else
-          return typename std::remove_cvref_t<decltype(b.template get<S>())>::non_const_type{};
-      };
-      typename Q::impl{}.vjp(exec, upstream, b.template get<A>()..., gradient(std::type_identity<A>{})...);
+      typename Q::impl{}.vjp(exec, upstream, b.template get<A>()..., gradient_of<A, Lead>(b, outs)...);
     }(typename Q::arguments{});
   }
   template <class Q>
   static void vjp_lines(std::string& s) {
-    [&]<class... A>(type_list<A...>) {
-      (
-          [&] {
-            if constexpr (lossforge::detail::contains_v<type_list<X...>, A>)
-              s += "primitive       dloss/d" + A::name.str() + " += " + Q::impl::name.str() + "'s vjp of dloss/d" +
-                   Q::name.str() + "\n";
-          }(),
-          ...);
-    }(typename Q::arguments{});
+    [&]<class... A>(type_list<A...>) { (vjp_line<Q, A>(s), ...); }(typename Q::arguments{});
+  }
+  template <class Q, class A>
+  static void vjp_line(std::string& s) {
+    if constexpr (lossforge::detail::contains_v<type_list<X...>, A>)
+      s += "primitive       dloss/d" + A::name.str() + " += " + Q::impl::name.str() + "'s vjp of dloss/d" +
+           Q::name.str() + "\n";
   }
 };
 
