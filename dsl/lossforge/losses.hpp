@@ -4,6 +4,7 @@
 #include <lossforge/losses/binary.hpp>
 #include <lossforge/losses/boxes.hpp>
 #include <lossforge/losses/classification.hpp>
+#include <lossforge/losses/ctc.hpp>
 #include <lossforge/losses/divergence.hpp>
 #include <lossforge/losses/embedding.hpp>
 #include <lossforge/losses/likelihood.hpp>

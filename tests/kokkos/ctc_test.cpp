@@ -1,7 +1,8 @@
 // CTC against its definition, written here: the probability of every path of a sample's frames (C^T of them,
 // enumerated) that collapses to the target; its gradient by central differences of that sum. Then the edge cases:
 // targets no path produces (+inf, NaN gradient; zero_infinity gives 0 and 0), empty targets, zero input length,
-// frames past the input length holding NaN, a blank-only alphabet, the reductions, and lengths that do not fit.
+// frames past the input length holding NaN, a blank-only alphabet, the reductions, and lengths that do not fit; and
+// the catalogue's CTC primitive against this kernel, alone and beside another term.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -216,4 +218,60 @@ TEST_CASE("ctc_loss: lengths, labels and shapes that do not fit are errors namin
   lengths_view short_lengths("in", 1);
   CHECK_THROWS_WITH(lf::kokkos::ctc_loss(exec, b.x, b.targets, short_lengths, b.target_lengths, grad, L::sum),
                     ContainsSubstring("'input_lengths' has shape [1]"));
+}
+
+TEST_CASE("ctc_loss as a primitive: the kernel's losses and gradients, inside a loss with other terms", "[ctc]") {
+  constexpr lf::tensor<"x", 3> x;
+  constexpr lf::int_tensor<"t", 2> t;
+  constexpr lf::int_tensor<"in", 1> in;
+  constexpr lf::int_tensor<"tl", 1> tl;
+  constexpr lf::tensor<"w", 1> w;
+  // An impossible target (1, 1 in 2 frames) in the zero_infinity batch.
+  batch b(5, 4, 3, {{1, 2}, {1, 1}, {2, 1, 2}, {}}, {5, 2, 5, 3});
+  auto const bound = [&] { return lf::bind(x = b.x, t = b.targets, in = b.input_lengths, tl = b.target_lengths); };
+  logits_view const want("want", 5, 4, 3), got("got", 5, 4, 3);
+  auto const same = [&](logits_view const& a, logits_view const& c) {
+    for (std::size_t e = 0; e < a.size(); ++e) CHECK(std::abs(a.data()[e] - c.data()[e]) < 1e-15);
+  };
+  SECTION("mean, with zero_infinity") {
+    static constexpr auto kernel = lf::kokkos::compile(L::ctc_loss<0, true>(x, t, in, tl, L::mean), lf::wrt(x));
+    double const expected = lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, b.x, b.targets, b.input_lengths,
+                                                 b.target_lengths, want, L::mean, {.zero_infinity = true});
+    CHECK(std::abs(kernel(bound(), got) - expected) < 1e-15);
+    same(got, want);
+  }
+  SECTION("sum, and the blank last") {
+    batch c(5, 3, 3, {{1, 0}, {0}, {1, 1}}, {5, 4, 5});
+    static constexpr auto kernel = lf::kokkos::compile(L::ctc_loss<2>(x, t, in, tl, L::sum), lf::wrt(x));
+    logits_view const g("g", 5, 3, 3), h("h", 5, 3, 3);
+    double const expected = lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, c.x, c.targets, c.input_lengths,
+                                                 c.target_lengths, h, L::sum, {.blank = 2});
+    CHECK(std::abs(kernel(lf::bind(x = c.x, t = c.targets, in = c.input_lengths, tl = c.target_lengths), g) -
+                   expected) < 1e-15);
+    same(g, h);
+  }
+  SECTION("none: the per-sample losses, the gradient of their sum") {
+    static constexpr auto kernel = lf::kokkos::compile(L::ctc_loss<0, true>(x, t, in, tl, L::none), lf::wrt(x));
+    losses_view const per_sample("per_sample", 4), expected("expected", 4);
+    lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, b.x, b.targets, b.input_lengths, b.target_lengths, want,
+                         expected, L::none, {.zero_infinity = true});
+    kernel(bound(), per_sample, got);
+    Kokkos::fence();
+    for (int n = 0; n < 4; ++n) CHECK(std::abs(per_sample(n) - expected(n)) < 1e-15);
+    same(got, want);
+  }
+  SECTION("CTC + 0.1 |w|^2 in one call: each term's gradient, as the two kernels give them") {
+    static constexpr auto kernel =
+        lf::kokkos::compile(L::ctc_loss<0, true>(x, t, in, tl, L::mean) + L::l2_reg(w, 0.1), lf::wrt(x, w));
+    losses_view const wv("w", 3), dw("dw", 3);
+    wv(0) = 0.5, wv(1) = -1.5, wv(2) = 2;
+    double const ctc = lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, b.x, b.targets, b.input_lengths,
+                                            b.target_lengths, want, L::mean, {.zero_infinity = true});
+    double const loss =
+        kernel(lf::bind(x = b.x, t = b.targets, in = b.input_lengths, tl = b.target_lengths, w = wv), got, dw);
+    CHECK(std::abs(loss - (ctc + 0.1 * (0.25 + 2.25 + 4))) < 1e-14);
+    same(got, want);
+    for (int k = 0; k < 3; ++k) CHECK(dw(k) == 0.2 * wv(k));
+    CHECK_THAT(kernel.describe(), Catch::Matchers::ContainsSubstring("dloss/dx += ctc_nll's vjp"));
+  }
 }

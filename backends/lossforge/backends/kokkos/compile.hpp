@@ -125,6 +125,7 @@ struct compiler {
     } else {
       static_assert([]<class... P>(lossforge::detail::type_list<P...>) { return ((P::rank >= 0) && ...); }(results{}),
                     "lossforge: a primitive's Impl::rank is its result's rank, a fixed number (0 or more)");
+      static_assert(!(lossforge::detail::is_int_tensor<X>::value || ...), LOSSFORGE_MSG_GRAD_OF_INT_TENSOR);
       static_assert(!(lossforge::detail::is_primitive_result_v<X> || ...),
                     "lossforge: wrt(...) names the tensors bound at run time; a primitive's result is differentiated "
                     "inside the kernel");

@@ -23,12 +23,14 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 #include <lossforge/config/math.hpp>
+#include <lossforge/losses/ctc.hpp>
 #include <lossforge/losses/reduction.hpp>
 
 namespace lossforge::kokkos {
@@ -235,3 +237,48 @@ requires(Kokkos::is_execution_space<Exec>::value &&
 }
 
 }  // namespace lossforge::kokkos
+
+namespace lossforge::losses {
+
+// The CTC primitive's forward: each sample's loss (the kernel's gradient goes to scratch).
+template <int Blank, bool ZeroInfinity>
+template <class Exec, class Logits, class Targets, class InputLengths, class TargetLengths, class Result>
+void ctc_nll_impl<Blank, ZeroInfinity>::forward(Exec const& exec, Logits const& logits, Targets const& targets,
+                                                InputLengths const& input_lengths, TargetLengths const& target_lengths,
+                                                Result const& result) const {
+  using T = typename Logits::non_const_value_type;
+  Kokkos::View<T***, Kokkos::LayoutRight, typename Exec::memory_space> const scratch(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ctc_nll::gradient"), logits.extent(0),
+      logits.extent(1), logits.extent(2));
+  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, scratch, result, none,
+                   {.blank = Blank, .zero_infinity = ZeroInfinity});
+}
+
+// Its vjp: the gradient of each sample's loss, scaled by the sample's upstream gradient, added into the logits'.
+template <int Blank, bool ZeroInfinity>
+template <class Exec, class Upstream, class Logits, class Targets, class InputLengths, class TargetLengths,
+          class... Grads>
+void ctc_nll_impl<Blank, ZeroInfinity>::vjp(Exec const& exec, Upstream const& upstream, Logits const& logits,
+                                            Targets const& targets, InputLengths const& input_lengths,
+                                            TargetLengths const& target_lengths, Grads const&... grads) const {
+  auto const& grad = std::get<0>(std::tie(grads...));  // the others are the integer tensors'
+  if (grad.data() == nullptr) return;
+  using T = typename Logits::non_const_value_type;
+  using memory = typename Exec::memory_space;
+  Kokkos::View<T***, Kokkos::LayoutRight, memory> const each(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ctc_nll::gradient"), logits.extent(0),
+      logits.extent(1), logits.extent(2));
+  Kokkos::View<T*, memory> const losses("lossforge::ctc_nll::losses", logits.extent(1));
+  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, each, losses, none,
+                   {.blank = Blank, .zero_infinity = ZeroInfinity});
+  std::size_t const samples = logits.extent(1), classes = logits.extent(2);
+  Kokkos::parallel_for(
+      "lossforge::ctc_nll::vjp", Kokkos::RangePolicy<Exec>(exec, 0, logits.extent(0) * samples),
+      KOKKOS_LAMBDA(std::size_t row) {
+        std::size_t const t = row / samples, n = row % samples;
+        for (std::size_t c = 0; c < classes; ++c) grad(t, n, c) += upstream(n) * each(t, n, c);
+      });
+  exec.fence();  // the scratch Views are freed on return
+}
+
+}  // namespace lossforge::losses
