@@ -1,6 +1,6 @@
-"""Box regression losses over [N, 4] boxes (x1, y1, x2, y2): IoU (the SPEC's formula on torchvision's intersection and
+"""Box regression losses over [N, 4] boxes (x1, y1, x2, y2): IoU (the documented formula on torchvision's intersection and
 union), generalized, distance and complete IoU (torchvision.ops' own functions). Needs Debian's python3-torchvision
-(0.14, the version the SPEC names)."""
+(0.14, whose formulas the catalogue follows)."""
 import torch
 from torchvision.ops import complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss
 from torchvision.ops._utils import _loss_inter_union

@@ -1,7 +1,7 @@
 """Metric learning and ranking: triplet_margin_loss, triplet_cosine, contrastive_seed, contrastive_hadsell,
 cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss.
 
-PyTorch's own function where PyTorch has the loss, the SPEC formula otherwise (max(0, .) written as clamp_min, as
+PyTorch's own function where PyTorch has the loss, the documented formula otherwise (max(0, .) written as clamp_min, as
 PyTorch's losses write it). Edge cases: identical and all-zero embeddings (eps keeps the distances away from 0),
 arguments exactly at the hinge, swap ties, N = 1. (With eps 0, equal rows have distance 0, where lossforge's gradient
 is NaN and PyTorch's 0: no case here.)"""
@@ -23,7 +23,7 @@ def cosine_distance(u, v):
 
 def contrastive(similar_label, margin, eps, red):
     """contrastive_seed pulls pairs labelled 0 together (similar_label 0), contrastive_hadsell those labelled 1 (the
-    SPEC's two forms)."""
+    two documented forms)."""
     def fn(x1, x2, label):
         d = F.pairwise_distance(x1, x2, p=2.0, eps=eps)
         y = label.double()

@@ -23,7 +23,7 @@ def soft_iou(s):
 
 
 def dice_per_class(s):
-    """SPEC: P = softmax over classes, G = onehot(labels); per class, sums over samples and positions."""
+    """P = softmax over classes, G = onehot(labels); per class, sums over samples and positions."""
     def fn(x, t):
         p = torch.softmax(x, 1)
         g = torch.nn.functional.one_hot(t, x.shape[1]).movedim(-1, 1).to(x.dtype)

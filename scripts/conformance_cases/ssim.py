@@ -1,5 +1,5 @@
-"""SSIM: 1 - mean SSIM map as the SPEC writes it, computed with torch.nn.functional.conv2d (one 2-D K x K window
-g g^T per channel, groups = C) and autograd: the SPEC's 11 x 11 window with sigma 1.5, K1 0.01, K2 0.03 and valid
+"""SSIM: 1 - mean SSIM map, the formula of the README, computed with torch.nn.functional.conv2d (one 2-D K x K window
+g g^T per channel, groups = C) and autograd: the usual 11 x 11 window with sigma 1.5, K1 0.01, K2 0.03 and valid
 windows, several channels, a smaller window, other constants and data_range 255, zero padding (F.conv2d's
 padding=K // 2) including images smaller than the window, an image exactly the window's size, constant images, and
 equal images."""
@@ -40,7 +40,7 @@ def case(w, x, y, window_size=11, sigma=1.5, k1=0.01, k2=0.03, data_range=1.0, p
 def generate(w):
     inp = Inputs(20261206)
     x = inp.rand(2, 1, 24, 24)
-    case(w, x, (x + inp.randn(2, 1, 24, 24, scale=0.1)).clamp(0, 1), note="the SPEC's window on a noisy copy")
+    case(w, x, (x + inp.randn(2, 1, 24, 24, scale=0.1)).clamp(0, 1), note="the usual window on a noisy copy")
     case(w, inp.rand(2, 3, 20, 17), inp.rand(2, 3, 20, 17), note="three channels, independent images")
     case(w, inp.rand(1, 2, 12, 15), inp.rand(1, 2, 12, 15), window_size=7, sigma=1.0, note="a 7 x 7 window")
     case(w, inp.rand(1, 1, 16, 16, hi=255.0), inp.rand(1, 1, 16, 16, hi=255.0), k1=0.02, k2=0.05, data_range=255.0,

@@ -1,4 +1,4 @@
-"""The case writer shared by the conformance generator's families: the SPEC's JSON Lines records, computed in float64
+"""The case writer shared by the conformance generator's families: the runner's JSON Lines records, computed in float64
 with autograd, and seeded random inputs rounded to 6 significant digits (so the JSON numbers are exactly the doubles
 the computation used)."""
 import json

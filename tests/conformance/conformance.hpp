@@ -52,7 +52,7 @@ struct unsupported : std::runtime_error {
 struct computed {
   std::vector<double> loss;
   std::map<std::string, std::vector<double>> grads;
-  bool float64_path = false;  // a float case that needed double (see SPEC: probabilities at 1e-7 of 0 or 1)
+  bool float64_path = false;  // a float case that needed double (probabilities within 1e-6 of 0 or 1)
 };
 
 enum class precision { float32, float64 };
@@ -190,7 +190,7 @@ computed in_precision(precision p, bool needs_double, Body const& body) {
   return body.template operator()<float>();
 }
 
-// The symbols of the SPEC's input names.
+// The symbols of the case format's input names.
 inline constexpr tensor<"input"> input;
 inline constexpr tensor<"target"> target;
 

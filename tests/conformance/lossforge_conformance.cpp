@@ -89,7 +89,7 @@ struct error {
   double abs = 0, rel = 0;
   bool ok = true;
 };
-// Elementwise |a - b| <= tol * max(1, |b|) (SPEC); relative error reported as |a - b| / max(1, |b|).
+// Elementwise |a - b| <= tol * max(1, |b|) (the case format's rule); relative error reported as |a - b| / max(1, |b|).
 error compare(std::vector<double> const& got, std::vector<double> const& want, double tol) {
   error e;
   if (got.size() != want.size()) return {INFINITY, INFINITY, false};

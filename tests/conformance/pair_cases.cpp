@@ -28,7 +28,7 @@ constexpr auto hinge = L::hinge_embedding_loss(input, target, margin, R{});
 
 using pair_inputs = std::tuple<decltype(x1), decltype(x2)>;
 
-// Both contrastive forms, mean or sum over the pairs (the SPEC defines no per-pair form).
+// Both contrastive forms, mean or sum over the pairs (the case format defines no per-pair form).
 template <class Run>
 computed for_pair_reduction(case_data const& c, Run const& run) {
   double const e = number(c, "eps");
