@@ -3,9 +3,9 @@
 
 Run with Debian's python3-torch (apt-get install python3-torch; the box family also needs python3-torchvision):  /usr/bin/python3 scripts/generate_conformance_cases.py
 Everything is computed in float64 with autograd, using PyTorch's own function where PyTorch has the loss and the
-documented formula otherwise. Inputs are rounded to 6 significant digits first, so the JSON numbers are exactly the doubles
-the computation used. Output: tests/conformance/cases/<loss>.jsonl, one file per loss, deterministic (fixed seeds).
-The first catalogue's cases are written here; each later family is a module of conformance_cases/ with a
+documented formula otherwise. Inputs are rounded to 6 significant digits first, so the JSON numbers are exactly the
+doubles the computation used. Output: tests/conformance/cases/<loss>.jsonl, one file per loss, deterministic (fixed
+seeds). The first catalogue's cases are written here; each later family is a module of conformance_cases/ with a
 generate(writer) function and a seed of its own, found and run in name order. Naming families on the command line
 (`... generate_conformance_cases.py metric divergence`) writes only theirs.
 """

@@ -1,5 +1,5 @@
-"""Box regression losses over [N, 4] boxes (x1, y1, x2, y2): IoU (the documented formula on torchvision's intersection and
-union), generalized, distance and complete IoU (torchvision.ops' own functions). Needs Debian's python3-torchvision
+"""Box regression losses over [N, 4] boxes (x1, y1, x2, y2): IoU (the documented formula on torchvision's intersection
+and union), generalized, distance and complete IoU (torchvision.ops' own functions). Needs Debian's python3-torchvision
 (0.14, whose formulas the catalogue follows)."""
 import torch
 from torchvision.ops import complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss

@@ -8,7 +8,8 @@
 //
 // with x, y [N, C, H, W], w1 [C1, C, 3, 3], b1 [C1], w2 [C2, C1, 3, 3], b2 [C2], each conv a 3 x 3 cross-correlation
 // with padding 1 and stride 1 (torch.nn.functional.conv2d(x, w, b, padding=1)). The weights are bound at run time and
-// are not differentiated (the extractor is fixed, as a pretrained one is); x and y are. The layers' forward and
+// are not differentiated (the extractor is fixed, as a pretrained one is; wrt(...) naming one does not compile); x and
+// y are. The layers' forward and
 // vector-Jacobian product are the Kokkos backend's (kokkos/conv_layers.hpp).
 #include <array>
 #include <cstddef>
@@ -24,6 +25,12 @@ struct conv_layer {
   static_assert(Depth == 1 || Depth == 2, "lossforge: the perceptual loss's extractor has layers 1 and 2");
   static constexpr fixed_string name = Depth == 1 ? fixed_string("conv_layer1") : fixed_string("conv_layer2");
   static constexpr int rank = 4;
+  // The extractor is fixed: its vjp serves the images, not the weights and biases (compile refuses them in wrt).
+  static constexpr std::array<bool, 1 + 2 * Depth> differentiable = [] {
+    std::array<bool, 1 + 2 * Depth> only_images{};
+    only_images[0] = true;
+    return only_images;
+  }();
   template <class X, class... Weights>
   std::array<std::size_t, 4> extents(X const& x, Weights const&... weights) const;
   template <class Exec, class... Views>

@@ -964,11 +964,15 @@ constexpr auto compile_outputs(E const&... outputs) {
 template <template <class, class, bool, class> class Compiled, class Split = lossforge::detail::type_list<>,
           bool Primitives = false>
 struct compiler {
+  // Whether this backend plans Loss: one that calls primitives only where the caller runs them.
+  template <class Loss>
+  static constexpr bool plans_here =
+      Primitives || lossforge::detail::primitive_results_t<expression_t<Loss>>::size == 0;
+
   // The loss and its gradients with respect to X...; the call returns the loss when it is a number.
   template <Operand Loss, class... X>
   constexpr auto operator()(Loss const& loss, wrt_t<X...> = {}) const {
-    static_assert(Primitives || lossforge::detail::primitive_results_t<expression_t<Loss>>::size == 0,
-                  LOSSFORGE_MSG_PRIMITIVE_BACKEND);
+    static_assert(plans_here<Loss>, LOSSFORGE_MSG_PRIMITIVE_BACKEND);
     auto const l = simplify(as_expression(loss));
     constexpr bool scalar_loss = lossforge::detail::free_indices_t<std::remove_cvref_t<decltype(l)>>::size == 0;
     return detail::compile_outputs<Compiled, std::tuple<detail::the_loss, detail::gradient_of<X>...>, scalar_loss,
@@ -979,8 +983,7 @@ struct compiler {
   template <Operand Loss, class... X>
   constexpr auto operator()(Loss const& loss, wrt_t<X...>, gradient_only_t) const {
     static_assert(sizeof...(X) > 0, "lossforge: gradient_only needs at least one symbol in wrt(...)");
-    static_assert(Primitives || lossforge::detail::primitive_results_t<expression_t<Loss>>::size == 0,
-                  LOSSFORGE_MSG_PRIMITIVE_BACKEND);
+    static_assert(plans_here<Loss>, LOSSFORGE_MSG_PRIMITIVE_BACKEND);
     auto const l = simplify(as_expression(loss));
     return detail::compile_outputs<Compiled, std::tuple<detail::gradient_of<X>...>, false,
                                    decltype(as_expression(loss)), Split>(

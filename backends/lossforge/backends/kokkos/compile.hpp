@@ -15,6 +15,8 @@
 #include <vector>
 
 #include <lossforge/backends/executor/executor.hpp>
+#include <lossforge/backends/kokkos/conv_layers.hpp>  // the catalogue's primitives: a loss that calls them links
+#include <lossforge/backends/kokkos/ctc.hpp>          // with this header alone
 #include <lossforge/backends/kokkos/primitives.hpp>
 #include <lossforge/backends/kokkos/workspace.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
@@ -123,24 +125,7 @@ struct compiler {
     if constexpr (results::size == 0) {
       return executor::compiler<compiled>{}(loss, w, only...);
     } else {
-      static_assert([]<class... P>(lossforge::detail::type_list<P...>) { return ((P::rank >= 0) && ...); }(results{}),
-                    "lossforge: a primitive's Impl::rank is its result's rank, a fixed number (0 or more)");
-      static_assert(!(lossforge::detail::is_int_tensor<X>::value || ...), LOSSFORGE_MSG_GRAD_OF_INT_TENSOR);
-      static_assert(!(lossforge::detail::is_primitive_result_v<X> || ...),
-                    "lossforge: wrt(...) names the tensors bound at run time; a primitive's result is differentiated "
-                    "inside the kernel");
-      using direct = lossforge::detail::filter_t<lossforge::detail::type_list<X...>,
-                                                 detail::read_directly<expression_t<Loss>>::template by>;
-      using back = lossforge::detail::filter_t<results, detail::with_argument_among<X...>::template in>;
-      static_assert(((lossforge::detail::contains_v<direct, X> ||
-                      lossforge::detail::reaches_through_primitive_v<expression_t<Loss>, X>)&&...),
-                    LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL);
-      auto const inner = [&]<class... D, class... B>(lossforge::detail::type_list<D...>,
-                                                     lossforge::detail::type_list<B...>) {
-        return executor::compiler<compiled, lossforge::detail::type_list<>, true>{}(loss, wrt(D{}..., B{}...), only...);
-      }(direct{}, back{});
-      return detail::with_primitives<std::remove_const_t<decltype(inner)>, results, lossforge::detail::type_list<X...>,
-                                     direct, back>{inner};
+      return detail::compile_with_primitives<compiled>(loss, w, only...);
     }
   }
 };

@@ -238,6 +238,16 @@ requires(Kokkos::is_execution_space<Exec>::value &&
 
 }  // namespace lossforge::kokkos
 
+namespace lossforge::kokkos::detail {
+// The kernel's per-sample gradients [T, N, C] for the CTC primitive, in the logits' precision, uninitialized.
+template <class Exec, class Logits>
+auto ctc_gradient_scratch(Logits const& logits) {
+  return Kokkos::View<typename Logits::non_const_value_type***, Kokkos::LayoutRight, typename Exec::memory_space>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ctc_nll::gradient"), logits.extent(0),
+      logits.extent(1), logits.extent(2));
+}
+}  // namespace lossforge::kokkos::detail
+
 namespace lossforge::losses {
 
 // The CTC primitive's forward: each sample's loss (the kernel's gradient goes to scratch).
@@ -246,11 +256,8 @@ template <class Exec, class Logits, class Targets, class InputLengths, class Tar
 void ctc_nll_impl<Blank, ZeroInfinity>::forward(Exec const& exec, Logits const& logits, Targets const& targets,
                                                 InputLengths const& input_lengths, TargetLengths const& target_lengths,
                                                 Result const& result) const {
-  using T = typename Logits::non_const_value_type;
-  Kokkos::View<T***, Kokkos::LayoutRight, typename Exec::memory_space> const scratch(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ctc_nll::gradient"), logits.extent(0),
-      logits.extent(1), logits.extent(2));
-  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, scratch, result, none,
+  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths,
+                   kokkos::detail::ctc_gradient_scratch<Exec>(logits), result, none,
                    {.blank = Blank, .zero_infinity = ZeroInfinity});
 }
 
@@ -263,12 +270,9 @@ void ctc_nll_impl<Blank, ZeroInfinity>::vjp(Exec const& exec, Upstream const& up
                                             TargetLengths const& target_lengths, Grads const&... grads) const {
   auto const& grad = std::get<0>(std::tie(grads...));  // the others are the integer tensors'
   if (grad.data() == nullptr) return;
-  using T = typename Logits::non_const_value_type;
-  using memory = typename Exec::memory_space;
-  Kokkos::View<T***, Kokkos::LayoutRight, memory> const each(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ctc_nll::gradient"), logits.extent(0),
-      logits.extent(1), logits.extent(2));
-  Kokkos::View<T*, memory> const losses("lossforge::ctc_nll::losses", logits.extent(1));
+  auto const each = kokkos::detail::ctc_gradient_scratch<Exec>(logits);
+  Kokkos::View<typename Logits::non_const_value_type*, typename Exec::memory_space> const losses(
+      "lossforge::ctc_nll::losses", logits.extent(1));
   kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, each, losses, none,
                    {.blank = Blank, .zero_infinity = ZeroInfinity});
   std::size_t const samples = logits.extent(1), classes = logits.extent(2);

@@ -6,9 +6,11 @@
 //   std::array<std::size_t, rank> extents(Args const&... args) const;                  // its result's extents
 //   void forward(Exec const& exec, Args const&... args, Result const& result) const;   // result = f(args...)
 //   void vjp(Exec const& exec, Upstream const& upstream, Args const&... args, Grads const&... grads) const;
+//   static constexpr std::array<bool, sizeof...(Args)> differentiable;   // optional: which arguments vjp serves
 //
-// where args are the Views bound to the primitive's arguments, result and upstream (dloss/dresult) are LayoutRight
-// Views of the first argument's element type in the execution space's memory, and grads holds one View per argument
+// where args are the Views bound to the primitive's arguments (the first a floating-point tensor), result and upstream
+// (dloss/dresult) are LayoutRight Views of the first argument's element type in the execution space's memory, and
+// grads holds one View per argument
 // into which vjp adds J^T upstream: the caller's gradient output for an argument in wrt(...), an empty View
 // (data() == nullptr) for the others, which vjp skips. forward and vjp launch their work on exec, which orders it
 // with the fused kernels.
@@ -16,7 +18,8 @@
 // A call runs each primitive's forward into a result View, then the fused kernels of the loss with the results bound
 // as tensors, which write the loss, the part of each requested gradient that does not pass through a primitive (zero
 // for a symbol the loss reads only through primitives) and dloss/dresult for each primitive, then each primitive's
-// vjp. The results and upstream gradients are allocated for the call, which fences exec before it returns.
+// vjp. The results and upstream gradients are allocated for the call, which fences exec before it returns (also when
+// it throws). Impl is default-constructed for each call: what it needs at run time is bound as its arguments.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -24,7 +27,9 @@
 #include <type_traits>
 #include <utility>
 
+#include <lossforge/backends/executor/executor.hpp>
 #include <lossforge/backends/kokkos/workspace.hpp>
+#include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/bind.hpp>
 #include <lossforge/dsl/primitive.hpp>
 
@@ -79,6 +84,10 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
                   "then one per symbol in wrt(...)");
     constexpr std::size_t lead = sizeof...(Out) - sizeof...(X);  // the per-element loss, when there is one
     using memory = typename Exec::memory_space;
+    struct fence_on_exit {  // the Views below are freed on return, and an error may leave launches running
+      Exec const& exec;
+      ~fence_on_exit() { exec.fence(); }
+    } const fence{exec};
     auto const outs = std::tie(out...);
     auto const results = std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str())...);
     auto const upstreams = std::make_tuple(result_view<B, memory>(b, "lossforge::dloss/d" + B::name.str())...);
@@ -91,7 +100,6 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
                                            std::apply([](auto const&... u) { return std::tie(u...); }, upstreams));
     auto const send_back = [&] {
       std::apply([&](auto const&... u) { (vjp<B, lead>(exec, b, u, outs), ...); }, upstreams);
-      exec.fence();
     };
     if constexpr (returns_loss) {
       double const loss = std::apply([&](auto const&... o) { return inner(exec, all, ws, o...); }, inner_outs);
@@ -191,6 +199,64 @@ struct with_argument_among {
   template <class P>
   using in = std::bool_constant<(lossforge::detail::contains_v<typename P::arguments, X> || ...)>;
 };
+template <class A, class... Rest>
+constexpr bool floating_first_argument(type_list<A, Rest...>) {
+  return !lossforge::detail::is_int_tensor<A>::value;
+}
+// Whether Impl's vjp serves its argument K (all do unless Impl says otherwise).
+template <class Impl, std::size_t K>
+constexpr bool differentiable_argument() {
+  if constexpr (requires { Impl::differentiable[K]; })
+    return Impl::differentiable[K];
+  else
+    return true;
+}
+// Whether X is an argument of P that P's vjp does not serve.
+template <class P, class X>
+constexpr bool refuses() {
+  return []<class... A, std::size_t... K>(type_list<A...>, std::index_sequence<K...>) {
+    return ((std::is_same_v<A, X> && !differentiable_argument<typename P::impl, K>()) || ...);
+  }(typename P::arguments{}, std::make_index_sequence<P::arguments::size>{});
+}
+
+// Whether X reaches the loss E: read directly (in Direct) or through a primitive.
+template <class E, class Direct, class X>
+constexpr bool reaches() {
+  return lossforge::detail::contains_v<Direct, X> || lossforge::detail::reaches_through_primitive_v<E, X>;
+}
+template <class X, class... P>
+constexpr bool refused_by_any(type_list<P...>) {
+  return (refuses<P, X>() || ...);
+}
+
+// compile(loss, wrt(x...)) for a loss with primitives, with the backend's Compiled: the loss planned with the results
+// of its primitives as tensors, differentiated with respect to those of x... it reads itself and to the results of
+// the primitives with an argument among x...
+template <template <class, class, bool, class> class Compiled, class Loss, class... X, class... Only>
+constexpr auto compile_with_primitives(Loss const& loss, wrt_t<X...>, Only... only) {
+  using written = expression_t<Loss>;
+  using results = lossforge::detail::primitive_results_t<written>;
+  using direct = lossforge::detail::filter_t<type_list<X...>, read_directly<written>::template by>;
+  using back = lossforge::detail::filter_t<results, with_argument_among<X...>::template in>;
+  static_assert(
+      []<class... P>(type_list<P...>) {
+        return ((P::rank >= 0 && floating_first_argument(typename P::arguments{})) && ...);
+      }(results{}),
+      "lossforge: a primitive's Impl::rank is its result's rank, a fixed number (0 or more), and its first "
+      "argument is a floating-point tensor, whose element type its result has");
+  static_assert(!(lossforge::detail::is_int_tensor<X>::value || ...), LOSSFORGE_MSG_GRAD_OF_INT_TENSOR);
+  static_assert(!(lossforge::detail::is_primitive_result_v<X> || ...),
+                "lossforge: wrt(...) names the tensors bound at run time; a primitive's result is differentiated "
+                "inside the kernel");
+  static_assert((reaches<written, direct, X>() && ...), LOSSFORGE_MSG_GRAD_ABSENT_SYMBOL);
+  static_assert(!(refused_by_any<X>(results{}) || ...),
+                "lossforge: wrt(...) names an argument of a primitive whose vector-Jacobian product does not serve it "
+                "(its Impl::differentiable says so: the perceptual loss's weights, for one)");
+  auto const inner = [&]<class... D, class... B>(type_list<D...>, type_list<B...>) {
+    return executor::compiler<Compiled, type_list<>, true>{}(loss, wrt(D{}..., B{}...), only...);
+  }(direct{}, back{});
+  return with_primitives<std::remove_const_t<decltype(inner)>, results, type_list<X...>, direct, back>{inner};
+}
 
 }  // namespace detail
 

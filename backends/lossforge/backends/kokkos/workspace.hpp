@@ -1,5 +1,6 @@
 #pragma once
-// The buffers a compiled kernel keeps between calls.
+// The buffers a compiled kernel keeps between calls, and the data type of a View of a given rank, which a plan's
+// buffers and a primitive's results are.
 #include <cstddef>
 #include <string>
 #include <vector>
