@@ -55,6 +55,6 @@ fi
 cmake -G Ninja -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DLOSSFORGE_SANITIZE=ON
 cmake --build build/sanitize -j"$jobs" --target lossforge_unit_tests lossforge_plan_tests lossforge_kokkos_tests \
   01_combo_and_elastic_net 02_custom_loss 03_fused_cross_entropy 04_eigen_interop 05_gan_step 06_without_kokkos \
-  08_kernels_in_a_loss
+  08_kernels_in_a_loss 09_user_primitive
 ctest --test-dir build/sanitize --output-on-failure -j"$jobs" -L runtime \
   -E '^(depth_stress|example[.]demo|mpi[.].*|example[.]07_distributed_dice)$'
