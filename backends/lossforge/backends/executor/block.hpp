@@ -195,15 +195,9 @@ struct lane_sums {
   LOSSFORGE_LANES_INLINE void add_blocks(Index begin, Index end, Block const& block) {
     for (Index first = begin; first < end;) {
       group_type group;
-      if constexpr (N == 1)
-        group.setZero();
-      else
-        for (auto& s : group) s.setZero();
+      for (std::size_t k = 0; k < N; ++k) sum_in(group, k).setZero();
       for (int b = 0; b < blocks_per_group && first < end; ++b, first += W) block(first, group);
-      if constexpr (N == 1)
-        totals[0] += group.template cast<double>();
-      else
-        for (std::size_t k = 0; k < N; ++k) totals[k] += group[k].template cast<double>();
+      for (std::size_t k = 0; k < N; ++k) totals[k] += sum_in(group, k).template cast<double>();
     }
   }
   double sum(std::size_t k = 0) const { return totals[k].sum(); }
