@@ -25,13 +25,20 @@ auto activations(X const& x, std::size_t channels, std::string const& label) {
       Kokkos::view_alloc(Kokkos::WithoutInitializing, label), x.extent(0), channels, x.extent(2), x.extent(3));
 }
 
+// f(n, c, h) for each row h of each plane (n, c) of v [N, C, H, W], one work item each.
+template <class Exec, class V, class F>
+void for_each_plane_row(Exec const& exec, char const* label, V const& v, F const& f) {
+  std::size_t const channels = v.extent(1), height = v.extent(2);
+  Kokkos::parallel_for(
+      label, Kokkos::RangePolicy<Exec>(exec, 0, v.extent(0) * channels * height),
+      KOKKOS_LAMBDA(std::size_t row) { f(row / height / channels, row / height % channels, row % height); });
+}
+
 // out = relu(conv(in, w) + b), in [N, I, H, W], w [O, I, 3, 3], b [O], out [N, O, H, W].
 template <class Exec, class In, class W, class B, class Out>
 void conv3x3_relu(Exec const& exec, In const& in, W const& w, B const& b, Out const& out) {
-  std::size_t const planes = out.extent(0) * out.extent(1), height = out.extent(2);
-  Kokkos::parallel_for(
-      "lossforge::conv_layer", Kokkos::RangePolicy<Exec>(exec, 0, planes * height), KOKKOS_LAMBDA(std::size_t row) {
-        std::size_t const n = row / height / out.extent(1), o = row / height % out.extent(1), h = row % height;
+  for_each_plane_row(
+      exec, "lossforge::conv_layer", out, KOKKOS_LAMBDA(std::size_t n, std::size_t o, std::size_t h) {
         for (std::size_t x = 0; x < out.extent(3); ++x) {
           double z = double(b(o));
           for (std::size_t i = 0; i < in.extent(1); ++i)
@@ -48,10 +55,8 @@ void conv3x3_relu(Exec const& exec, In const& in, W const& w, B const& b, Out co
 // upstream gradient g of its output a.
 template <class Exec, class G, class A, class W, class GradIn>
 void conv3x3_relu_vjp(Exec const& exec, G const& g, A const& a, W const& w, GradIn const& grad_in) {
-  std::size_t const planes = grad_in.extent(0) * grad_in.extent(1), height = grad_in.extent(2);
-  Kokkos::parallel_for(
-      "lossforge::conv_layer_vjp", Kokkos::RangePolicy<Exec>(exec, 0, planes * height), KOKKOS_LAMBDA(std::size_t row) {
-        std::size_t const n = row / height / grad_in.extent(1), i = row / height % grad_in.extent(1), h = row % height;
+  for_each_plane_row(
+      exec, "lossforge::conv_layer_vjp", grad_in, KOKKOS_LAMBDA(std::size_t n, std::size_t i, std::size_t h) {
         for (std::size_t x = 0; x < grad_in.extent(3); ++x) {
           double s = 0;
           for (std::size_t o = 0; o < g.extent(1); ++o)
