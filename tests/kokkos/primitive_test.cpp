@@ -19,7 +19,7 @@ namespace lf = lossforge;
 
 namespace {
 
-int vjp_calls = 0, vjp_calls_without_dx = 0;
+int forward_calls = 0, vjp_calls = 0, vjp_calls_without_dx = 0;
 
 struct correlate_impl {
   static constexpr lf::fixed_string name = "correlate";
@@ -30,6 +30,7 @@ struct correlate_impl {
   }
   template <class Exec, class X, class W, class R>
   void forward(Exec const& exec, X const& x, W const& w, R const& r) const {
+    ++forward_calls;
     Kokkos::parallel_for(
         Kokkos::RangePolicy<Exec>(exec, 0, r.extent(0)), KOKKOS_LAMBDA(std::size_t n) {
           for (std::size_t j = 0; j < r.extent(1); ++j) {
@@ -140,8 +141,12 @@ TEST_CASE("a primitive's result is a tensor of the loss; its vjp carries the gra
   auto const definition = [&] { return by_definition(d); };
   CHECK(against_central_differences(gx, d.x, definition) < fd_tolerance);
   CHECK(against_central_differences(gw, d.w, definition) < fd_tolerance);
-  // A second call overwrites the gradients (the kernel writes the direct part, or zero, before the vjp adds).
+  // A second call overwrites the gradients (the kernel writes the direct part, or zero, before the vjp adds), and
+  // runs the primitive's forward and its vjp once each.
+  forward_calls = vjp_calls = 0;
   loss();
+  CHECK(forward_calls == 1);
+  CHECK(vjp_calls == 1);
   for (std::size_t e = 0; e < dx.size(); ++e) CHECK(dx.data()[e] == gx.data()[e]);
 }
 
@@ -253,6 +258,7 @@ TEST_CASE("the plan lists a primitive's forward and vjp around the fused passes"
   INFO(plan);
   CHECK_THAT(plan, Catch::Matchers::StartsWith("primitive       correlate(x, w) = correlate's forward\npass 1\n"));
   CHECK_THAT(plan, Catch::Matchers::ContainsSubstring("write       dloss/dcorrelate(x, w) = "));
+  CHECK_THAT(plan, !Catch::Matchers::ContainsSubstring("pass 2"));  // the fused plan: one pass, value and gradients
   CHECK_THAT(plan,
              Catch::Matchers::EndsWith("primitive       dloss/dx += correlate's vjp of dloss/dcorrelate(x, w)\n"
                                        "primitive       dloss/dw += correlate's vjp of dloss/dcorrelate(x, w)\n"));
