@@ -15,3 +15,4 @@
 #include <lossforge/losses/reduction.hpp>
 #include <lossforge/losses/regression.hpp>
 #include <lossforge/losses/regularizers.hpp>
+#include <lossforge/losses/ssim.hpp>

@@ -3,7 +3,7 @@
 // the CUDA backend, every kernel is a CUDA kernel: the build compiles this file for Kokkos::Cuda (the build machines
 // have nvcc but no GPU), ctest runs the same program on the host's default execution space, and
 // scripts/device-check.sh builds and runs it on a machine with a GPU. One loss per kind of plan is here, with the
-// bandwidth report, CTC's and SSIM's kernels and a loss with primitives (the perceptual loss); every other catalogue
+// bandwidth report, CTC's and SSIM's kernels and losses with primitives (perceptual, SSIM + L1); every other catalogue
 // loss is in catalogue_device.hpp's families.
 //
 //   lossforge-device-check [rows] [classes] [elements for the bandwidth report]
@@ -172,9 +172,9 @@ void check_ssim() {
   }
 }
 
-// A loss with primitives (the catalogue's perceptual loss: two convolution layers with their own vector-Jacobian
-// products around a fused kernel) on the device against the same loss on the host: each output of a convolution is
-// one thread's sum on both, in the same order.
+// Losses with primitives (the catalogue's perceptual loss: two convolution layers with their own vector-Jacobian
+// products around a fused kernel; SSIM's map beside an L1 term) on the device against the same losses on the host:
+// each output of a convolution or a window is one thread's sum on both, in the same order.
 void check_primitives() {
   constexpr lf::tensor<"x", 4> x;
   constexpr lf::tensor<"y", 4> y;
@@ -213,6 +213,22 @@ void check_primitives() {
   expect_close("perceptual loss (primitives): loss (against the host)", {loss}, {host_loss});
   expect_close("perceptual loss (primitives): gradient wrt x", on_host(grad),
                std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
+
+  // SSIM's map as a primitive beside an L1 term, both images differentiated (its vjp's two paths).
+  static constexpr auto mixed =
+      lf::kokkos::compile(0.84 * lf::losses::ssim_loss(x, y) + 0.16 * lf::losses::l1(x, y, lf::losses::mean),
+                          lf::wrt(x, y));
+  planes const grad_y("lossforge::check::ssim_grad_y", images, channels, height, width);
+  double const mixed_loss = mixed(space{}, lf::bind(x = xv, y = yv), grad, grad_y);
+  Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> const host_grad_y(
+      "lossforge::check::ssim_host_grad_y", images, channels, height, width);
+  double const host_mixed = mixed(Kokkos::DefaultHostExecutionSpace{}, lf::bind(x = host(xv), y = host(yv)),
+                                  host_grad, host_grad_y);
+  expect_close("SSIM + L1 (SSIM's map a primitive): loss (against the host)", {mixed_loss}, {host_mixed});
+  expect_close("SSIM + L1: gradient wrt x", on_host(grad),
+               std::vector<double>(host_grad.data(), host_grad.data() + host_grad.size()));
+  expect_close("SSIM + L1: gradient wrt y", on_host(grad_y),
+               std::vector<double>(host_grad_y.data(), host_grad_y.data() + host_grad_y.size()));
 }
 }  // namespace
 

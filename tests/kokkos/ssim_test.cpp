@@ -2,7 +2,8 @@
 // statistic a direct double sum over the window (no separation into rows and columns), padding by reading zeros
 // outside the image; its gradient by central differences of that definition. Then the closed forms (equal images,
 // constant images), float against double, the symmetry in x and y, NaN and empty batches, the kernels launched, and bad
-// input.
+// input. Last, the catalogue's primitive (lf::losses::ssim_map, ssim_loss) inside compiled losses: the map and both
+// images' gradients against the same definition, beside an L1 term, under a weighting of the map, and its kernels.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <lossforge/backends/kokkos.hpp>
+#include <lossforge/losses.hpp>
 #include <stdexcept>
 #include <tests/support/kokkos_events.hpp>
 #include <vector>
@@ -27,8 +29,8 @@ images random_images(int n, int c, int h, int w, unsigned seed) {
   return v;
 }
 
-// 1 - mean SSIM by the formula, one window position at a time.
-double by_definition(images const& x, images const& y, ssim_options const& o) {
+// The SSIM map by the formula, one window position at a time, in the order n, c, i, j.
+std::vector<double> map_by_definition(images const& x, images const& y, ssim_options const& o) {
   int const K = o.window_size, r = (K - 1) / 2, pad = o.padding == lf::kokkos::ssim_padding::zero ? K / 2 : 0;
   std::vector<double> g(static_cast<std::size_t>(K));
   double total = 0;
@@ -40,8 +42,7 @@ double by_definition(images const& x, images const& y, ssim_options const& o) {
   int const H = int(x.extent(2)), W = int(x.extent(3));
   int const out_h = H + 2 * pad - K + 1, out_w = W + 2 * pad - K + 1;
   double const c1 = std::pow(o.k1 * o.data_range, 2), c2 = std::pow(o.k2 * o.data_range, 2);
-  double sum = 0;
-  long positions = 0;
+  std::vector<double> map;
   for (int n = 0; n < int(x.extent(0)); ++n)
     for (int c = 0; c < int(x.extent(1)); ++c)
       for (int i = 0; i < out_h; ++i)
@@ -54,10 +55,33 @@ double by_definition(images const& x, images const& y, ssim_options const& o) {
               mx += wt * a, my += wt * b, exx += wt * a * a, eyy += wt * b * b, exy += wt * a * b;
             }
           double const sxx = exx - mx * mx, syy = eyy - my * my, sxy = exy - mx * my;
-          sum += (2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2));
-          ++positions;
+          map.push_back((2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2)));
         }
-  return 1 - sum / double(positions);
+  return map;
+}
+
+// 1 - mean SSIM.
+double by_definition(images const& x, images const& y, ssim_options const& o) {
+  double sum = 0;
+  std::vector<double> const map = map_by_definition(x, y, o);
+  for (double v : map) sum += v;
+  return 1 - sum / double(map.size());
+}
+
+// Central differences of f with respect to each element of v, against grad. For SSIM's smooth terms the error is
+// O(h^2) ~ 1e-10 on these scales and the rounding 1e-16 / h ~ 1e-11, so 1e-8 holds with room.
+template <class F>
+void check_central_differences(images const& v, images const& grad, F const& f) {
+  double const h = 1e-5;
+  for (std::size_t e = 0; e < v.size(); ++e) {
+    double const keep = v.data()[e];
+    v.data()[e] = keep + h;
+    double const up = f();
+    v.data()[e] = keep - h;
+    double const down = f();
+    v.data()[e] = keep;
+    CHECK(std::abs(grad.data()[e] - (up - down) / (2 * h)) <= 1e-8);
+  }
 }
 
 void check_against_definition(images const& x, images const& y, ssim_options const& o) {
@@ -67,17 +91,7 @@ void check_against_definition(images const& x, images const& y, ssim_options con
   double const want = by_definition(x, y, o);
   CHECK(std::abs(loss - want) <= 1e-13 * std::abs(want) + 1e-15);
   CHECK(lf::kokkos::ssim_loss(exec, x, y, o) == loss);
-  double const h = 1e-5;
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    double const keep = x.data()[e];
-    x.data()[e] = keep + h;
-    double const up = by_definition(x, y, o);
-    x.data()[e] = keep - h;
-    double const down = by_definition(x, y, o);
-    x.data()[e] = keep;
-    // Central differences of a smooth function: error O(h^2) ~ 1e-10 on these scales, rounding 1e-16 / h ~ 1e-11.
-    CHECK(std::abs(grad.data()[e] - (up - down) / (2 * h)) <= 1e-8);
-  }
+  check_central_differences(x, grad, [&] { return by_definition(x, y, o); });
 }
 }  // namespace
 
@@ -178,4 +192,96 @@ TEST_CASE("ssim_loss: shapes, windows and constants that do not fit are errors n
   CHECK_THROWS_WITH(lf::kokkos::ssim_loss(exec, x, y, {.window_size = 3, .data_range = -1}),
                     ContainsSubstring("data_range"));
   CHECK_THROWS_WITH(lf::kokkos::ssim_loss(exec, x, y, {.window_size = 3, .k2 = -0.1}), ContainsSubstring("K2"));
+}
+
+namespace {
+namespace L = lf::losses;
+constexpr lf::tensor<"x", 4> img;
+constexpr lf::tensor<"y", 4> ref;
+constexpr L::ssim_options small_window{.window_size = 5, .sigma = 0.8, .k1 = 0.02, .k2 = 0.05, .data_range = 2.0};
+constexpr L::ssim_options zero_padded{.window_size = 7, .padding = L::ssim_padding::zero};
+
+template <L::ssim_options Options>
+void check_primitive_against_definition(images const& x, images const& y) {
+  static constexpr auto kernel = lf::kokkos::compile(L::ssim_loss<Options>(img, ref), lf::wrt(img, ref));
+  images dx("dx", x.extent(0), x.extent(1), x.extent(2), x.extent(3));
+  images dy("dy", x.extent(0), x.extent(1), x.extent(2), x.extent(3));
+  double const loss = kernel(lf::bind(img = x, ref = y), dx, dy);
+  double const want = by_definition(x, y, Options);
+  CHECK(std::abs(loss - want) <= 1e-13 * std::abs(want) + 1e-15);
+  check_central_differences(x, dx, [&] { return by_definition(x, y, Options); });
+  check_central_differences(y, dy, [&] { return by_definition(x, y, Options); });
+}
+}  // namespace
+
+TEST_CASE("ssim_loss primitive: the loss and both images' gradients against the definition", "[ssim][primitive]") {
+  images const x = random_images(2, 2, 13, 12, 31), y = random_images(2, 2, 13, 12, 32);
+  check_primitive_against_definition<L::ssim_options{}>(x, y);
+  check_primitive_against_definition<small_window>(x, y);
+  images const small = random_images(1, 2, 5, 6, 33), other = random_images(1, 2, 5, 6, 34);
+  check_primitive_against_definition<zero_padded>(small, other);  // images smaller than the window, padded
+}
+
+TEST_CASE("ssim_map primitive: the map, and a weighting of it, against the definition", "[ssim][primitive]") {
+  images const x = random_images(1, 3, 9, 10, 41), y = random_images(1, 3, 9, 10, 42);
+  static constexpr auto map = L::ssim_map<small_window>(img, ref);
+  // Each channel's map: [1, 3, 5, 6] positions; its squared distance from 1 weighs each position differently, so the
+  // vector-Jacobian product sees a non-uniform upstream gradient.
+  static constexpr auto kernel = lf::kokkos::compile(lf::sum(lf::square(1.0 - map)), lf::wrt(img));
+  static constexpr auto each = lf::kokkos::compile(map);
+  images dx("dx", 1, 3, 9, 10), values("map", 1, 3, 5, 6);
+  each(lf::bind(img = x, ref = y), values);
+  std::vector<double> const want = map_by_definition(x, y, small_window);
+  REQUIRE(want.size() == values.size());
+  for (std::size_t e = 0; e < want.size(); ++e) CHECK(std::abs(values.data()[e] - want[e]) <= 1e-14);
+  auto const definition = [&] {
+    double sum = 0;
+    for (double v : map_by_definition(x, y, small_window)) sum += (1 - v) * (1 - v);
+    return sum;
+  };
+  double const loss = kernel(lf::bind(img = x, ref = y), dx);
+  CHECK(std::abs(loss - definition()) <= 1e-13 * definition());
+  check_central_differences(x, dx, definition);
+}
+
+TEST_CASE("ssim_loss primitive: beside an L1 term in one call, as the mixed loss of image restoration",
+          "[ssim][primitive]") {
+  images const x = random_images(2, 1, 12, 12, 51), y = random_images(2, 1, 12, 12, 52);
+  static constexpr auto kernel =
+      lf::kokkos::compile(0.84 * L::ssim_loss(img, ref) + 0.16 * L::l1(img, ref, L::mean), lf::wrt(img));
+  auto const definition = [&] {
+    double l1 = 0;
+    for (std::size_t e = 0; e < x.size(); ++e) l1 += std::abs(x.data()[e] - y.data()[e]);
+    return 0.84 * by_definition(x, y, {}) + 0.16 * l1 / double(x.size());
+  };
+  images dx("dx", 2, 1, 12, 12);
+  double const loss = kernel(lf::bind(img = x, ref = y), dx);
+  CHECK(std::abs(loss - definition()) <= 1e-13);
+  // |x - y| is smooth away from x = y, and these images differ by more than h everywhere.
+  check_central_differences(x, dx, definition);
+}
+
+TEST_CASE("ssim_loss primitive: float Views, the kernels launched, images smaller than a valid window",
+          "[ssim][primitive]") {
+  using Catch::Matchers::ContainsSubstring;
+  images const x = random_images(2, 3, 20, 18, 61), y = random_images(2, 3, 20, 18, 62);
+  images_f xf("xf", 2, 3, 20, 18), yf("yf", 2, 3, 20, 18), dxf("dxf", 2, 3, 20, 18), dyf("dyf", 2, 3, 20, 18);
+  for (std::size_t e = 0; e < x.size(); ++e) xf.data()[e] = float(x.data()[e]), yf.data()[e] = float(y.data()[e]);
+  static constexpr auto one = lf::kokkos::compile(L::ssim_loss(img, ref), lf::wrt(img));
+  static constexpr auto both = lf::kokkos::compile(L::ssim_loss(img, ref), lf::wrt(img, ref));
+  // The statistics are in double: the float result is the double loss of the rounded images, to the rounding of the
+  // map into float (1e-7 relative per position) and of the fused mean over it.
+  images const xr("xr", 2, 3, 20, 18), yr("yr", 2, 3, 20, 18);
+  for (std::size_t e = 0; e < x.size(); ++e) xr.data()[e] = double(xf.data()[e]), yr.data()[e] = double(yf.data()[e]);
+  CHECK(std::abs(one(lf::bind(img = xf, ref = yf), dxf) - by_definition(xr, yr, {})) <= 1e-6);
+  // The map's forward (rows, columns); the fill of dloss/dmap and of each gradient (the loss reads the images only
+  // through the map); the fused pass; the vjp of each differentiated image (rows, columns with the weighted partials,
+  // gradient).
+  CHECK(lf::test::kernels_launched([&] { one(lf::bind(img = xf, ref = yf), dxf); }) == 2 + 2 + 1 + 3);
+  CHECK(lf::test::kernels_launched([&] { both(lf::bind(img = xf, ref = yf), dxf, dyf); }) == 2 + 3 + 1 + 3 + 3);
+  images const small = random_images(1, 1, 8, 9, 63);
+  images dx("dx", 1, 1, 8, 9);
+  static constexpr auto double_kernel = lf::kokkos::compile(L::ssim_loss(img, ref), lf::wrt(img));
+  CHECK_THROWS_WITH(double_kernel(lf::bind(img = small, ref = small), dx),
+                    ContainsSubstring("the images [1,1,8,9] are smaller than the 11 x 11 window"));
 }

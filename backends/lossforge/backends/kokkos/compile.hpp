@@ -18,6 +18,7 @@
 #include <lossforge/backends/kokkos/conv_layers.hpp>  // the catalogue's primitives: a loss that calls them links
 #include <lossforge/backends/kokkos/ctc.hpp>          // with this header alone
 #include <lossforge/backends/kokkos/primitives.hpp>
+#include <lossforge/backends/kokkos/ssim.hpp>
 #include <lossforge/backends/kokkos/workspace.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 

@@ -4,7 +4,7 @@
 //   static constexpr lf::fixed_string name;                          // its result prints as name(arguments)
 //   static constexpr int rank;                                       // its result's rank
 //   std::array<std::size_t, rank> extents(Args const&... args) const;                  // its result's extents
-//   void forward(Exec const& exec, Args const&... args, Result const& result) const;   // result = f(args...)
+//   void forward(Exec const& exec, Args const&... args, Result const& result) const;   // writes every element
 //   void vjp(Exec const& exec, Upstream const& upstream, Args const&... args, Grads const&... grads) const;
 //   static constexpr std::array<bool, sizeof...(Args)> differentiable;   // optional: which arguments vjp serves
 //
@@ -46,15 +46,16 @@ auto argument_views(Bindings const& b) {
 }
 
 // A View for P's result, or for dloss/dresult: LayoutRight, the first argument's element type, extents from Impl.
-template <class P, class MemorySpace, class Bindings>
-auto result_view(Bindings const& b, std::string const& label) {
+// Results are left uninitialized (forward writes every element); upstream gradients start at zero.
+template <class P, class MemorySpace, class Bindings, class... Initialization>
+auto result_view(Bindings const& b, std::string const& label, Initialization const&... initialization) {
   auto const args = argument_views<P>(b);
   std::array<std::size_t, std::size_t(P::rank)> const extents =
       std::apply([](auto const&... a) { return typename P::impl{}.extents(a...); }, args);
   using T = std::remove_const_t<typename std::remove_cvref_t<std::tuple_element_t<0, decltype(args)>>::value_type>;
   return [&]<std::size_t... D>(std::index_sequence<D...>) {
     return Kokkos::View<typename pointer_of_rank<T, std::size_t(P::rank)>::type, Kokkos::LayoutRight, MemorySpace>(
-        label, extents[D]...);
+        Kokkos::view_alloc(label, initialization...), extents[D]...);
   }
   (std::make_index_sequence<std::size_t(P::rank)>{});
 }
@@ -89,7 +90,8 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
       ~fence_on_exit() { exec.fence(); }
     } const fence{exec};
     auto const outs = std::tie(out...);
-    auto const results = std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str())...);
+    auto const results =
+        std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str(), Kokkos::WithoutInitializing)...);
     auto const upstreams = std::make_tuple(result_view<B, memory>(b, "lossforge::dloss/d" + B::name.str())...);
     std::apply([&](auto const&... r) { (forward<P>(exec, b, r), ...); }, results);
     auto const all = std::apply(

@@ -24,28 +24,27 @@
 // Statistics, partials and sums are in double whatever the Views' precision (their cancellation, w * x^2 - mu_x^2, is
 // where float would lose the digits); scratch is five double planes of row sums (H x out_width) and, with the gradient,
 // three of partials (out_height x out_width) per image plane.
+//
+// The same kernels are the forward (the map, two kernels) and the vector-Jacobian product (three kernels per
+// differentiated argument, the partials weighted by the upstream gradient) of the catalogue's primitive
+// lf::losses::ssim_map, defined at the end of this file.
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
+#include <lossforge/losses/ssim.hpp>
 
 namespace lossforge::kokkos {
 
-enum class ssim_padding { valid, zero };
-
-struct ssim_options {
-  int window_size = 11;  // K, odd
-  double sigma = 1.5;
-  double k1 = 0.01, k2 = 0.03;
-  double data_range = 1.0;  // L: the difference between the largest and smallest value a pixel can take
-  ssim_padding padding = ssim_padding::valid;
-};
+using losses::ssim_options;
+using losses::ssim_padding;
 
 namespace detail {
 
@@ -55,20 +54,15 @@ struct ssim_geometry {
   int window, pad;
 };
 
-template <class Exec>
-using ssim_planes = Kokkos::View<double****, Kokkos::LayoutRight, typename Exec::memory_space>;
-
-template <class X, class Y, class Grad, class Exec>
-double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool with_gradient, ssim_options const& o) {
-  static_assert(int(X::rank) == 4 && int(Y::rank) == 4 && int(Grad::rank) == 4,
-                "lossforge::ssim_loss: images and their gradient are Views of rank 4, [N, C, H, W]");
-  auto shape = [](auto const& v) { return shape_string(shape_of(v)); };
+// Checks the images and the options, and places the windows.
+template <class X, class Y>
+ssim_geometry ssim_geometry_of(X const& x, Y const& y, ssim_options const& o) {
+  static_assert(int(X::rank) == 4 && int(Y::rank) == 4,
+                "lossforge::ssim_loss: images are Views of rank 4, [N, C, H, W]");
   auto fail = [](std::string const& what) { throw std::invalid_argument("lossforge::ssim_loss: " + what); };
-  for (std::size_t d = 0; d < 4; ++d) {
-    if (y.extent(d) != x.extent(d)) fail("y has shape " + shape(y) + " but x has " + shape(x));
-    if (with_gradient && grad.extent(d) != x.extent(d))
-      fail("grad_x has shape " + shape(grad) + " but x has " + shape(x));
-  }
+  for (std::size_t d = 0; d < 4; ++d)
+    if (y.extent(d) != x.extent(d))
+      fail("y has shape " + shape_string(shape_of(y)) + " but x has " + shape_string(shape_of(x)));
   int const K = o.window_size;
   if (K < 1 || K % 2 == 0) fail("window_size " + std::to_string(K) + " must be odd and positive");
   if (!(o.sigma > 0) || !std::isfinite(o.sigma)) fail("sigma " + std::to_string(o.sigma) + " must be positive");
@@ -80,9 +74,48 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
              W = std::int64_t(x.extent(3));
   bool const valid = o.padding == ssim_padding::valid;
   if (valid && (H < K || W < K))
-    fail("the images " + shape(x) + " are smaller than the " + std::to_string(K) + " x " + std::to_string(K) +
-         " window: valid windows need H and W of at least " + std::to_string(K) + " (ssim_padding::zero pads them)");
-  ssim_geometry const g{N * C, C, H, W, valid ? H - K + 1 : H, valid ? W - K + 1 : W, K, valid ? 0 : K / 2};
+    fail("the images " + shape_string(shape_of(x)) + " are smaller than the " + std::to_string(K) + " x " +
+         std::to_string(K) + " window: valid windows need H and W of at least " + std::to_string(K) +
+         " (ssim_padding::zero pads them)");
+  return {N * C, C, H, W, valid ? H - K + 1 : H, valid ? W - K + 1 : W, K, valid ? 0 : K / 2};
+}
+
+// The weight of each position's SSIM in what is differentiated: the same everywhere (the loss's -1 / positions), or
+// the upstream gradient of the map at that position (the primitive's vector-Jacobian product).
+struct ssim_uniform_weight {
+  double value;
+  KOKKOS_INLINE_FUNCTION double operator()(std::int64_t, std::int64_t, std::int64_t, std::int64_t) const {
+    return value;
+  }
+};
+template <class Upstream>
+struct ssim_upstream_weight {
+  Upstream upstream;
+  KOKKOS_INLINE_FUNCTION double operator()(std::int64_t n, std::int64_t c, std::int64_t i, std::int64_t j) const {
+    return double(upstream(n, c, i, j));
+  }
+};
+
+// What a run writes besides the sum of the map: the map itself (where map is not empty), and the gradient of the sum
+// of weight * SSIM with respect to x, written over or added into grad.
+enum class ssim_gradient { none, write, add };
+
+template <class Exec>
+using ssim_planes = Kokkos::View<double****, Kokkos::LayoutRight, typename Exec::memory_space>;
+
+template <class X, class Y, class Map, class Weight, class Grad, class Exec>
+double run_ssim(Exec const& exec, X const& x, Y const& y, ssim_options const& o, Map const& map, Weight const& weight,
+                Grad const& grad, ssim_gradient gradient) {
+  static_assert(int(Map::rank) == 4 && int(Grad::rank) == 4,
+                "lossforge::ssim_loss: the map and the gradient are Views of rank 4, [N, C, H, W]");
+  ssim_geometry const g = ssim_geometry_of(x, y, o);
+  bool const with_gradient = gradient != ssim_gradient::none, add = gradient == ssim_gradient::add;
+  for (std::size_t d = 0; d < 4 && with_gradient; ++d)
+    if (grad.extent(d) != x.extent(d))
+      throw std::invalid_argument("lossforge::ssim_loss: grad_x has shape " + shape_string(shape_of(grad)) +
+                                  " but x has " + shape_string(shape_of(x)));
+  int const K = g.window;
+  std::int64_t const H = g.height;
 
   std::vector<double> gauss(std::size_t(K), 0.0);
   double total = 0;
@@ -97,8 +130,8 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
   Kokkos::deep_copy(exec, weights, host_weights);
 
   // Five planes of row sums [planes, H, out_width]: x, y, x^2, y^2, xy; their first three later hold the partials
-  // summed back along columns. Three planes [planes, out_height, out_width] hold the loss's partials with respect to
-  // mu_x, w * xy and w * x^2 at each position.
+  // summed back along columns. Three planes [planes, out_height, out_width] hold the weighted partials of SSIM with
+  // respect to mu_x, w * xy and w * x^2 at each position.
   ssim_planes<Exec> const rows(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::rows"), 5,
                                std::size_t(g.planes), std::size_t(H), std::size_t(g.out_width));
   ssim_planes<Exec> const partials(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::partials"),
@@ -128,13 +161,12 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
       });
 
   double const c1 = (o.k1 * o.data_range) * (o.k1 * o.data_range), c2 = (o.k2 * o.data_range) * (o.k2 * o.data_range);
-  double const positions = double(g.planes * g.out_height * g.out_width);
-  double const d_loss = -1.0 / positions;  // d loss / d SSIM at each position
+  bool const write_map = map.data() != nullptr;
   double ssim_sum = 0;
   Kokkos::parallel_reduce(
       "lossforge::ssim_loss::columns", policy(exec, 0, plane_out_rows),
       KOKKOS_LAMBDA(std::int64_t e, double& sum) {
-        std::int64_t const i = e % g.out_height, p = e / g.out_height;
+        std::int64_t const i = e % g.out_height, p = e / g.out_height, n = p / g.channels, c = p % g.channels;
         for (std::int64_t j = 0; j < g.out_width; ++j) {
           double m[5] = {0, 0, 0, 0, 0};
           for (int k = 0; k < g.window; ++k) {
@@ -146,46 +178,63 @@ double run_ssim(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool
           double const a1 = 2 * mx * my + c1, a2 = 2 * sxy + c2, b1 = mx * mx + my * my + c1, b2 = sxx + syy + c2;
           double const ssim = a1 * a2 / (b1 * b2);
           sum += ssim;
+          if (write_map) map(n, c, i, j) = typename Map::value_type(ssim);
           if (partials.extent(0) == 0) continue;
           // s_xx = w * x^2 - mu_x^2 and s_xy = w * xy - mu_x mu_y: mu_x reaches SSIM through all four factors. Written
           // without dividing by a1 or a2, which are 0 where K1 or K2 is (a black window, a constant one).
-          double const denominator = b1 * b2;
-          partials(0, p, i, j) = d_loss * (2 * my * (a2 - a1) / denominator - 2 * mx * ssim * (1 / b1 - 1 / b2));
-          partials(1, p, i, j) = d_loss * 2 * a1 / denominator;
-          partials(2, p, i, j) = d_loss * -ssim / b2;
+          double const denominator = b1 * b2, d_ssim = weight(n, c, i, j);
+          partials(0, p, i, j) = d_ssim * (2 * my * (a2 - a1) / denominator - 2 * mx * ssim * (1 / b1 - 1 / b2));
+          partials(1, p, i, j) = d_ssim * 2 * a1 / denominator;
+          partials(2, p, i, j) = d_ssim * -ssim / b2;
         }
       },
       ssim_sum);
-  if (!with_gradient) return 1.0 - ssim_sum / positions;
 
-  // The gradient, one input row r per work item: first back along columns into that row's first three planes of row
-  // sums (output row i = r - k + pad read row r through weight k), then back along the row, and through the products:
-  // d/dx of (w * x, w * xy, w * x^2) is (1, y, 2 x) under the window.
-  Kokkos::parallel_for(
-      "lossforge::ssim_loss::gradient", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
-        std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
-        for (int q = 0; q < 3; ++q)
-          for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) = 0;
-        for (int k = 0; k < g.window; ++k) {
-          std::int64_t const i = r - k + g.pad;
-          if (i < 0 || i >= g.out_height) continue;
-          double const wk = weights(k);
+  if (with_gradient) {
+    // One input row r per work item: first back along columns into that row's first three planes of row sums (output
+    // row i = r - k + pad read row r through weight k), then back along the row, and through the products: d/dx of
+    // (w * x, w * xy, w * x^2) is (1, y, 2 x) under the window.
+    Kokkos::parallel_for(
+        "lossforge::ssim_loss::gradient", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
+          std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
           for (int q = 0; q < 3; ++q)
-            for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) += wk * partials(q, p, i, j);
-        }
-        for (std::int64_t col = 0; col < g.width; ++col) {
-          double d[3] = {0, 0, 0};
+            for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) = 0;
           for (int k = 0; k < g.window; ++k) {
-            std::int64_t const j = col - k + g.pad;
-            if (j < 0 || j >= g.out_width) continue;
-            for (int q = 0; q < 3; ++q) d[q] += weights(k) * rows(q, p, r, j);
+            std::int64_t const i = r - k + g.pad;
+            if (i < 0 || i >= g.out_height) continue;
+            double const wk = weights(k);
+            for (int q = 0; q < 3; ++q)
+              for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) += wk * partials(q, p, i, j);
           }
-          grad(n, c, r, col) =
-              typename Grad::value_type(d[0] + d[1] * double(y(n, c, r, col)) + 2 * d[2] * double(x(n, c, r, col)));
-        }
-      });
+          for (std::int64_t col = 0; col < g.width; ++col) {
+            double d[3] = {0, 0, 0};
+            for (int k = 0; k < g.window; ++k) {
+              std::int64_t const j = col - k + g.pad;
+              if (j < 0 || j >= g.out_width) continue;
+              for (int q = 0; q < 3; ++q) d[q] += weights(k) * rows(q, p, r, j);
+            }
+            double const before = add ? double(grad(n, c, r, col)) : 0.0;
+            grad(n, c, r, col) = typename Grad::value_type(before + d[0] + d[1] * double(y(n, c, r, col)) +
+                                                           2 * d[2] * double(x(n, c, r, col)));
+          }
+        });
+  }
   exec.fence();  // the scratch Views are freed on return
-  return 1.0 - ssim_sum / positions;
+  return ssim_sum;
+}
+
+template <class Exec>
+using no_ssim_view = Kokkos::View<double****, typename Exec::memory_space>;
+
+// 1 - mean SSIM, and its gradient with respect to x into grad where asked.
+template <class X, class Y, class Grad, class Exec>
+double ssim_loss(Exec const& exec, X const& x, Y const& y, Grad const& grad, ssim_gradient gradient,
+                 ssim_options const& o) {
+  ssim_geometry const g = ssim_geometry_of(x, y, o);
+  double const positions = double(g.planes * g.out_height * g.out_width);
+  double const sum =
+      run_ssim(exec, x, y, o, no_ssim_view<Exec>{}, ssim_uniform_weight{-1.0 / positions}, grad, gradient);
+  return 1.0 - sum / positions;
 }
 }  // namespace detail
 
@@ -194,14 +243,47 @@ template <class Exec, class X, class Y, class Grad>
 requires Kokkos::is_execution_space<Exec>::value double ssim_loss(Exec const& exec, X const& x, Y const& y,
                                                                   Grad const& grad_x,
                                                                   ssim_options const& options = {}) {
-  return detail::run_ssim(exec, x, y, grad_x, true, options);
+  return detail::ssim_loss(exec, x, y, grad_x, detail::ssim_gradient::write, options);
 }
 
 // The loss only.
 template <class Exec, class X, class Y>
 requires Kokkos::is_execution_space<Exec>::value double ssim_loss(Exec const& exec, X const& x, Y const& y,
                                                                   ssim_options const& options = {}) {
-  return detail::run_ssim(exec, x, y, Kokkos::View<double****, typename Exec::memory_space>{}, false, options);
+  return detail::ssim_loss(exec, x, y, detail::no_ssim_view<Exec>{}, detail::ssim_gradient::none, options);
 }
 
 }  // namespace lossforge::kokkos
+
+// The SSIM map as a primitive of the catalogue (losses/ssim.hpp).
+namespace lossforge::losses {
+
+template <ssim_options Options>
+template <class X, class Y>
+std::array<std::size_t, 4> ssim_map_impl<Options>::extents(X const& x, Y const& y) const {
+  auto const g = kokkos::detail::ssim_geometry_of(x, y, Options);
+  return {x.extent(0), x.extent(1), std::size_t(g.out_height), std::size_t(g.out_width)};
+}
+
+template <ssim_options Options>
+template <class Exec, class X, class Y, class Result>
+void ssim_map_impl<Options>::forward(Exec const& exec, X const& x, Y const& y, Result const& result) const {
+  kokkos::detail::run_ssim(exec, x, y, Options, result, kokkos::detail::ssim_uniform_weight{0},
+                           kokkos::detail::no_ssim_view<Exec>{}, kokkos::detail::ssim_gradient::none);
+}
+
+// SSIM is symmetric in x and y, so y's part is x's with the two swapped.
+template <ssim_options Options>
+template <class Exec, class Upstream, class X, class Y, class DX, class DY>
+void ssim_map_impl<Options>::vjp(Exec const& exec, Upstream const& upstream, X const& x, Y const& y, DX const& dx,
+                                 DY const& dy) const {
+  kokkos::detail::ssim_upstream_weight<Upstream> const weight{upstream};
+  if (dx.data() != nullptr)
+    kokkos::detail::run_ssim(exec, x, y, Options, kokkos::detail::no_ssim_view<Exec>{}, weight, dx,
+                             kokkos::detail::ssim_gradient::add);
+  if (dy.data() != nullptr)
+    kokkos::detail::run_ssim(exec, y, x, Options, kokkos::detail::no_ssim_view<Exec>{}, weight, dy,
+                             kokkos::detail::ssim_gradient::add);
+}
+
+}  // namespace lossforge::losses
