@@ -5,7 +5,8 @@
 // loop that computes the same intermediates once, in the same run, in double (median of the runs after a warm-up).
 // Prints the times, the ratio lossforge / hand loop, and the largest difference between the two results. Then CTC's
 // kernel (itself a hand-written loop: no second one to compare with) over T frames, N samples, C classes and
-// targets of S labels, and SSIM's (likewise) over float images [8, 3, H, W] with the 11 x 11 window, valid.
+// targets of S labels, and SSIM's (likewise) over float images [8, 3, H, W] with the 11 x 11 window, valid; then
+// the same SSIM loss through the catalogue's primitive in a compiled expression, with the kernel as its comparison.
 //
 //   lossforge_bench_structured [--quick] [--repetitions R] [--only dice|dice_per_class|info_nce|ctc_loss|ssim_loss]
 //
@@ -53,6 +54,9 @@ constexpr lf::tensor<"x", 4> x;
 constexpr lf::int_tensor<"t", 3> t;
 constexpr auto softmax_dice_kernel = lf::kokkos::compile(lf::losses::dice_per_class(x, t, 1e-5), lf::wrt(x));
 constexpr auto nce_kernel = lf::kokkos::compile(info_nce, lf::wrt(a, q));
+constexpr lf::tensor<"img", 4> img;
+constexpr lf::tensor<"ref", 4> ref;
+constexpr auto ssim_primitive_kernel = lf::kokkos::compile(lf::losses::ssim_loss(img, ref), lf::wrt(img));
 
 using lossforge::bench::median_seconds;
 
@@ -261,8 +265,14 @@ int main(int argc, char** argv) {
     double loss = 0;
     double const fused = median_seconds(
         [&] { loss = lf::kokkos::ssim_loss(Kokkos::DefaultHostExecutionSpace{}, x, y, grad); }, repetitions);
-    std::printf("%-16s %-18s %12.6f %12s %8s   loss %.6f\n", "ssim_loss",
-                ("[8,3," + std::to_string(side) + "," + std::to_string(side) + "] f32").c_str(), fused, "-", "-", loss);
+    std::string const shape = "[8,3," + std::to_string(side) + "," + std::to_string(side) + "] f32";
+    std::printf("%-16s %-18s %12.6f %12s %8s   loss %.6f\n", "ssim_loss", shape.c_str(), fused, "-", "-", loss);
+    // The same loss as the catalogue's primitive in a compiled expression, against the kernel alone.
+    double primitive_loss = 0;
+    double const primitive = median_seconds(
+        [&] { primitive_loss = ssim_primitive_kernel(lf::bind(img = x, ref = y), grad); }, repetitions);
+    std::printf("%-16s %-18s %12.6f %12.6f %8.2f   loss %.6f\n", "ssim (primitive)", shape.c_str(), primitive, fused,
+                primitive / fused, primitive_loss);
   }
   return 0;
 }

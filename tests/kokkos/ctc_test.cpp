@@ -12,6 +12,7 @@
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
 #include <stdexcept>
+#include <tests/support/kokkos_events.hpp>
 #include <vector>
 
 namespace lf = lossforge;
@@ -273,5 +274,10 @@ TEST_CASE("ctc_loss as a primitive: the kernel's losses and gradients, inside a 
     same(got, want);
     for (int k = 0; k < 3; ++k) CHECK(dw(k) == 0.2 * wv(k));
     CHECK_THAT(kernel.describe(), Catch::Matchers::ContainsSubstring("dloss/dx += ctc_nll's vjp"));
+  }
+  SECTION("the recursion runs once a call: the forward keeps each sample's gradient for the vjp") {
+    static constexpr auto kernel = lf::kokkos::compile(L::ctc_loss<0, true>(x, t, in, tl, L::mean), lf::wrt(x));
+    // dloss/dnll's zero fill, the recursion, dx's zero fill, the fused pass, the vjp's scaling.
+    CHECK(lf::test::kernels_launched([&] { kernel(bound(), got); }) == 5);
   }
 }

@@ -13,6 +13,7 @@
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
 #include <stdexcept>
+#include <tests/support/kokkos_events.hpp>
 #include <tests/support/tolerance.hpp>
 
 namespace lf = lossforge;
@@ -287,6 +288,12 @@ TEST_CASE("the perceptual loss names the layer whose weight or bias does not fit
   vector<double> const b1v("b1", 3), b2v("b2", 2);
   static constexpr auto kernel = lf::kokkos::compile(L::perceptual_loss(img, ref, w1, b1, w2, b2), lf::wrt(img));
   CHECK(kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx) == 0);  // equal images
+  // The layers' forwards keep their activations for the vjps, which convolve no image again: the two dloss/dresult
+  // fills, six convolutions (layer 1 of x and of y; layer 2 of each, through its layer 1), dx's zero fill, the fused
+  // pass's two kernels, then layer 1's vjp (one kernel) and layer 2's (a fill of dloss/dlayer1 and two kernels).
+  CHECK(lf::test::kernels_launched(
+            [&] { kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx); }) ==
+        2 + 6 + 1 + 2 + 1 + 3);
   images const w1_wrong("w1", 3, 1, 3, 3);
   CHECK_THROWS_WITH(kernel(lf::bind(img = x, ref = y, w1 = w1_wrong, b1 = b1v, w2 = w2v, b2 = b2v), dx),
                     Catch::Matchers::ContainsSubstring("layer 1's weight has shape [3,1,3,3]"));

@@ -7,8 +7,9 @@
 //   ctc_loss<Blank, ZeroInfinity>(logits, targets, input_lengths, target_lengths, R)
 //       none: ctc_nll; sum: its sum; mean: mean over the batch of nll_n / max(target_lengths[n], 1), as PyTorch
 //
-// The forward and vector-Jacobian product are the Kokkos backend's CTC kernel (kokkos/ctc.hpp): the vjp runs the
-// forward-backward recursion again and scales each sample's gradient by its upstream gradient.
+// The forward and vector-Jacobian product are the Kokkos backend's CTC kernel (kokkos/ctc.hpp): the forward runs the
+// forward-backward recursion, which gives each sample's gradient too; the vjp scales those by the upstream gradient.
+#include <any>
 #include <array>
 #include <cstddef>
 #include <type_traits>
@@ -29,11 +30,13 @@ struct ctc_nll_impl {
   }
   template <class Exec, class Logits, class Targets, class InputLengths, class TargetLengths, class Result>
   void forward(Exec const& exec, Logits const& logits, Targets const& targets, InputLengths const& input_lengths,
-               TargetLengths const& target_lengths, Result const& result) const;
+               TargetLengths const& target_lengths, Result const& result);
   template <class Exec, class Upstream, class Logits, class Targets, class InputLengths, class TargetLengths,
             class... Grads>
   void vjp(Exec const& exec, Upstream const& upstream, Logits const& logits, Targets const& targets,
-           InputLengths const& input_lengths, TargetLengths const& target_lengths, Grads const&... grads) const;
+           InputLengths const& input_lengths, TargetLengths const& target_lengths, Grads const&... grads);
+  // The forward's per-sample gradients [T, N, C] (a View of the backend's), which the vjp scales.
+  std::any sample_gradients;
 };
 template <int Blank = 0, bool ZeroInfinity = false>
 inline constexpr primitive<ctc_nll_impl<Blank, ZeroInfinity>> ctc_nll{};

@@ -11,6 +11,7 @@
 // are not differentiated (the extractor is fixed, as a pretrained one is; wrt(...) naming one does not compile); x and
 // y are. The layers' forward and
 // vector-Jacobian product are the Kokkos backend's (kokkos/conv_layers.hpp).
+#include <any>
 #include <array>
 #include <cstddef>
 
@@ -34,9 +35,11 @@ struct conv_layer {
   template <class X, class... Weights>
   std::array<std::size_t, 4> extents(X const& x, Weights const&... weights) const;
   template <class Exec, class... Views>
-  void forward(Exec const& exec, Views const&... views) const;
+  void forward(Exec const& exec, Views const&... views);
   template <class Exec, class Upstream, class... Views>
-  void vjp(Exec const& exec, Upstream const& upstream, Views const&... views) const;
+  void vjp(Exec const& exec, Upstream const& upstream, Views const&... views);
+  // The forward's activations (layer 1's, and layer 2's at depth 2: Views of the backend's), for the vjp's ReLUs.
+  std::any kept_activations;
 };
 inline constexpr primitive<conv_layer<1>> conv_layer1;
 inline constexpr primitive<conv_layer<2>> conv_layer2;

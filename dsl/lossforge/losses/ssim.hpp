@@ -6,8 +6,9 @@
 //
 // x and y [N, C, H, W]; H' x W' is (H - K + 1) x (W - K + 1) with valid windows, H x W with zero padding. The options
 // (window size K, sigma, K1, K2, data range, padding) are a template argument: `ssim_loss<{.window_size = 7}>(x, y)`.
-// The map's forward and vector-Jacobian product are the Kokkos backend's SSIM kernels (kokkos/ssim.hpp), which also
-// compute the loss alone (lf::kokkos::ssim_loss); both arguments are differentiated (SSIM is symmetric).
+// The map's forward and vector-Jacobian product are the Kokkos backend's SSIM passes (kokkos/ssim.hpp), which also
+// compute the loss alone (lf::kokkos::ssim_loss); both arguments are differentiable (SSIM is symmetric).
+#include <any>
 #include <array>
 #include <cstddef>
 
@@ -37,9 +38,11 @@ struct ssim_map_impl {
   template <class X, class Y>
   std::array<std::size_t, 4> extents(X const& x, Y const& y) const;
   template <class Exec, class X, class Y, class Result>
-  void forward(Exec const& exec, X const& x, Y const& y, Result const& result) const;
+  void forward(Exec const& exec, X const& x, Y const& y, Result const& result);
   template <class Exec, class Upstream, class X, class Y, class DX, class DY>
-  void vjp(Exec const& exec, Upstream const& upstream, X const& x, Y const& y, DX const& dx, DY const& dy) const;
+  void vjp(Exec const& exec, Upstream const& upstream, X const& x, Y const& y, DX const& dx, DY const& dy);
+  // The forward's five window moments at each position (a View of the backend's), from which the vjp's partials are.
+  std::any kept_moments;
 };
 template <ssim_options Options = ssim_options{}>
 inline constexpr primitive<ssim_map_impl<Options>> ssim_map{};

@@ -1,9 +1,10 @@
 #pragma once
 // The forward and vector-Jacobian product of the perceptual loss's layers (losses/perceptual.hpp) on Kokkos: 3 x 3
 // cross-correlations with padding 1 and a ReLU, one work item per row of an output plane, in the Views' precision
-// with sums in double. The vjp recomputes the activations (a ReLU passes the gradient where its output is positive,
-// as PyTorch's does) and sends the gradient back in pull form: each input element gathers the outputs whose window
-// holds it, bounds-checked, no atomics.
+// with sums in double. The forward keeps the activations for the vjp (a ReLU passes the gradient where its output is
+// positive, as PyTorch's does), which sends the gradient back in pull form: each input element gathers the outputs
+// whose window holds it, bounds-checked, no atomics.
+#include <any>
 #include <array>
 #include <cstddef>
 #include <stdexcept>
@@ -107,44 +108,43 @@ std::array<std::size_t, 4> conv_layer<Depth>::extents(X const& x, Weights const&
 
 template <int Depth>
 template <class Exec, class... Views>
-void conv_layer<Depth>::forward(Exec const& exec, Views const&... views) const {
+void conv_layer<Depth>::forward(Exec const& exec, Views const&... views) {
   auto const v = std::tie(views...);  // x, w1, b1[, w2, b2], result
   auto const& x = std::get<0>(v);
+  auto const& result = std::get<1 + 2 * Depth>(v);
+  using T = typename std::remove_cvref_t<decltype(result)>::non_const_value_type;
+  using planes = decltype(kokkos::detail::activations<T, Exec>(x, 0, ""));
   if constexpr (Depth == 1) {
-    kokkos::detail::conv3x3_relu(exec, x, std::get<1>(v), std::get<2>(v), std::get<3>(v));
+    kokkos::detail::conv3x3_relu(exec, x, std::get<1>(v), std::get<2>(v), result);
+    kept_activations = std::tuple<planes>(result);
   } else {
-    auto const& result = std::get<5>(v);
-    using T = typename std::remove_cvref_t<decltype(result)>::non_const_value_type;
     auto const a1 = kokkos::detail::activations<T, Exec>(x, std::get<1>(v).extent(0), "lossforge::conv_layer1");
     kokkos::detail::conv3x3_relu(exec, x, std::get<1>(v), std::get<2>(v), a1);
     kokkos::detail::conv3x3_relu(exec, a1, std::get<3>(v), std::get<4>(v), result);
-    exec.fence();  // a1 is freed on return
+    kept_activations = std::tuple<planes, planes>(a1, result);
   }
 }
 
 template <int Depth>
 template <class Exec, class Upstream, class... Views>
-void conv_layer<Depth>::vjp(Exec const& exec, Upstream const& upstream, Views const&... views) const {
+void conv_layer<Depth>::vjp(Exec const& exec, Upstream const& upstream, Views const&... views) {
   auto const v = std::tie(views...);  // x, w1, b1[, w2, b2], then their gradients (only x's is ever asked for)
-  auto const& x = std::get<0>(v);
   auto const& dx = std::get<1 + 2 * Depth>(v);
   if (dx.data() == nullptr) return;
   using T = typename std::remove_cvref_t<Upstream>::non_const_value_type;
+  using planes = decltype(kokkos::detail::activations<T, Exec>(upstream, 0, ""));  // as the forward kept them
   auto const& w1 = std::get<1>(v);
-  auto const a1 = kokkos::detail::activations<T, Exec>(x, w1.extent(0), "lossforge::conv_layer1");
-  kokkos::detail::conv3x3_relu(exec, x, w1, std::get<2>(v), a1);
   if constexpr (Depth == 1) {
+    auto const [a1] = std::any_cast<std::tuple<planes>>(kept_activations);
     kokkos::detail::conv3x3_relu_vjp(exec, upstream, a1, w1, dx);
   } else {
-    auto const& w2 = std::get<3>(v);
-    auto const a2 = kokkos::detail::activations<T, Exec>(x, w2.extent(0), "lossforge::conv_layer2");
-    auto const da1 = kokkos::detail::activations<T, Exec>(x, w1.extent(0), "lossforge::dconv_layer1");
+    auto const [a1, a2] = std::any_cast<std::tuple<planes, planes>>(kept_activations);
+    auto const da1 = kokkos::detail::activations<T, Exec>(a1, w1.extent(0), "lossforge::dconv_layer1");
     Kokkos::deep_copy(exec, da1, T(0));
-    kokkos::detail::conv3x3_relu(exec, a1, w2, std::get<4>(v), a2);
-    kokkos::detail::conv3x3_relu_vjp(exec, upstream, a2, w2, da1);
+    kokkos::detail::conv3x3_relu_vjp(exec, upstream, a2, std::get<3>(v), da1);
     kokkos::detail::conv3x3_relu_vjp(exec, da1, a1, w1, dx);
+    exec.fence();  // da1 is freed on return
   }
-  exec.fence();  // the activations are freed on return
 }
 
 }  // namespace lossforge::losses

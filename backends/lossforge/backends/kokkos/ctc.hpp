@@ -19,6 +19,7 @@
 // The lengths and targets are read on the host first (copied there when they live on a device): a length outside
 // [0, T] or [0, S], a blank outside [0, C) or a target label outside [0, C) or equal to the blank is an error that
 // names it. Samples run in parallel, each a sequential recursion in double whatever the Views' precision.
+#include <any>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -250,31 +251,29 @@ auto ctc_gradient_scratch(Logits const& logits) {
 
 namespace lossforge::losses {
 
-// The CTC primitive's forward: each sample's loss (the kernel's gradient goes to scratch).
+// The CTC primitive's forward: each sample's loss, and its gradient, kept for the vjp.
 template <int Blank, bool ZeroInfinity>
 template <class Exec, class Logits, class Targets, class InputLengths, class TargetLengths, class Result>
 void ctc_nll_impl<Blank, ZeroInfinity>::forward(Exec const& exec, Logits const& logits, Targets const& targets,
                                                 InputLengths const& input_lengths, TargetLengths const& target_lengths,
-                                                Result const& result) const {
-  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths,
-                   kokkos::detail::ctc_gradient_scratch<Exec>(logits), result, none,
+                                                Result const& result) {
+  auto const each = kokkos::detail::ctc_gradient_scratch<Exec>(logits);
+  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, each, result, none,
                    {.blank = Blank, .zero_infinity = ZeroInfinity});
+  sample_gradients = each;
 }
 
-// Its vjp: the gradient of each sample's loss, scaled by the sample's upstream gradient, added into the logits'.
+// Its vjp: the forward's gradient of each sample's loss, scaled by the sample's upstream gradient, added into the
+// logits'.
 template <int Blank, bool ZeroInfinity>
 template <class Exec, class Upstream, class Logits, class Targets, class InputLengths, class TargetLengths,
           class... Grads>
 void ctc_nll_impl<Blank, ZeroInfinity>::vjp(Exec const& exec, Upstream const& upstream, Logits const& logits,
-                                            Targets const& targets, InputLengths const& input_lengths,
-                                            TargetLengths const& target_lengths, Grads const&... grads) const {
+                                            Targets const&, InputLengths const&, TargetLengths const&,
+                                            Grads const&... grads) {
   auto const& grad = std::get<0>(std::tie(grads...));  // the others are the integer tensors'
   if (grad.data() == nullptr) return;
-  auto const each = kokkos::detail::ctc_gradient_scratch<Exec>(logits);
-  Kokkos::View<typename Logits::non_const_value_type*, typename Exec::memory_space> const losses(
-      "lossforge::ctc_nll::losses", logits.extent(1));
-  kokkos::ctc_loss(exec, logits, targets, input_lengths, target_lengths, each, losses, none,
-                   {.blank = Blank, .zero_infinity = ZeroInfinity});
+  auto const each = std::any_cast<decltype(kokkos::detail::ctc_gradient_scratch<Exec>(logits))>(sample_gradients);
   std::size_t const samples = logits.extent(1), classes = logits.extent(2);
   Kokkos::parallel_for(
       "lossforge::ctc_nll::vjp", Kokkos::RangePolicy<Exec>(exec, 0, logits.extent(0) * samples),
@@ -282,7 +281,6 @@ void ctc_nll_impl<Blank, ZeroInfinity>::vjp(Exec const& exec, Upstream const& up
         std::size_t const t = row / samples, n = row % samples;
         for (std::size_t c = 0; c < classes; ++c) grad(t, n, c) += upstream(n) * each(t, n, c);
       });
-  exec.fence();  // the scratch Views are freed on return
 }
 
 }  // namespace lossforge::losses

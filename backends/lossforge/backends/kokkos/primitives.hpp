@@ -4,8 +4,8 @@
 //   static constexpr lf::fixed_string name;                          // its result prints as name(arguments)
 //   static constexpr int rank;                                       // its result's rank
 //   std::array<std::size_t, rank> extents(Args const&... args) const;                  // its result's extents
-//   void forward(Exec const& exec, Args const&... args, Result const& result) const;   // writes every element
-//   void vjp(Exec const& exec, Upstream const& upstream, Args const&... args, Grads const&... grads) const;
+//   void forward(Exec const& exec, Args const&... args, Result const& result);   // writes every element
+//   void vjp(Exec const& exec, Upstream const& upstream, Args const&... args, Grads const&... grads);
 //   static constexpr std::array<bool, sizeof...(Args)> differentiable;   // optional: which arguments vjp serves
 //
 // where args are the Views bound to the primitive's arguments (the first a floating-point tensor), result and upstream
@@ -19,7 +19,9 @@
 // as tensors, which write the loss, the part of each requested gradient that does not pass through a primitive (zero
 // for a symbol the loss reads only through primitives) and dloss/dresult for each primitive, then each primitive's
 // vjp. The results and upstream gradients are allocated for the call, which fences exec before it returns (also when
-// it throws). Impl is default-constructed for each call: what it needs at run time is bound as its arguments.
+// it throws). Impl is default-constructed once per primitive result per call, and its vjp runs on the object its
+// forward ran on: forward may keep in members what vjp needs (its residuals: activations, per-sample gradients),
+// which the call frees on return. What Impl needs at run time is bound as its arguments.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -85,15 +87,18 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
                   "then one per symbol in wrt(...)");
     constexpr std::size_t lead = sizeof...(Out) - sizeof...(X);  // the per-element loss, when there is one
     using memory = typename Exec::memory_space;
-    struct fence_on_exit {  // the Views below are freed on return, and an error may leave launches running
-      Exec const& exec;
-      ~fence_on_exit() { exec.fence(); }
-    } const fence{exec};
     auto const outs = std::tie(out...);
     auto const results =
         std::make_tuple(result_view<P, memory>(b, "lossforge::" + P::name.str(), Kokkos::WithoutInitializing)...);
     auto const upstreams = std::make_tuple(result_view<B, memory>(b, "lossforge::dloss/d" + B::name.str())...);
-    std::apply([&](auto const&... r) { (forward<P>(exec, b, r), ...); }, results);
+    std::tuple<impl_of<P>...> impls;
+    // Declared after the Views and the Impls' residuals, so destroyed first: exec is fenced before they are freed,
+    // also when an error leaves launches running.
+    struct fence_on_exit {
+      Exec const& exec;
+      ~fence_on_exit() { exec.fence(); }
+    } const fence{exec};
+    std::apply([&](auto const&... r) { (forward<P>(exec, b, r, impls), ...); }, results);
     auto const all = std::apply(
         [&](auto const&... r) { return bound_with(b, binding<P, std::remove_cvref_t<decltype(r)>>{r}...); }, results);
     (zero_unless_direct<X, lead>(exec, outs), ...);
@@ -101,7 +106,7 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
     auto const inner_outs = std::tuple_cat(leading<lead>(outs), std::tuple_cat(direct_output<X, lead>(outs)...),
                                            std::apply([](auto const&... u) { return std::tie(u...); }, upstreams));
     auto const send_back = [&] {
-      std::apply([&](auto const&... u) { (vjp<B, lead>(exec, b, u, outs), ...); }, upstreams);
+      std::apply([&](auto const&... u) { (vjp<B, lead>(exec, b, u, outs, impls), ...); }, upstreams);
     };
     if constexpr (returns_loss) {
       double const loss = std::apply([&](auto const&... o) { return inner(exec, all, ws, o...); }, inner_outs);
@@ -140,9 +145,15 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
   template <class S>
   static constexpr std::size_t position = lossforge::detail::first_true<std::is_same_v<S, X>...>();
 
-  template <class Q, class Exec, class Bindings, class Result>
-  static void forward(Exec const& exec, Bindings const& b, Result const& result) {
-    std::apply([&](auto const&... a) { typename Q::impl{}.forward(exec, a..., result); }, argument_views<Q>(b));
+  // One Impl per primitive result (two results of one Impl are two objects).
+  template <class Q>
+  struct impl_of {
+    typename Q::impl impl;
+  };
+  template <class Q, class Exec, class Bindings, class Result, class Impls>
+  static void forward(Exec const& exec, Bindings const& b, Result const& result, Impls& impls) {
+    auto& impl = std::get<impl_of<Q>>(impls).impl;
+    std::apply([&](auto const&... a) { impl.forward(exec, a..., result); }, argument_views<Q>(b));
   }
   template <std::size_t Lead, class Outs>
   static auto leading(Outs const& outs) {
@@ -172,10 +183,11 @@ struct with_primitives<Inner, type_list<P...>, type_list<X...>, Direct, type_lis
       return typename std::remove_cvref_t<decltype(b.template get<S>())>::non_const_type{};
   }
   // Q's vjp, adding into the outputs of the arguments in wrt(...).
-  template <class Q, std::size_t Lead, class Exec, class Bindings, class Upstream, class Outs>
-  static void vjp(Exec const& exec, Bindings const& b, Upstream const& upstream, Outs const& outs) {
+  template <class Q, std::size_t Lead, class Exec, class Bindings, class Upstream, class Outs, class Impls>
+  static void vjp(Exec const& exec, Bindings const& b, Upstream const& upstream, Outs const& outs, Impls& impls) {
+    auto& impl = std::get<impl_of<Q>>(impls).impl;
     [&]<class... A>(type_list<A...>) {
-      typename Q::impl{}.vjp(exec, upstream, b.template get<A>()..., gradient_of<A, Lead>(b, outs)...);
+      impl.vjp(exec, upstream, b.template get<A>()..., gradient_of<A, Lead>(b, outs)...);
     }(typename Q::arguments{});
   }
   template <class Q>

@@ -25,9 +25,10 @@
 // where float would lose the digits); scratch is five double planes of row sums (H x out_width) and, with the gradient,
 // three of partials (out_height x out_width) per image plane.
 //
-// The same kernels are the forward (the map, two kernels) and the vector-Jacobian product (three kernels per
-// differentiated argument, the partials weighted by the upstream gradient) of the catalogue's primitive
-// lf::losses::ssim_map, defined at the end of this file.
+// The same passes are the forward and the vector-Jacobian product of the catalogue's primitive lf::losses::ssim_map,
+// defined at the end of this file: the forward runs rows and columns, writing the map and keeping each position's
+// five window moments (five double planes, out_height x out_width); the vjp computes the partials weighted by the
+// upstream gradient from them, pointwise, then runs the gradient kernel for each differentiated image.
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -80,6 +81,190 @@ ssim_geometry ssim_geometry_of(X const& x, Y const& y, ssim_options const& o) {
   return {N * C, C, H, W, valid ? H - K + 1 : H, valid ? W - K + 1 : W, K, valid ? 0 : K / 2};
 }
 
+// SSIM at a position from its five window moments m = (mu_x, mu_y, w * x^2, w * y^2, w * xy), and its partial
+// derivatives there with respect to mu_x, w * xy and w * x^2, scaled by weight (d loss / d SSIM at the position).
+struct ssim_formula {
+  double c1, c2;
+  KOKKOS_INLINE_FUNCTION double value(double const (&m)[5]) const {
+    double const mx = m[0], my = m[1], sxx = m[2] - mx * mx, syy = m[3] - my * my, sxy = m[4] - mx * my;
+    return (2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2));
+  }
+  // s_xx = w * x^2 - mu_x^2 and s_xy = w * xy - mu_x mu_y: mu_x reaches SSIM through all four factors. Written without
+  // dividing by a1 or a2, which are 0 where K1 or K2 is (a black window, a constant one).
+  KOKKOS_INLINE_FUNCTION void partials(double const (&m)[5], double weight, double (&d)[3]) const {
+    double const mx = m[0], my = m[1], sxx = m[2] - mx * mx, syy = m[3] - my * my, sxy = m[4] - mx * my;
+    double const a1 = 2 * mx * my + c1, a2 = 2 * sxy + c2, b1 = mx * mx + my * my + c1, b2 = sxx + syy + c2;
+    double const denominator = b1 * b2, ssim = a1 * a2 / denominator;
+    d[0] = weight * (2 * my * (a2 - a1) / denominator - 2 * mx * ssim * (1 / b1 - 1 / b2));
+    d[1] = weight * 2 * a1 / denominator;
+    d[2] = weight * -ssim / b2;
+  }
+};
+
+template <class Exec>
+using ssim_planes = Kokkos::View<double****, Kokkos::LayoutRight, typename Exec::memory_space>;
+template <class Exec>
+using no_ssim_view = Kokkos::View<double****, typename Exec::memory_space>;
+
+// The passes over the windows of two batches of images x and y, each a kernel parallel over the rows of every image
+// plane, one work item per row with its columns in an inner loop (contiguous, and vectorized where the window offset
+// is the outer loop).
+template <class Exec>
+struct ssim_passes {
+  using policy = Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>;
+  Exec exec;
+  ssim_geometry g;
+  ssim_formula formula;
+  Kokkos::View<double*, typename Exec::memory_space> weights;  // the normalized Gaussian, K taps
+
+  template <class X, class Y>
+  ssim_passes(Exec const& e, X const& x, Y const& y, ssim_options const& o)
+      : exec(e),
+        g(ssim_geometry_of(x, y, o)),
+        formula{(o.k1 * o.data_range) * (o.k1 * o.data_range), (o.k2 * o.data_range) * (o.k2 * o.data_range)},
+        weights(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::window"),
+                std::size_t(o.window_size)) {
+    int const K = g.window;
+    std::vector<double> gauss(std::size_t(K), 0.0);
+    double total = 0;
+    for (int k = 0; k < K; ++k) {
+      double const d = double(k - (K - 1) / 2);
+      total += gauss[std::size_t(k)] = std::exp(-d * d / (2 * o.sigma * o.sigma));
+    }
+    auto const host_weights = Kokkos::create_mirror_view(weights);
+    for (int k = 0; k < K; ++k) host_weights(k) = gauss[std::size_t(k)] / total;
+    Kokkos::deep_copy(exec, weights, host_weights);
+  }
+
+  std::int64_t positions() const { return g.planes * g.out_height * g.out_width; }
+  // Planes [count, image planes, rows, columns] of double scratch.
+  ssim_planes<Exec> planes(char const* label, int count, std::int64_t rows, std::int64_t columns) const {
+    return ssim_planes<Exec>(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), std::size_t(count),
+                             std::size_t(g.planes), std::size_t(rows), std::size_t(columns));
+  }
+
+  // Along rows: the window sums of x, y, x^2, y^2 and xy in each row [5, planes, H, out_width].
+  template <class X, class Y>
+  ssim_planes<Exec> rows(X const& x, Y const& y) const {
+    ssim_planes<Exec> const sums = planes("lossforge::ssim::rows", 5, g.height, g.out_width);
+    auto const g = this->g;
+    auto const weights = this->weights;
+    Kokkos::parallel_for(
+        "lossforge::ssim_loss::rows", policy(exec, 0, g.planes * g.height), KOKKOS_LAMBDA(std::int64_t e) {
+          std::int64_t const h = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
+          for (int q = 0; q < 5; ++q)
+            for (std::int64_t j = 0; j < g.out_width; ++j) sums(q, p, h, j) = 0;
+          for (int k = 0; k < g.window; ++k) {
+            double const wk = weights(k);
+            // Output column j reads input column j + k - pad: those inside the image.
+            std::int64_t const first = g.pad - k > 0 ? g.pad - k : 0;
+            std::int64_t const last = g.width + g.pad - k < g.out_width ? g.width + g.pad - k : g.out_width;
+            for (std::int64_t j = first; j < last; ++j) {
+              double const a = double(x(n, c, h, j + k - g.pad)), b = double(y(n, c, h, j + k - g.pad));
+              sums(0, p, h, j) += wk * a, sums(1, p, h, j) += wk * b, sums(2, p, h, j) += wk * a * a;
+              sums(3, p, h, j) += wk * b * b, sums(4, p, h, j) += wk * a * b;
+            }
+          }
+        });
+    return sums;
+  }
+
+  // Along columns: each position's five moments, and from them the sum of the map (returned) and, where the Views are
+  // not empty, the map, the moments themselves [5, planes, out_height, out_width] and the partials of weight * SSIM
+  // [3, planes, out_height, out_width] (weight(n, c, i, j)).
+  template <class Map, class Weight>
+  double columns(ssim_planes<Exec> const& sums, Map const& map, ssim_planes<Exec> const& moments, Weight const& weight,
+                 ssim_planes<Exec> const& partials) const {
+    auto const g = this->g;
+    auto const weights = this->weights;
+    auto const formula = this->formula;
+    bool const write_map = map.data() != nullptr, keep_moments = moments.data() != nullptr,
+               differentiate = partials.data() != nullptr;
+    double sum_of_map = 0;
+    Kokkos::parallel_reduce(
+        "lossforge::ssim_loss::columns", policy(exec, 0, g.planes * g.out_height),
+        KOKKOS_LAMBDA(std::int64_t e, double& sum) {
+          std::int64_t const i = e % g.out_height, p = e / g.out_height, n = p / g.channels, c = p % g.channels;
+          for (std::int64_t j = 0; j < g.out_width; ++j) {
+            double m[5] = {0, 0, 0, 0, 0};
+            for (int k = 0; k < g.window; ++k) {
+              std::int64_t const row = i + k - g.pad;
+              if (row < 0 || row >= g.height) continue;
+              for (int q = 0; q < 5; ++q) m[q] += weights(k) * sums(q, p, row, j);
+            }
+            double const ssim = formula.value(m);
+            sum += ssim;
+            if (write_map) map(n, c, i, j) = typename Map::value_type(ssim);
+            if (keep_moments)
+              for (int q = 0; q < 5; ++q) moments(q, p, i, j) = m[q];
+            if (differentiate) {
+              double d[3];
+              formula.partials(m, weight(n, c, i, j), d);
+              for (int q = 0; q < 3; ++q) partials(q, p, i, j) = d[q];
+            }
+          }
+        },
+        sum_of_map);
+    return sum_of_map;
+  }
+
+  // The partials of weight * SSIM from kept moments into partials; with swapped, those with respect to y's statistics
+  // (SSIM is symmetric: y's moments are x's with mu_x, mu_y and w * x^2, w * y^2 exchanged).
+  template <class Weight>
+  void partials_from(ssim_planes<Exec> const& moments, bool swapped, Weight const& weight,
+                     ssim_planes<Exec> const& partials) const {
+    auto const g = this->g;
+    auto const formula = this->formula;
+    Kokkos::parallel_for(
+        "lossforge::ssim_loss::partials", policy(exec, 0, g.planes * g.out_height), KOKKOS_LAMBDA(std::int64_t e) {
+          std::int64_t const i = e % g.out_height, p = e / g.out_height, n = p / g.channels, c = p % g.channels;
+          int const o = swapped ? 1 : 0;  // moment q of the differentiated image's view is moments(q ^ o) for q < 4
+          for (std::int64_t j = 0; j < g.out_width; ++j) {
+            double const m[5] = {moments(o, p, i, j), moments(1 - o, p, i, j), moments(2 + o, p, i, j),
+                                 moments(3 - o, p, i, j), moments(4, p, i, j)};
+            double d[3];
+            formula.partials(m, weight(n, c, i, j), d);
+            for (int q = 0; q < 3; ++q) partials(q, p, i, j) = d[q];
+          }
+        });
+  }
+
+  // The gradient with respect to x of the sum of weight * SSIM, from its partials, one input row r per work item:
+  // first back along columns into three planes of back [>= 3, planes, H, out_width] (output row i = r - k + pad read
+  // row r through weight k), then back along the row, and through the products: d/dx of (w * x, w * xy, w * x^2) is
+  // (1, y, 2 x) under the window. Written over grad, or added into it.
+  template <class X, class Y, class Grad>
+  void gradient(ssim_planes<Exec> const& partials, ssim_planes<Exec> const& back, X const& x, Y const& y,
+                Grad const& grad, bool add) const {
+    auto const g = this->g;
+    auto const weights = this->weights;
+    Kokkos::parallel_for(
+        "lossforge::ssim_loss::gradient", policy(exec, 0, g.planes * g.height), KOKKOS_LAMBDA(std::int64_t e) {
+          std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
+          for (int q = 0; q < 3; ++q)
+            for (std::int64_t j = 0; j < g.out_width; ++j) back(q, p, r, j) = 0;
+          for (int k = 0; k < g.window; ++k) {
+            std::int64_t const i = r - k + g.pad;
+            if (i < 0 || i >= g.out_height) continue;
+            double const wk = weights(k);
+            for (int q = 0; q < 3; ++q)
+              for (std::int64_t j = 0; j < g.out_width; ++j) back(q, p, r, j) += wk * partials(q, p, i, j);
+          }
+          for (std::int64_t col = 0; col < g.width; ++col) {
+            double d[3] = {0, 0, 0};
+            for (int k = 0; k < g.window; ++k) {
+              std::int64_t const j = col - k + g.pad;
+              if (j < 0 || j >= g.out_width) continue;
+              for (int q = 0; q < 3; ++q) d[q] += weights(k) * back(q, p, r, j);
+            }
+            double const before = add ? double(grad(n, c, r, col)) : 0.0;
+            grad(n, c, r, col) = typename Grad::value_type(before + d[0] + d[1] * double(y(n, c, r, col)) +
+                                                           2 * d[2] * double(x(n, c, r, col)));
+          }
+        });
+  }
+};
+
 // The weight of each position's SSIM in what is differentiated: the same everywhere (the loss's -1 / positions), or
 // the upstream gradient of the map at that position (the primitive's vector-Jacobian product).
 struct ssim_uniform_weight {
@@ -96,144 +281,26 @@ struct ssim_upstream_weight {
   }
 };
 
-// What a run writes besides the sum of the map: the map itself (where map is not empty), and the gradient of the sum
-// of weight * SSIM with respect to x, written over or added into grad.
-enum class ssim_gradient { none, write, add };
-
-template <class Exec>
-using ssim_planes = Kokkos::View<double****, Kokkos::LayoutRight, typename Exec::memory_space>;
-
-template <class X, class Y, class Map, class Weight, class Grad, class Exec>
-double run_ssim(Exec const& exec, X const& x, Y const& y, ssim_options const& o, Map const& map, Weight const& weight,
-                Grad const& grad, ssim_gradient gradient) {
-  static_assert(int(Map::rank) == 4 && int(Grad::rank) == 4,
-                "lossforge::ssim_loss: the map and the gradient are Views of rank 4, [N, C, H, W]");
-  ssim_geometry const g = ssim_geometry_of(x, y, o);
-  bool const with_gradient = gradient != ssim_gradient::none, add = gradient == ssim_gradient::add;
+// 1 - mean SSIM, and, with_gradient, its gradient with respect to x written into grad: three kernels (two without
+// the gradient).
+template <class X, class Y, class Grad, class Exec>
+double ssim_loss(Exec const& exec, X const& x, Y const& y, Grad const& grad, bool with_gradient,
+                 ssim_options const& o) {
+  static_assert(int(Grad::rank) == 4, "lossforge::ssim_loss: the gradient is a View of rank 4, [N, C, H, W]");
+  ssim_passes<Exec> const passes(exec, x, y, o);
   for (std::size_t d = 0; d < 4 && with_gradient; ++d)
     if (grad.extent(d) != x.extent(d))
       throw std::invalid_argument("lossforge::ssim_loss: grad_x has shape " + shape_string(shape_of(grad)) +
                                   " but x has " + shape_string(shape_of(x)));
-  int const K = g.window;
-  std::int64_t const H = g.height;
-
-  std::vector<double> gauss(std::size_t(K), 0.0);
-  double total = 0;
-  for (int k = 0; k < K; ++k) {
-    double const d = double(k - (K - 1) / 2);
-    total += gauss[std::size_t(k)] = std::exp(-d * d / (2 * o.sigma * o.sigma));
-  }
-  Kokkos::View<double*, typename Exec::memory_space> const weights(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::window"), std::size_t(K));
-  auto const host_weights = Kokkos::create_mirror_view(weights);
-  for (int k = 0; k < K; ++k) host_weights(k) = gauss[std::size_t(k)] / total;
-  Kokkos::deep_copy(exec, weights, host_weights);
-
-  // Five planes of row sums [planes, H, out_width]: x, y, x^2, y^2, xy; their first three later hold the partials
-  // summed back along columns. Three planes [planes, out_height, out_width] hold the weighted partials of SSIM with
-  // respect to mu_x, w * xy and w * x^2 at each position.
-  ssim_planes<Exec> const rows(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::rows"), 5,
-                               std::size_t(g.planes), std::size_t(H), std::size_t(g.out_width));
-  ssim_planes<Exec> const partials(Kokkos::view_alloc(Kokkos::WithoutInitializing, "lossforge::ssim::partials"),
-                                   with_gradient ? 3 : 0, std::size_t(g.planes), std::size_t(g.out_height),
-                                   std::size_t(g.out_width));
-  using policy = Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>;
-
-  // One work item per row of an image plane, its columns in an inner loop (contiguous, and vectorized where the window
-  // offset is the outer loop).
-  std::int64_t const plane_rows = g.planes * H, plane_out_rows = g.planes * g.out_height;
-  Kokkos::parallel_for(
-      "lossforge::ssim_loss::rows", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
-        std::int64_t const h = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
-        for (int q = 0; q < 5; ++q)
-          for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, h, j) = 0;
-        for (int k = 0; k < g.window; ++k) {
-          double const wk = weights(k);
-          // Output column j reads input column j + k - pad: those inside the image.
-          std::int64_t const first = g.pad - k > 0 ? g.pad - k : 0;
-          std::int64_t const last = g.width + g.pad - k < g.out_width ? g.width + g.pad - k : g.out_width;
-          for (std::int64_t j = first; j < last; ++j) {
-            double const a = double(x(n, c, h, j + k - g.pad)), b = double(y(n, c, h, j + k - g.pad));
-            rows(0, p, h, j) += wk * a, rows(1, p, h, j) += wk * b, rows(2, p, h, j) += wk * a * a;
-            rows(3, p, h, j) += wk * b * b, rows(4, p, h, j) += wk * a * b;
-          }
-        }
-      });
-
-  double const c1 = (o.k1 * o.data_range) * (o.k1 * o.data_range), c2 = (o.k2 * o.data_range) * (o.k2 * o.data_range);
-  bool const write_map = map.data() != nullptr;
-  double ssim_sum = 0;
-  Kokkos::parallel_reduce(
-      "lossforge::ssim_loss::columns", policy(exec, 0, plane_out_rows),
-      KOKKOS_LAMBDA(std::int64_t e, double& sum) {
-        std::int64_t const i = e % g.out_height, p = e / g.out_height, n = p / g.channels, c = p % g.channels;
-        for (std::int64_t j = 0; j < g.out_width; ++j) {
-          double m[5] = {0, 0, 0, 0, 0};
-          for (int k = 0; k < g.window; ++k) {
-            std::int64_t const row = i + k - g.pad;
-            if (row < 0 || row >= g.height) continue;
-            for (int q = 0; q < 5; ++q) m[q] += weights(k) * rows(q, p, row, j);
-          }
-          double const mx = m[0], my = m[1], sxx = m[2] - mx * mx, syy = m[3] - my * my, sxy = m[4] - mx * my;
-          double const a1 = 2 * mx * my + c1, a2 = 2 * sxy + c2, b1 = mx * mx + my * my + c1, b2 = sxx + syy + c2;
-          double const ssim = a1 * a2 / (b1 * b2);
-          sum += ssim;
-          if (write_map) map(n, c, i, j) = typename Map::value_type(ssim);
-          if (partials.extent(0) == 0) continue;
-          // s_xx = w * x^2 - mu_x^2 and s_xy = w * xy - mu_x mu_y: mu_x reaches SSIM through all four factors. Written
-          // without dividing by a1 or a2, which are 0 where K1 or K2 is (a black window, a constant one).
-          double const denominator = b1 * b2, d_ssim = weight(n, c, i, j);
-          partials(0, p, i, j) = d_ssim * (2 * my * (a2 - a1) / denominator - 2 * mx * ssim * (1 / b1 - 1 / b2));
-          partials(1, p, i, j) = d_ssim * 2 * a1 / denominator;
-          partials(2, p, i, j) = d_ssim * -ssim / b2;
-        }
-      },
-      ssim_sum);
-
-  if (with_gradient) {
-    // One input row r per work item: first back along columns into that row's first three planes of row sums (output
-    // row i = r - k + pad read row r through weight k), then back along the row, and through the products: d/dx of
-    // (w * x, w * xy, w * x^2) is (1, y, 2 x) under the window.
-    Kokkos::parallel_for(
-        "lossforge::ssim_loss::gradient", policy(exec, 0, plane_rows), KOKKOS_LAMBDA(std::int64_t e) {
-          std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
-          for (int q = 0; q < 3; ++q)
-            for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) = 0;
-          for (int k = 0; k < g.window; ++k) {
-            std::int64_t const i = r - k + g.pad;
-            if (i < 0 || i >= g.out_height) continue;
-            double const wk = weights(k);
-            for (int q = 0; q < 3; ++q)
-              for (std::int64_t j = 0; j < g.out_width; ++j) rows(q, p, r, j) += wk * partials(q, p, i, j);
-          }
-          for (std::int64_t col = 0; col < g.width; ++col) {
-            double d[3] = {0, 0, 0};
-            for (int k = 0; k < g.window; ++k) {
-              std::int64_t const j = col - k + g.pad;
-              if (j < 0 || j >= g.out_width) continue;
-              for (int q = 0; q < 3; ++q) d[q] += weights(k) * rows(q, p, r, j);
-            }
-            double const before = add ? double(grad(n, c, r, col)) : 0.0;
-            grad(n, c, r, col) = typename Grad::value_type(before + d[0] + d[1] * double(y(n, c, r, col)) +
-                                                           2 * d[2] * double(x(n, c, r, col)));
-          }
-        });
-  }
-  exec.fence();  // the scratch Views are freed on return
-  return ssim_sum;
-}
-
-template <class Exec>
-using no_ssim_view = Kokkos::View<double****, typename Exec::memory_space>;
-
-// 1 - mean SSIM, and its gradient with respect to x into grad where asked.
-template <class X, class Y, class Grad, class Exec>
-double ssim_loss(Exec const& exec, X const& x, Y const& y, Grad const& grad, ssim_gradient gradient,
-                 ssim_options const& o) {
-  ssim_geometry const g = ssim_geometry_of(x, y, o);
-  double const positions = double(g.planes * g.out_height * g.out_width);
+  double const positions = double(passes.positions());
+  ssim_planes<Exec> const partials =
+      with_gradient ? passes.planes("lossforge::ssim::partials", 3, passes.g.out_height, passes.g.out_width)
+                    : ssim_planes<Exec>{};
+  ssim_planes<Exec> const sums = passes.rows(x, y);
   double const sum =
-      run_ssim(exec, x, y, o, no_ssim_view<Exec>{}, ssim_uniform_weight{-1.0 / positions}, grad, gradient);
+      passes.columns(sums, no_ssim_view<Exec>{}, ssim_planes<Exec>{}, ssim_uniform_weight{-1.0 / positions}, partials);
+  if (with_gradient) passes.gradient(partials, sums, x, y, grad, false);  // the row sums are read: back reuses them
+  exec.fence();                                                           // the scratch Views are freed on return
   return 1.0 - sum / positions;
 }
 }  // namespace detail
@@ -243,19 +310,20 @@ template <class Exec, class X, class Y, class Grad>
 requires Kokkos::is_execution_space<Exec>::value double ssim_loss(Exec const& exec, X const& x, Y const& y,
                                                                   Grad const& grad_x,
                                                                   ssim_options const& options = {}) {
-  return detail::ssim_loss(exec, x, y, grad_x, detail::ssim_gradient::write, options);
+  return detail::ssim_loss(exec, x, y, grad_x, true, options);
 }
 
 // The loss only.
 template <class Exec, class X, class Y>
 requires Kokkos::is_execution_space<Exec>::value double ssim_loss(Exec const& exec, X const& x, Y const& y,
                                                                   ssim_options const& options = {}) {
-  return detail::ssim_loss(exec, x, y, detail::no_ssim_view<Exec>{}, detail::ssim_gradient::none, options);
+  return detail::ssim_loss(exec, x, y, detail::no_ssim_view<Exec>{}, false, options);
 }
 
 }  // namespace lossforge::kokkos
 
-// The SSIM map as a primitive of the catalogue (losses/ssim.hpp).
+// The SSIM map as a primitive of the catalogue (losses/ssim.hpp). The forward keeps each position's five moments, so
+// the vjp needs no window sums of its own until the gradient's.
 namespace lossforge::losses {
 
 template <ssim_options Options>
@@ -267,23 +335,33 @@ std::array<std::size_t, 4> ssim_map_impl<Options>::extents(X const& x, Y const& 
 
 template <ssim_options Options>
 template <class Exec, class X, class Y, class Result>
-void ssim_map_impl<Options>::forward(Exec const& exec, X const& x, Y const& y, Result const& result) const {
-  kokkos::detail::run_ssim(exec, x, y, Options, result, kokkos::detail::ssim_uniform_weight{0},
-                           kokkos::detail::no_ssim_view<Exec>{}, kokkos::detail::ssim_gradient::none);
+void ssim_map_impl<Options>::forward(Exec const& exec, X const& x, Y const& y, Result const& result) {
+  kokkos::detail::ssim_passes<Exec> const passes(exec, x, y, Options);
+  auto const moments = passes.planes("lossforge::ssim::moments", 5, passes.g.out_height, passes.g.out_width);
+  passes.columns(passes.rows(x, y), result, moments, kokkos::detail::ssim_uniform_weight{0},
+                 kokkos::detail::ssim_planes<Exec>{});
+  kept_moments = moments;
 }
 
-// SSIM is symmetric in x and y, so y's part is x's with the two swapped.
+// SSIM is symmetric in x and y, so y's part is x's with the two exchanged.
 template <ssim_options Options>
 template <class Exec, class Upstream, class X, class Y, class DX, class DY>
 void ssim_map_impl<Options>::vjp(Exec const& exec, Upstream const& upstream, X const& x, Y const& y, DX const& dx,
-                                 DY const& dy) const {
+                                 DY const& dy) {
+  kokkos::detail::ssim_passes<Exec> const passes(exec, x, y, Options);
+  auto const moments = std::any_cast<kokkos::detail::ssim_planes<Exec>>(kept_moments);
   kokkos::detail::ssim_upstream_weight<Upstream> const weight{upstream};
-  if (dx.data() != nullptr)
-    kokkos::detail::run_ssim(exec, x, y, Options, kokkos::detail::no_ssim_view<Exec>{}, weight, dx,
-                             kokkos::detail::ssim_gradient::add);
-  if (dy.data() != nullptr)
-    kokkos::detail::run_ssim(exec, y, x, Options, kokkos::detail::no_ssim_view<Exec>{}, weight, dy,
-                             kokkos::detail::ssim_gradient::add);
+  auto const partials = passes.planes("lossforge::ssim::partials", 3, passes.g.out_height, passes.g.out_width);
+  auto const back = passes.planes("lossforge::ssim::back", 3, passes.g.height, passes.g.out_width);
+  if (dx.data() != nullptr) {
+    passes.partials_from(moments, false, weight, partials);
+    passes.gradient(partials, back, x, y, dx, true);
+  }
+  if (dy.data() != nullptr) {
+    passes.partials_from(moments, true, weight, partials);
+    passes.gradient(partials, back, y, x, dy, true);
+  }
+  exec.fence();  // the scratch Views are freed on return
 }
 
 }  // namespace lossforge::losses
