@@ -184,9 +184,20 @@ void run(Visit const& visit, Arguments const&... arguments) {
 }
 
 // The families' two roles: in its device role a family's file runs its cases on the device, in its reference role it
-// records their reference values. Each file registers its role's run of its cases (in both precisions), so that a
+// records their reference values. Each file registers its role's run of its cases (in_each_precision), so that a
 // program runs the families it links: the device check all six, a host build any of them.
 enum class role { reference, device };
+
+// A family's run of its cases in each precision: double and float, or double alone where
+// LOSSFORGE_CATALOGUE_DOUBLE_ONLY is defined (the build's compile-only CUDA check, for its time: the float kernels
+// are the same templates over another value type; scripts/device-check.sh compiles and runs both).
+template <class Cases>
+void in_each_precision(Cases const& cases) {
+  cases.template operator()<double>();
+#if !defined(LOSSFORGE_CATALOGUE_DOUBLE_ONLY)
+  cases.template operator()<float>();
+#endif
+}
 std::vector<void (*)()>& families(role);
 struct family {
   family(role r, void (*run)()) { families(r).push_back(run); }

@@ -83,10 +83,7 @@ void cases(Visit const& visit) {
       [&](auto on) { return bind(x2 = on(logits), t1 = on(targets), w = on(class_weights)); }, logits);
 }
 
-family const registered(this_role, [] {
-  cases<double>(visit<double>{});
-  cases<float>(visit<float>{});
-});
+family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

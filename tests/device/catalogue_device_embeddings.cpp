@@ -76,10 +76,7 @@ void cases(Visit const& visit) {
   run<ciou>(visit, "ciou_loss", wrt(pred), box_pairs, predicted);
 }
 
-family const registered(this_role, [] {
-  cases<double>(visit<double>{});
-  cases<float>(visit<float>{});
-});
+family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -108,10 +108,7 @@ void cases(Visit const& visit) {
       [&](auto on) { return bind(wts = on(model_weights), ctc_value = 2.0); }, model_weights, a_scalar);
 }
 
-family const registered(this_role, [] {
-  cases<double>(visit<double>{});
-  cases<float>(visit<float>{});
-});
+family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -34,10 +34,7 @@ void cases(Visit const& visit) {
       image_logits);
 }
 
-family const registered(this_role, [] {
-  cases<double>(visit<double>{});
-  cases<float>(visit<float>{});
-});
+family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

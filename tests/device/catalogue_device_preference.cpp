@@ -89,10 +89,7 @@ void cases(Visit const& visit) {
       tokens_w, tokens_l);
 }
 
-family const registered(this_role, [] {
-  cases<double>(visit<double>{});
-  cases<float>(visit<float>{});
-});
+family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 
