@@ -143,15 +143,26 @@ struct ssim_passes {
                              std::size_t(g.planes), std::size_t(rows), std::size_t(columns));
   }
 
+  // f(p, n, c, r) for each row r < rows of each image plane p = (n, c), one work item each.
+  template <class F>
+  void each_plane_row(char const* label, std::int64_t rows, F const& f) const {
+    std::int64_t const channels = g.channels;
+    Kokkos::parallel_for(
+        label, policy(exec, 0, g.planes * rows), KOKKOS_LAMBDA(std::int64_t e) {
+          std::int64_t const p = e / rows;
+          f(p, p / channels, p % channels, e % rows);
+        });
+  }
+
   // Along rows: the window sums of x, y, x^2, y^2 and xy in each row [5, planes, H, out_width].
   template <class X, class Y>
   ssim_planes<Exec> rows(X const& x, Y const& y) const {
     ssim_planes<Exec> const sums = planes("lossforge::ssim::rows", 5, g.height, g.out_width);
     auto const g = this->g;
     auto const weights = this->weights;
-    Kokkos::parallel_for(
-        "lossforge::ssim_loss::rows", policy(exec, 0, g.planes * g.height), KOKKOS_LAMBDA(std::int64_t e) {
-          std::int64_t const h = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
+    each_plane_row(
+        "lossforge::ssim_loss::rows", g.height,
+        KOKKOS_LAMBDA(std::int64_t p, std::int64_t n, std::int64_t c, std::int64_t h) {
           for (int q = 0; q < 5; ++q)
             for (std::int64_t j = 0; j < g.out_width; ++j) sums(q, p, h, j) = 0;
           for (int k = 0; k < g.window; ++k) {
@@ -215,9 +226,9 @@ struct ssim_passes {
                      ssim_planes<Exec> const& partials) const {
     auto const g = this->g;
     auto const formula = this->formula;
-    Kokkos::parallel_for(
-        "lossforge::ssim_loss::partials", policy(exec, 0, g.planes * g.out_height), KOKKOS_LAMBDA(std::int64_t e) {
-          std::int64_t const i = e % g.out_height, p = e / g.out_height, n = p / g.channels, c = p % g.channels;
+    each_plane_row(
+        "lossforge::ssim_loss::partials", g.out_height,
+        KOKKOS_LAMBDA(std::int64_t p, std::int64_t n, std::int64_t c, std::int64_t i) {
           int const o = swapped ? 1 : 0;  // moment q of the differentiated image's view is moments(q ^ o) for q < 4
           for (std::int64_t j = 0; j < g.out_width; ++j) {
             double const m[5] = {moments(o, p, i, j), moments(1 - o, p, i, j), moments(2 + o, p, i, j),
@@ -238,9 +249,9 @@ struct ssim_passes {
                 Grad const& grad, bool add) const {
     auto const g = this->g;
     auto const weights = this->weights;
-    Kokkos::parallel_for(
-        "lossforge::ssim_loss::gradient", policy(exec, 0, g.planes * g.height), KOKKOS_LAMBDA(std::int64_t e) {
-          std::int64_t const r = e % g.height, p = e / g.height, n = p / g.channels, c = p % g.channels;
+    each_plane_row(
+        "lossforge::ssim_loss::gradient", g.height,
+        KOKKOS_LAMBDA(std::int64_t p, std::int64_t n, std::int64_t c, std::int64_t r) {
           for (int q = 0; q < 3; ++q)
             for (std::int64_t j = 0; j < g.out_width; ++j) back(q, p, r, j) = 0;
           for (int k = 0; k < g.window; ++k) {
