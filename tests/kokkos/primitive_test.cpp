@@ -20,7 +20,7 @@ namespace lf = lossforge;
 
 namespace {
 
-int forward_calls = 0, vjp_calls = 0, vjp_calls_without_dx = 0;
+int forward_calls = 0, vjp_calls = 0, vjp_calls_without_dx = 0, vjp_calls_after_its_forward = 0;
 
 struct correlate_impl {
   static constexpr lf::fixed_string name = "correlate";
@@ -29,9 +29,12 @@ struct correlate_impl {
   std::array<std::size_t, 2> extents(X const& x, W const& w) const {
     return {x.extent(0), x.extent(1) - w.extent(0) + 1};
   }
+  bool forward_ran = false;  // on this object: the vjp runs on the object the forward ran on (its residuals)
+
   template <class Exec, class X, class W, class R>
-  void forward(Exec const& exec, X const& x, W const& w, R const& r) const {
+  void forward(Exec const& exec, X const& x, W const& w, R const& r) {
     ++forward_calls;
+    forward_ran = true;
     Kokkos::parallel_for(
         Kokkos::RangePolicy<Exec>(exec, 0, r.extent(0)), KOKKOS_LAMBDA(std::size_t n) {
           for (std::size_t j = 0; j < r.extent(1); ++j) {
@@ -45,6 +48,7 @@ struct correlate_impl {
   template <class Exec, class U, class X, class W, class DX, class DW>
   void vjp(Exec const& exec, U const& u, X const& x, W const& w, DX const& dx, DW const& dw) const {
     ++vjp_calls;
+    vjp_calls_after_its_forward += forward_ran;
     vjp_calls_without_dx += dx.data() == nullptr;
     std::size_t const K = w.extent(0), J = u.extent(1);
     if (dx.data() != nullptr)
@@ -143,11 +147,12 @@ TEST_CASE("a primitive's result is a tensor of the loss; its vjp carries the gra
   CHECK(against_central_differences(gx, d.x, definition) < fd_tolerance);
   CHECK(against_central_differences(gw, d.w, definition) < fd_tolerance);
   // A second call overwrites the gradients (the kernel writes the direct part, or zero, before the vjp adds), and
-  // runs the primitive's forward and its vjp once each.
-  forward_calls = vjp_calls = 0;
+  // runs the primitive's forward and its vjp once each, on one object.
+  forward_calls = vjp_calls = vjp_calls_after_its_forward = 0;
   loss();
   CHECK(forward_calls == 1);
   CHECK(vjp_calls == 1);
+  CHECK(vjp_calls_after_its_forward == 1);
   for (std::size_t e = 0; e < dx.size(); ++e) CHECK(dx.data()[e] == gx.data()[e]);
 }
 
@@ -291,9 +296,9 @@ TEST_CASE("the perceptual loss names the layer whose weight or bias does not fit
   // The layers' forwards keep their activations for the vjps, which convolve no image again: the two dloss/dresult
   // fills, six convolutions (layer 1 of x and of y; layer 2 of each, through its layer 1), dx's zero fill, the fused
   // pass's two kernels, then layer 1's vjp (one kernel) and layer 2's (a fill of dloss/dlayer1 and two kernels).
-  CHECK(lf::test::kernels_launched(
-            [&] { kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx); }) ==
-        2 + 6 + 1 + 2 + 1 + 3);
+  CHECK(lf::test::kernels_launched([&] {
+          kernel(lf::bind(img = x, ref = y, w1 = w1v, b1 = b1v, w2 = w2v, b2 = b2v), dx);
+        }) == 2 + 6 + 1 + 2 + 1 + 3);
   images const w1_wrong("w1", 3, 1, 3, 3);
   CHECK_THROWS_WITH(kernel(lf::bind(img = x, ref = y, w1 = w1_wrong, b1 = b1v, w2 = w2v, b2 = b2v), dx),
                     Catch::Matchers::ContainsSubstring("layer 1's weight has shape [3,1,3,3]"));

@@ -29,6 +29,7 @@
 // defined at the end of this file: the forward runs rows and columns, writing the map and keeping each position's
 // five window moments (five double planes, out_height x out_width); the vjp computes the partials weighted by the
 // upstream gradient from them, pointwise, then runs the gradient kernel for each differentiated image.
+#include <any>
 #include <array>
 #include <cmath>
 #include <cstddef>
