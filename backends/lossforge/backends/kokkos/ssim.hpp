@@ -311,8 +311,9 @@ double ssim_loss(Exec const& exec, X const& x, Y const& y, Grad const& grad, boo
   ssim_planes<Exec> const sums = passes.rows(x, y);
   double const sum =
       passes.columns(sums, no_ssim_view<Exec>{}, ssim_planes<Exec>{}, ssim_uniform_weight{-1.0 / positions}, partials);
-  if (with_gradient) passes.gradient(partials, sums, x, y, grad, false);  // the row sums are read: back reuses them
-  exec.fence();                                                           // the scratch Views are freed on return
+  // The columns have read the row sums: the gradient reuses their planes as its scratch.
+  if (with_gradient) passes.gradient(partials, sums, x, y, grad, false);
+  exec.fence();  // the scratch Views are freed on return
   return 1.0 - sum / positions;
 }
 }  // namespace detail
