@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <lossforge/backends/kokkos/plane_rows.hpp>
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
 #include <lossforge/losses/perceptual.hpp>
@@ -26,20 +27,12 @@ auto activations(X const& x, std::size_t channels, std::string const& label) {
       Kokkos::view_alloc(Kokkos::WithoutInitializing, label), x.extent(0), channels, x.extent(2), x.extent(3));
 }
 
-// f(n, c, h) for each row h of each plane (n, c) of v [N, C, H, W], one work item each.
-template <class Exec, class V, class F>
-void for_each_plane_row(Exec const& exec, char const* label, V const& v, F const& f) {
-  std::size_t const channels = v.extent(1), height = v.extent(2);
-  Kokkos::parallel_for(
-      label, Kokkos::RangePolicy<Exec>(exec, 0, v.extent(0) * channels * height),
-      KOKKOS_LAMBDA(std::size_t row) { f(row / height / channels, row / height % channels, row % height); });
-}
-
 // out = relu(conv(in, w) + b), in [N, I, H, W], w [O, I, 3, 3], b [O], out [N, O, H, W].
 template <class Exec, class In, class W, class B, class Out>
 void conv3x3_relu(Exec const& exec, In const& in, W const& w, B const& b, Out const& out) {
   for_each_plane_row(
-      exec, "lossforge::conv_layer", out, KOKKOS_LAMBDA(std::size_t n, std::size_t o, std::size_t h) {
+      exec, "lossforge::conv_layer", out.extent(0), out.extent(1), out.extent(2),
+      KOKKOS_LAMBDA(std::size_t n, std::size_t o, std::size_t h) {
         for (std::size_t x = 0; x < out.extent(3); ++x) {
           double z = double(b(o));
           for (std::size_t i = 0; i < in.extent(1); ++i)
@@ -57,7 +50,8 @@ void conv3x3_relu(Exec const& exec, In const& in, W const& w, B const& b, Out co
 template <class Exec, class G, class A, class W, class GradIn>
 void conv3x3_relu_vjp(Exec const& exec, G const& g, A const& a, W const& w, GradIn const& grad_in) {
   for_each_plane_row(
-      exec, "lossforge::conv_layer_vjp", grad_in, KOKKOS_LAMBDA(std::size_t n, std::size_t i, std::size_t h) {
+      exec, "lossforge::conv_layer_vjp", grad_in.extent(0), grad_in.extent(1), grad_in.extent(2),
+      KOKKOS_LAMBDA(std::size_t n, std::size_t i, std::size_t h) {
         for (std::size_t x = 0; x < grad_in.extent(3); ++x) {
           double s = 0;
           for (std::size_t o = 0; o < g.extent(1); ++o)

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include <lossforge/backends/kokkos/plane_rows.hpp>
 #include <lossforge/backends/shape.hpp>
 #include <lossforge/config.hpp>
 #include <lossforge/config/kokkos_compat.hpp>
@@ -52,7 +53,7 @@ namespace detail {
 
 // Where the windows of one image plane lie: output position i reads input rows i + k - pad, k in [0, K).
 struct ssim_geometry {
-  std::int64_t planes, channels, height, width, out_height, out_width;
+  std::int64_t images, planes, channels, height, width, out_height, out_width;
   int window, pad;
 };
 
@@ -79,7 +80,7 @@ ssim_geometry ssim_geometry_of(X const& x, Y const& y, ssim_options const& o) {
     fail("the images " + shape_string(shape_of(x)) + " are smaller than the " + std::to_string(K) + " x " +
          std::to_string(K) + " window: valid windows need H and W of at least " + std::to_string(K) +
          " (ssim_padding::zero pads them)");
-  return {N * C, C, H, W, valid ? H - K + 1 : H, valid ? W - K + 1 : W, K, valid ? 0 : K / 2};
+  return {N, N * C, C, H, W, valid ? H - K + 1 : H, valid ? W - K + 1 : W, K, valid ? 0 : K / 2};
 }
 
 // SSIM at a position from its five window moments m = (mu_x, mu_y, w * x^2, w * y^2, w * xy), and its partial
@@ -148,11 +149,9 @@ struct ssim_passes {
   template <class F>
   void each_plane_row(char const* label, std::int64_t rows, F const& f) const {
     std::int64_t const channels = g.channels;
-    Kokkos::parallel_for(
-        label, policy(exec, 0, g.planes * rows), KOKKOS_LAMBDA(std::int64_t e) {
-          std::int64_t const p = e / rows;
-          f(p, p / channels, p % channels, e % rows);
-        });
+    for_each_plane_row(
+        exec, label, g.images, channels, rows,
+        KOKKOS_LAMBDA(std::int64_t n, std::int64_t c, std::int64_t r) { f(n * channels + c, n, c, r); });
   }
 
   // Along rows: the window sums of x, y, x^2, y^2 and xy in each row [5, planes, H, out_width].
