@@ -33,7 +33,7 @@ TEMPLATE_TEST_CASE("row kernels run their reductions and writes in blocks along 
       L::cross_entropy(x, labels, L::cross_entropy_options<>{}.label_smoothing(0.1), L::mean);
   static constexpr auto weighted = L::cross_entropy(
       x, labels, L::cross_entropy_options<>{}.weight(cw).ignore_index(-100).label_smoothing(0.05), L::sum);
-  constexpr int rows = 6, classes = 37;
+  constexpr int rows = 8, classes = 37;
   std::vector<double> xv(rows * classes);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < classes; ++c) xv[std::size_t(r * classes + c)] = 4 * std::sin(0.7 * c + 1.9 * r);
@@ -43,7 +43,12 @@ TEMPLATE_TEST_CASE("row kernels run their reductions and writes in blocks along 
   for (int c = 0; c < classes; ++c) xv[std::size_t(2 * classes + c)] = 1e8;  // equal huge logits: ln C
   xv[std::size_t(3 * classes + 20)] = nan_;                                  // a NaN row
   xv[std::size_t(4 * classes + 9)] = inf_;                                   // an infinite logit
-  std::vector<int> const tv{5, 30, 17, 2, 11, 36};
+  // NaN beside an infinite logit (the blocks' largest is not finite: the row is searched for NaN), in the blocks and
+  // in the rest, and beside logits that are all -inf.
+  xv[std::size_t(5 * classes + 4)] = inf_, xv[std::size_t(5 * classes + 25)] = nan_;
+  xv[std::size_t(6 * classes + 7)] = inf_, xv[std::size_t(6 * classes + 35)] = nan_;
+  for (int c = 0; c < classes; ++c) xv[std::size_t(7 * classes + c)] = c == 10 ? nan_ : -inf_;
+  std::vector<int> const tv{5, 30, 17, 2, 11, 36, 4, 0};
   std::vector<double> weights(classes);
   for (int c = 0; c < classes; ++c) weights[std::size_t(c)] = 0.5 + 0.05 * c;
 
@@ -70,13 +75,13 @@ TEMPLATE_TEST_CASE("row kernels run their reductions and writes in blocks along 
   SECTION("label smoothing, mean") {
     static constexpr auto kernel = lf::kokkos::compile(smoothed, lf::wrt(x));
     double const loss = kernel(lf::bind(x = xk, labels = tk), dx);
-    CHECK(std::isnan(loss));  // rows 3 and 4 make it NaN; the gradient rows stay apart
+    CHECK(std::isnan(loss));  // rows 3 to 7 make it NaN; the gradient rows stay apart
     compare(smoothed, loss, lf::bind(x = lf::host_view(xt, {rows, classes}), labels = lf::host_view(tv, {rows})));
   }
   SECTION("class weights, an ignored row, sum; the rows without NaN") {
     static constexpr auto kernel = lf::kokkos::compile(weighted, lf::wrt(x));
     std::vector<int> kept = tv;
-    kept[3] = -100, kept[4] = -100;  // the NaN and infinite rows are ignored: nothing of them is read
+    for (int r = 3; r < rows; ++r) kept[std::size_t(r)] = -100;  // the NaN and infinite rows: nothing of them is read
     for (int r = 0; r < rows; ++r) tk(r) = kept[std::size_t(r)];
     double const loss = kernel(lf::bind(x = xk, labels = tk, cw = wk), dx);
     compare(weighted, loss,
