@@ -193,9 +193,9 @@ enum class role { reference, device };
 // are the same templates over another value type; scripts/device-check.sh compiles and runs both).
 template <class Cases>
 void in_each_precision(Cases const& cases) {
-  cases.template operator()<double>();
+  cases(std::type_identity<double>{});
 #if !defined(LOSSFORGE_CATALOGUE_DOUBLE_ONLY)
-  cases.template operator()<float>();
+  cases(std::type_identity<float>{});
 #endif
 }
 std::vector<void (*)()>& families(role);

@@ -83,7 +83,8 @@ void cases(Visit const& visit) {
       [&](auto on) { return bind(x2 = on(logits), t1 = on(targets), w = on(class_weights)); }, logits);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -76,7 +76,8 @@ void cases(Visit const& visit) {
   run<ciou>(visit, "ciou_loss", wrt(pred), box_pairs, predicted);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -101,14 +101,15 @@ void cases(Visit const& visit) {
       [&](auto on) { return bind(x = on(logits), t = on(targets), weights = on(layer), l1 = 1e-3, l2 = 1e-4); }, logits,
       layer);
   run<restoration>(
-      visit, "example: 0.84 SSIM loss + 0.16 L1", wrt(p, ssim_value), [&](auto on) { return masks(on, ssim_value = 0.05); },
-      prediction, a_scalar);
+      visit, "example: 0.84 SSIM loss + 0.16 L1", wrt(p, ssim_value),
+      [&](auto on) { return masks(on, ssim_value = 0.05); }, prediction, a_scalar);
   run<speech>(
       visit, "example: CTC + 0.1 |w|^2", wrt(wts, ctc_value),
       [&](auto on) { return bind(wts = on(model_weights), ctc_value = 2.0); }, model_weights, a_scalar);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -34,7 +34,8 @@ void cases(Visit const& visit) {
       image_logits);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

@@ -122,7 +122,8 @@ void cases(Visit const& visit) {
       visit, "l2_reg", wrt(weights), [&](auto on) { return bind(weights = on(x), lambda2 = 0.02); }, x);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

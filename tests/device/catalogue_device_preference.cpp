@@ -89,7 +89,8 @@ void cases(Visit const& visit) {
       tokens_w, tokens_l);
 }
 
-family const registered(this_role, [] { in_each_precision([]<class T>() { cases<T>(visit<T>{}); }); });
+family const registered(this_role,
+                        [] { in_each_precision([]<class T>(std::type_identity<T>) { cases<T>(visit<T>{}); }); });
 
 }  // namespace
 

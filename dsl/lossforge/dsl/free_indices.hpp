@@ -65,9 +65,9 @@ constexpr auto output_order(type_list<I...>) {
     [[maybe_unused]] constexpr auto order = [] {  // unused for a scalar
       constexpr std::array<int, sizeof...(I)> rank{output_rank<I>()...};
       std::array<std::size_t, sizeof...(I)> o{};
-      for (std::size_t a = 0; a < o.size(); ++a) {
+      for (std::size_t a = 0; a != o.size(); ++a) {
         std::size_t r = 0;
-        for (std::size_t b = 0; b < o.size(); ++b) r += rank[b] < rank[a] || (rank[b] == rank[a] && b < a);
+        for (std::size_t b = 0; b != o.size(); ++b) r += rank[b] < rank[a] || (rank[b] == rank[a] && b < a);
         o[r] = a;
       }
       return o;

@@ -377,7 +377,7 @@ class compiled {
   // Intermediate number K (from 1): the symbol its readers access.
   template <int K>
   using intermediate_symbol =
-      lossforge::detail::intermediate<K, std::tuple_element_t<Plan::requested_count + K - 1, outputs_t>>;
+      lossforge::detail::intermediate<K, std::tuple_element_t<Plan::requested_count + std::size_t(K) - 1, outputs_t>>;
 
   // The bindings with each intermediate bound to its buffer from the launch policy.
   template <class Launch, class... Items>

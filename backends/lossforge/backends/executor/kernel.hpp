@@ -4,8 +4,8 @@
 // globals and the first error, and writes its outputs. A launch policy (executor.hpp) runs it.
 #include <cstdint>
 
-#include <lossforge/backends/extents.hpp>
 #include <lossforge/backends/executor/work_item.hpp>
+#include <lossforge/backends/extents.hpp>
 #include <lossforge/plan/plan.hpp>
 
 namespace lossforge::executor::detail {
@@ -87,7 +87,7 @@ struct kernel_functor {
     auto const& out = get<std::size_t(Out)>(outputs);
     std::ptrdiff_t const extent[] = {item.template extent<Inner>()..., 1};
     std::ptrdiff_t count = 1;
-    for (std::size_t d = 0; d < sizeof...(Inner); ++d) count *= extent[d];
+    for (std::ptrdiff_t const e : extent) count *= e;  // the last is 1
     for (std::ptrdiff_t j = 0; j < count; ++j) {
       [[maybe_unused]] std::ptrdiff_t position[sizeof...(Inner) + 1] = {};
       std::ptrdiff_t rest = j;
