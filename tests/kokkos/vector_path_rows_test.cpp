@@ -43,8 +43,8 @@ TEMPLATE_TEST_CASE("row kernels run their reductions and writes in blocks along 
   for (int c = 0; c < classes; ++c) xv[std::size_t(2 * classes + c)] = 1e8;  // equal huge logits: ln C
   xv[std::size_t(3 * classes + 20)] = nan_;                                  // a NaN row
   xv[std::size_t(4 * classes + 9)] = inf_;                                   // an infinite logit
-  // NaN beside an infinite logit (the blocks' largest is not finite: the row is searched for NaN), in the blocks and
-  // in the rest, and beside logits that are all -inf.
+  // NaN beside an infinite logit (a row whose largest is not finite has no sum of exponentials: the NaN must still
+  // reach its loss and gradient), in the blocks and in the rest, and beside logits that are all -inf.
   xv[std::size_t(5 * classes + 4)] = inf_, xv[std::size_t(5 * classes + 25)] = nan_;
   xv[std::size_t(6 * classes + 7)] = inf_, xv[std::size_t(6 * classes + 35)] = nan_;
   for (int c = 0; c < classes; ++c) xv[std::size_t(7 * classes + c)] = c == 10 ? nan_ : -inf_;
