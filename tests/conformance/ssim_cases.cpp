@@ -77,16 +77,12 @@ registration const ssim_case("ssim_loss", [](case_data const& c, precision p) {
         kokkos::ssim_loss(exec, y, x, grad_y.second, options);
         out.grads[grad_y.first] = flatten(grad_y.second);
       }
-      auto const same = [&](losses::ssim_options const& o) {
-        return o.window_size == options.window_size && o.sigma == options.sigma && o.k1 == options.k1 &&
-               o.k2 == options.k2 && o.data_range == options.data_range && o.padding == options.padding;
-      };
       constexpr losses::ssim_options usual{}, window_7{.window_size = 7, .sigma = 1.0},
           wide_range{.k1 = 0.02, .k2 = 0.05, .data_range = 255.0}, zero_padded{.padding = losses::ssim_padding::zero};
-      if (same(usual)) check_primitive<usual, T>(x, y, out);
-      if (same(window_7)) check_primitive<window_7, T>(x, y, out);
-      if (same(wide_range)) check_primitive<wide_range, T>(x, y, out);
-      if (same(zero_padded)) check_primitive<zero_padded, T>(x, y, out);
+      if (options == usual) check_primitive<usual, T>(x, y, out);
+      if (options == window_7) check_primitive<window_7, T>(x, y, out);
+      if (options == wide_range) check_primitive<wide_range, T>(x, y, out);
+      if (options == zero_padded) check_primitive<zero_padded, T>(x, y, out);
       return out;
     });
 #endif

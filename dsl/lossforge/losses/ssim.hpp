@@ -25,6 +25,7 @@ struct ssim_options {
   double k1 = 0.01, k2 = 0.03;
   double data_range = 1.0;  // L: the difference between the largest and smallest value a pixel can take
   ssim_padding padding = ssim_padding::valid;
+  friend constexpr bool operator==(ssim_options const&, ssim_options const&) = default;
 };
 
 template <ssim_options Options>
