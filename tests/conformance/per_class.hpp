@@ -1,6 +1,6 @@
 // What the per-class losses' conformance handlers share: logits [N, C, H, W] and class indices [N, H, W], their
-// scalars, and one case run through a kernel of the loss. The handlers are one loss per file: a unit compiling
-// several of these kernels takes GCC 12 disproportionately longer than the units apart.
+// scalars, and one case run through a kernel of the loss. The handlers are one loss per file, which keeps each unit's
+// compile short.
 #pragma once
 #include <cstdint>
 #include <tests/conformance/conformance.hpp>

@@ -1,7 +1,6 @@
-// The per-class losses' sums and formulas, written here as the specification computes them, and a check of a
-// per-class kernel's value and gradient against such a formula by central differences in double. The per-class
-// losses' tests are split one loss per file: a unit compiling several of these kernels takes GCC 12 disproportionately
-// longer than the units apart.
+// The per-class losses' sums and formulas, computed directly from their definitions, and a check of a per-class
+// kernel's value and gradient against such a formula by central differences in double. The tests that use them are
+// one loss per file, which keeps each unit's compile short.
 #pragma once
 #include <Kokkos_Core.hpp>
 #include <algorithm>

@@ -11,6 +11,7 @@
 #include <string>
 #include <tests/kokkos/catalogue/class_totals.hpp>
 #include <tests/support/kokkos_events.hpp>
+#include <tuple>
 #include <vector>
 
 namespace lf = lossforge;

@@ -10,6 +10,7 @@
 #include <string>
 #include <tests/kokkos/catalogue/class_totals.hpp>
 #include <tests/support/kokkos_events.hpp>
+#include <utility>
 #include <vector>
 
 namespace lf = lossforge;
