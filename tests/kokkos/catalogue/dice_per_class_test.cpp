@@ -7,7 +7,6 @@
 #include <cmath>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
-#include <stdexcept>
 #include <string>
 #include <tests/kokkos/catalogue/class_totals.hpp>
 #include <tests/support/kokkos_events.hpp>

@@ -1,17 +1,14 @@
 // Generalized Dice (Sudre et al.'s class weights) over softmax probabilities and class indices: the formula's value
 // and gradient, targets checked, passes pinned. Expected values are computed here (class_totals.hpp).
 #include <Kokkos_Core.hpp>
-#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <cmath>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
-#include <string>
 #include <tests/kokkos/catalogue/class_totals.hpp>
 #include <tests/support/kokkos_events.hpp>
 #include <utility>
-#include <vector>
 
 namespace lf = lossforge;
 namespace L = lf::losses;

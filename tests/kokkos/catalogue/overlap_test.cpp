@@ -1,16 +1,12 @@
 // Tversky and soft IoU: their identities with Dice and with each other, empty masks, and the two passes of a loss
 // of global sums (the sums, then the gradient that reads them). Expected values are computed here.
 #include <Kokkos_Core.hpp>
-#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
-#include <catch2/matchers/catch_matchers_string.hpp>
 #include <cmath>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
 #include <stdexcept>
-#include <string>
 #include <tests/support/kokkos_events.hpp>
-#include <vector>
 
 namespace lf = lossforge;
 namespace L = lf::losses;
