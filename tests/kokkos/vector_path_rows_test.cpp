@@ -1,5 +1,6 @@
 // The vectorized path of host kernels (block.hpp) against the reference evaluator and exact forms: row kernels, whose
-// rows of 37 entries hold full blocks and a rest on the scalar path, and divisions and indices in float lanes.
+// rows of 37 entries hold full blocks and a rest that one more block over the row's last entries covers, and
+// divisions and indices in float lanes.
 //   * row kernels (cross entropy) keep float accuracy where the logits' gaps exceed what a float holds exactly,
 //     and NaN, infinite and ignored rows behave as the reference;
 //   * a division by a constant of the run gives x / d's special values, and exactly x / d where 1 / d is denormal;

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <lossforge/backends/executor/lanes.hpp>
 #include <lossforge/backends/executor/kernel.hpp>
+#include <lossforge/backends/executor/lanes.hpp>
 #include <lossforge/dsl/free_indices.hpp>
 #include <lossforge/plan/intermediates.hpp>
 #include <lossforge/simplify/canonical.hpp>
@@ -296,11 +296,15 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
     }(e);
   }
 }
-// The uniforms of e along I, computed once for a run of blocks (none when the run is empty).
+// The uniforms of e along I, computed once for a run of blocks (none when the run is empty). Not zero-filled first:
+// collect_uniforms sets every slot, and a row of a cross entropy would pay a memset of a few kilobytes for them.
 template <class L, class I, class E, class Data>
 auto uniforms_of(E const& e, work_item<Data>& item, bool run_is_empty) {
-  uniform_values<L, uniform_count<I, E>()> u{};
-  if (!run_is_empty) collect_uniforms<L, I, 0>(e, item, u);
+  uniform_values<L, uniform_count<I, E>()> u;
+  if (run_is_empty)
+    for (auto& slot : u) slot.by_reciprocal = false;  // the one field run_blocks reads before any block
+  else
+    collect_uniforms<L, I, 0>(e, item, u);
   return u;
 }
 
@@ -602,24 +606,35 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
     else
       return 0.0;
   }();
-  // over_blocks(full, block) where block(first) is the lanes of the block at first, then on_value(value, k) for each
-  // remaining position k.
-  auto const each = [&](auto const& over_blocks, auto const& on_value) LOSSFORGE_LANES_LAMBDA {
+  // over_blocks(full, block) where block(first) is the lanes of the block at first; where the blocks leave a
+  // remainder, on_last(block(n - W), kept): the last W positions again, of which the last `kept` are new (cheaper
+  // than the scalar evaluator, with its double exp, for the few positions after the last block); in a row shorter
+  // than W, on_value(value, k) for each position k.
+  auto const each = [&](auto const& over_blocks, auto const& on_last, auto const& on_value) LOSSFORGE_LANES_LAMBDA {
     run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
-      over_blocks(full, [&](std::ptrdiff_t first) LOSSFORGE_LANES_LAMBDA {
+      auto const block = [&](std::ptrdiff_t first) LOSSFORGE_LANES_LAMBDA {
         auto c = context_for<R, J, B>(u);
         if constexpr (split)
           return A(varying_terms_at<R, J, 0>(r.body, item, first, c));
         else
           return A(block_at<R, J, 0>(r.body, item, first, c));
-      });
+      };
+      over_blocks(full, block);
+      if (full > 0 && full < n) on_last(block(n - W), int(n - full));
     });
-    for (k = full; k < n; ++k) {
-      if constexpr (split)
-        on_value(terms_value<J, true>(r.body, item), k);
-      else
-        on_value(double(value_at<typename Data::value_type>(r.body, item)), k);
-    }
+    if (full == 0)
+      for (k = 0; k < n; ++k) {
+        if constexpr (split)
+          on_value(terms_value<J, true>(r.body, item), k);
+        else
+          on_value(double(value_at<typename Data::value_type>(r.body, item)), k);
+      }
+  };
+  // The sum of the last `kept` lanes of x, in double.
+  auto const sum_of_last = [](A const& x, int kept) {
+    double total = 0;
+    for (int l = W - kept; l < W; ++l) total += double(x[l]);
+    return total;
   };
   constexpr double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   lead_tail result{0, 0};
@@ -631,27 +646,27 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
           blocks.add_blocks(std::ptrdiff_t(0), end,
                             [&](std::ptrdiff_t first, auto& group) LOSSFORGE_LANES_LAMBDA { group += block(first); });
         },
-        [&](double x, std::ptrdiff_t) { rest += x; });
+        [&](A const& x, int kept) { rest += sum_of_last(x, kept); }, [&](double x, std::ptrdiff_t) { rest += x; });
     double const total = blocks.sum() + rest;
     result.lead = Op::finish(total, 0, n);
   } else {
-    // The largest lanes (NaN-propagating, so a NaN anywhere leaves a NaN lane), then the largest of them.
-    A largest = A::Constant(-std::numeric_limits<P>::infinity());
+    // The largest lanes and whether a NaN was among them, then the largest of the lanes.
+    running_max<A> largest;
     double m = -inf;
     bool seen_nan = false;
     each(
         [&](std::ptrdiff_t end, auto const& block) LOSSFORGE_LANES_LAMBDA {
-          for (std::ptrdiff_t first = 0; first < end; first += W) {
-            A const x = block(first);
-            largest = largest.binaryExpr(x, nan_propagating<Eigen::internal::scalar_max_op>(x));
-          }
+          running_max<A> blocks = largest;  // a local, so that it stays in registers
+          for (std::ptrdiff_t first = 0; first < end; first += W) blocks.add(block(first));
+          largest = blocks;
         },
+        [&](A const& x, int) { largest.add(x); },  // positions seen twice leave a max as it is
         [&](double x, std::ptrdiff_t) {
           seen_nan = seen_nan || x != x;
           m = x > m ? x : m;
         });
-    seen_nan = seen_nan || any_nan(largest);
-    m = std::max(m, double(largest.maxCoeff()));
+    seen_nan = seen_nan || largest.seen_nan();
+    m = std::max(m, double(largest.top.maxCoeff()));
     if constexpr (Op::folds == reductions::folding::max) {
       if (n == 0 && item.error.code == no_error) item.error = {max_of_nothing, 0, 0, 0};
       result.lead = (seen_nan || n == 0 ? nan : m) + constant;
@@ -669,6 +684,11 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
               sink.block(first, e);
               group += e;
             });
+          },
+          [&](A const& x, int kept) {
+            A const e = lane_form<ops::exp>::apply(A(x - shift));
+            sink.block(n - W, e);  // the positions seen twice get the same values again
+            rest += sum_of_last(e, kept);
           },
           [&](double x, std::ptrdiff_t at) {
             double const e = std::exp(x - pivot);

@@ -200,17 +200,29 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
         std::size_t k = 0;
         ((k < sizeof...(Inner) - 1 ? void(item.template at<Inner>() = position[k++]) : void()), ...);
         std::ptrdiff_t const flat = row * count + start;
+        // The blocks in order, after one more where they leave a remainder: the last `width` positions (first = -width
+        // below), computed before the others overwrite what it reads (a softmax's stored exponentials) and stored
+        // after them. One call of block_at, so that the block's code is inlined once.
         auto const in_blocks = [&](auto const& expression) {
           auto const u = uniforms_of<L, last>(expression, item, full == 0);
           run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
-            for (std::ptrdiff_t first = 0; first < full; first += width) {
-              auto c = context_for<R, last, std::remove_cvref_t<decltype(expression)>>(u);
-              auto const x = block_at<R, last, 0>(expression, item, first, c);
+            auto const store = [&](std::ptrdiff_t first, typename R::type const& x) LOSSFORGE_LANES_LAMBDA {
               if (R::contiguous || out.row_major)
                 Eigen::Map<lanes<V, width>>(out.data + flat + first) = x.template cast<V>();
               else
                 for (int l = 0; l < width; ++l) out.data[out.offset_of_flat(flat + first + l)] = V(x[l]);
+            };
+            std::ptrdiff_t const begin = full > 0 && full < n ? -width : 0;
+            typename R::type last_block = R::type::Zero();
+            for (std::ptrdiff_t first = begin; first < full; first += width) {
+              auto c = context_for<R, last, std::remove_cvref_t<decltype(expression)>>(u);
+              auto const x = block_at<R, last, 0>(expression, item, first < 0 ? n - width : first, c);
+              if (first < 0)
+                last_block = x;
+              else
+                store(first, x);
             }
+            if (begin < 0) store(n - width, last_block);
           });
         };
         if constexpr (int(K) == softmax::step) {
@@ -223,7 +235,8 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
           in_blocks(step.expression);
         }
         std::ptrdiff_t& j = item.template at<last>();
-        for (j = full; j < n; ++j) out.data[out.offset_of_flat(flat + j)] = V(value_at<T>(step.expression, item));
+        if (full == 0)
+          for (j = 0; j < n; ++j) out.data[out.offset_of_flat(flat + j)] = V(value_at<T>(step.expression, item));
       }
     }
   }

@@ -55,7 +55,8 @@ inline constexpr bool has_lane_form_v = requires {
   sizeof(lane_form<Op>);
 };
 
-// Shorthands over lanes of any width: broadcasts, the NaN mask, and the e^-|x| shared by the logistic family.
+// Shorthands over lanes of any width: broadcasts, masks and their tests, a running max, and the e^-|x| shared by the
+// logistic family.
 template <class A>
 LOSSFORGE_LANES_INLINE auto broadcast(typename A::Scalar value) {
   return A::Constant(value);
@@ -82,11 +83,22 @@ LOSSFORGE_LANES_INLINE bool any_lane(F const& mask, A const& a) {
     any = Eigen::internal::por(any, mask(Eigen::internal::ploadu<packet>(a.data() + k)));
   return Eigen::internal::predux_any(any);
 }
+// The lanes' running maximum: a plain max per packet, with the lanes that were not NaN so far kept apart (two
+// instructions per packet, where a NaN-propagating max takes five).
 template <class A>
-LOSSFORGE_LANES_INLINE bool any_nan(A const& a) {
-  return any_lane(
-      [](auto x) { return Eigen::internal::pandnot(Eigen::internal::ptrue(x), Eigen::internal::pcmp_eq(x, x)); }, a);
-}
+struct running_max {
+  A top = A::Constant(-std::numeric_limits<typename A::Scalar>::infinity());
+  A numbers = by_packet([](auto x) { return Eigen::internal::ptrue(x); }, top);  // all bits set where no NaN so far
+
+  LOSSFORGE_LANES_INLINE void add(A const& x) {
+    top = by_packet([](auto t, auto v) { return Eigen::internal::pmax(t, v); }, top, x);
+    numbers =
+        by_packet([](auto k, auto v) { return Eigen::internal::pand(k, Eigen::internal::pcmp_eq(v, v)); }, numbers, x);
+  }
+  bool seen_nan() const {
+    return any_lane([](auto k) { return Eigen::internal::pandnot(Eigen::internal::ptrue(k), k); }, numbers);
+  }
+};
 // 1 where a mask is set, 0 elsewhere.
 template <class Packet>
 LOSSFORGE_LANES_INLINE Packet one_where(Packet const& mask) {
@@ -100,12 +112,21 @@ auto nan_propagating(A const&) {
   return Functor<typename A::Scalar, typename A::Scalar, Eigen::PropagateNaN>();
 }
 // result with the lanes where a is outside [low, high] or NaN replaced by f(a): the rare lanes that the vector forms
-// of exp and log leave to the scalar functions.
+// of exp and log leave to the scalar functions. A cold call of its own: inlined, its loop and its calls of the scalar
+// functions made GCC keep the loop counters of the block loops around an exp in memory.
 template <class A, class F>
-LOSSFORGE_LANES_INLINE void redo_outside(A& result, A const& a, typename A::Scalar low, typename A::Scalar high,
-                                         F const& f) {
+[[gnu::noinline, gnu::cold]] void redo_outside(A& result, A const& a, typename A::Scalar low, typename A::Scalar high,
+                                               F const& f) {
   for (int l = 0; l < a.size(); ++l)
     if (!(a[l] >= low && a[l] <= high)) result[l] = f(a[l]);
+}
+// A lane's mark for any_marked: all bits set where the condition holds, as a float's bits.
+LOSSFORGE_LANES_INLINE float lane_mark(bool condition) { return std::bit_cast<float>(-std::uint32_t(condition)); }
+// Whether any lane of marks (from lane_mark) is set: the packets or-ed, then one test (a mask test with AVX-512),
+// where a flag or-ed lane by lane would end in a horizontal reduction of several shuffles per block.
+template <int W>
+LOSSFORGE_LANES_INLINE bool any_marked(Eigen::Array<float, W, 1> const& marks) {
+  return any_lane([](auto m) { return m; }, marks);
 }
 // The float log in lanes, a loop the compiler vectorizes: x = 2^k m with m in [sqrt(1/2), sqrt(2)) taken from the
 // bits, log x = k ln 2 + log m, log m = r - r^2 / 2 + r^3 Q(r) with r = m - 1 exact (Cephes's logf polynomial) and
@@ -115,11 +136,10 @@ LOSSFORGE_LANES_INLINE void redo_outside(A& result, A const& a, typename A::Scal
 template <int W>
 LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_log(Eigen::Array<float, W, 1> const& a) {
   constexpr std::uint32_t sqrt_half = 0x3f3504f3u, least_normal = 0x00800000u, normal_span = 0x7f000000u;
-  Eigen::Array<float, W, 1> result;
-  std::uint32_t outside = 0;
+  Eigen::Array<float, W, 1> result, outside;
   for (int l = 0; l < W; ++l) {
     std::uint32_t const bits = std::bit_cast<std::uint32_t>(a[l]);
-    outside |= std::uint32_t(bits - least_normal >= normal_span);
+    outside[l] = lane_mark(bits - least_normal >= normal_span);
     std::int32_t const shifted = std::int32_t(bits - sqrt_half);
     float const k = float(shifted >> 23);
     float const r = std::bit_cast<float>((std::uint32_t(shifted) & 0x007fffffu) + sqrt_half) - 1.0f, z = r * r;
@@ -129,7 +149,7 @@ LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_log(Eigen::Array<float, W
       q = q * r + c;
     result[l] = (r + ((r * z * q + k * -2.12194440e-4f) - 0.5f * z)) + k * 0.693359375f;
   }
-  if (outside)
+  if (any_marked(outside))
     redo_outside(result, a, std::numeric_limits<float>::min(), std::numeric_limits<float>::max(),
                  [](float x) { return math::log(x); });
   return result;
@@ -164,11 +184,10 @@ template <int W>
 LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_exp(Eigen::Array<float, W, 1> const& a) {
   constexpr float round = 12582912.0f, lowest = exp_normal_floor<float>, highest = 88.0f;
   constexpr std::uint32_t round_bits = 0x4b400000u;
-  Eigen::Array<float, W, 1> result;
-  std::uint32_t outside = 0;
+  Eigen::Array<float, W, 1> result, outside;
   for (int l = 0; l < W; ++l) {
     float const x = a[l];
-    outside |= std::uint32_t(!((x >= lowest) & (x <= highest)));
+    outside[l] = lane_mark(!((x >= lowest) & (x <= highest)));
     float const shifted = x * 1.44269504088896341f + round, k = shifted - round;
     std::uint32_t const two_to_k = (std::bit_cast<std::uint32_t>(shifted) - round_bits) << 23;
     float const r = (x - k * 0.693359375f) - k * -2.12194440e-4f;
@@ -178,7 +197,7 @@ LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_exp(Eigen::Array<float, W
     float const e = (p * (r * r) + r) + 1.0f;
     result[l] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(e) + two_to_k);
   }
-  if (outside) redo_outside(result, a, lowest, highest, [](float x) { return math::exp(x); });
+  if (any_marked(outside)) redo_outside(result, a, lowest, highest, [](float x) { return math::exp(x); });
   return result;
 }
 // In double, Eigen's exp; it clamps its argument at -709.4: below, every result is e^-709.4 where IEEE arithmetic and
