@@ -1,12 +1,14 @@
-// The per-class losses' sums and formulas, computed directly from their definitions, and a check of a per-class
-// kernel's value and gradient against such a formula by central differences in double. The tests that use them are
-// one loss per file, which keeps each unit's compile short.
+// The per-class losses' sums and formulas, computed directly from their definitions, a check of a per-class kernel's
+// value and gradient against such a formula by central differences in double, and the small batch their target and
+// pass checks run on. The tests that use them are one loss per file, which keeps each unit's compile short.
 #pragma once
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace lossforge::test {
@@ -93,4 +95,20 @@ void check_per_class_loss(Kernel const& kernel, Bind const& bind, Formula const&
     CHECK(std::abs(dx.data()[k] - (at(up) - at(down)) / (2 * h)) < 1e-8);
   }
 }
+
+// Logits [2, 3, 2, 2] and targets [2, 2, 2] (zeros until set) for a per-class kernel's target and pass checks.
+struct small_batch {
+  Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> x{"x", 2, 3, 2, 2}, dx{"dx", 2, 3, 2, 2};
+  Kokkos::View<int***, Kokkos::LayoutRight, Kokkos::HostSpace> t{"t", 2, 2, 2};
+
+  // run() with one target set to value, outside the 3 classes, is an error naming it and x's class dimension; the
+  // target is class 2 after.
+  template <class Run>
+  void check_target_out_of_range(Run const& run, int value) {
+    t(1, 0, 1) = value;
+    CHECK_THROWS_WITH(run(), Catch::Matchers::ContainsSubstring("index " + std::to_string(value) +
+                                                                " is out of range for dimension 1 of 'x'"));
+    t(1, 0, 1) = 2;
+  }
+};
 }  // namespace lossforge::test

@@ -52,21 +52,17 @@ TEST_CASE("focal Tversky: targets checked, parameters in range, passes pinned", 
   constexpr lf::int_tensor<"t", 3> t;
   constexpr lf::scalar<"gamma"> gamma;
   static constexpr auto focal = lf::kokkos::compile(L::focal_tversky(x, t, alpha, beta, gamma, smooth), lf::wrt(x));
-  Kokkos::View<double****, Kokkos::LayoutRight, Kokkos::HostSpace> xv("x", 2, 3, 2, 2), dx("dx", 2, 3, 2, 2);
-  Kokkos::View<int***, Kokkos::LayoutRight, Kokkos::HostSpace> tv("t", 2, 2, 2);
-  auto const focal_bind = [&](double a, double y) {
-    return lf::bind(x = xv, t = tv, alpha = a, beta = 0.7, gamma = y, smooth = 1.0);
+  lf::test::small_batch b;
+  auto const run = [&](double a, double y) {
+    return focal(lf::bind(x = b.x, t = b.t, alpha = a, beta = 0.7, gamma = y, smooth = 1.0), b.dx);
   };
-  tv(1, 0, 1) = 3;
-  CHECK_THROWS_WITH(focal(focal_bind(0.3, 0.75), dx),
-                    Catch::Matchers::ContainsSubstring("index 3 is out of range for dimension 1 of 'x'"));
-  tv(1, 0, 1) = 2;
-  CHECK_THROWS_WITH(focal(focal_bind(-0.3, 0.75), dx), Catch::Matchers::ContainsSubstring("alpha"));
-  CHECK_THROWS_WITH(focal(focal_bind(0.3, 0.0), dx), Catch::Matchers::ContainsSubstring("gamma"));
+  b.check_target_out_of_range([&] { return run(0.3, 0.75); }, 3);
+  CHECK_THROWS_WITH(run(-0.3, 0.75), Catch::Matchers::ContainsSubstring("alpha"));
+  CHECK_THROWS_WITH(run(0.3, 0.0), Catch::Matchers::ContainsSubstring("gamma"));
   // Four passes: each position's log-sum-exp and target probability; each class's sums; what the gradient reads per
   // position; the gradient.
   CHECK(focal.plan.pass_count == 4);
   double loss = 0;
-  CHECK(lf::test::kernels_launched([&] { loss = focal(focal_bind(0.3, 0.75), dx); }) == 4);
+  CHECK(lf::test::kernels_launched([&] { loss = run(0.3, 0.75); }) == 4);
   CHECK(std::isfinite(loss));
 }
