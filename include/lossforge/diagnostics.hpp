@@ -28,9 +28,14 @@
 #define LOSSFORGE_MSG_GATHER_FROM_FLOAT \
   "lossforge: a gather slot must be an integer expression (an index or an integer tensor), not a float tensor"
 #define LOSSFORGE_MSG_INDEX_ARITHMETIC                                                                               \
-  "lossforge: an index stands in a tensor access by itself, x(i), or inside the integer tensor a gather reads, "      \
-  "x(i, t(i)); index arithmetic such as x(i + 1) (a shifted or windowed access) has no defined boundary and is not " \
-  "supported"
+  "lossforge: an index stands in a tensor access by itself, x(i), as a window's position plus its offset, x(h + u) "  \
+  "with u an lf::window_index, or inside the integer tensor a gather reads, x(i, t(i)); other index arithmetic such " \
+  "as x(i + 1) or x(h - u) has no defined boundary and is not supported"
+#define LOSSFORGE_MSG_WINDOW_WITHOUT_EXTENT                                                                          \
+  "lossforge: a window index takes its extent from a tensor it indexes by itself, as the window's weights w(u); in " \
+  "this expression it only offsets other indices, x(h + u), so its extent is unknown"
+#define LOSSFORGE_MSG_WINDOW_NESTED_GRADIENT \
+  "lossforge: the derivative of a derivative through a windowed access x(h + u) is not supported"
 #define LOSSFORGE_MSG_SPLIT_READS_OTHER_ROWS                                                                         \
   "lossforge: with data split among processes, this loss reads split data at rows other than a work item's own "     \
   "(a similarity over the whole batch, a gather along the split dimension) or uses the index of the split rows as "  \

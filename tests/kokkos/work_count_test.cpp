@@ -152,3 +152,30 @@ TEST_CASE("generalized Dice: work linear in the rows", "[work]") {
   CHECK(small <= 40);
   CHECK(large <= small * 1.01);
 }
+
+TEST_CASE("a windowed loss: work per element grows as the window, not its square", "[work]") {
+  static constexpr lf::tensor<"s", 1> s;
+  static constexpr lf::tensor<"y", 1> y;
+  static constexpr lf::tensor<"w", 1> w;
+  static constexpr lf::index<"h"> h;
+  static constexpr lf::window_index<"u"> u;
+  static constexpr auto kernel = lf::kokkos::compile(lf::sum(h, lf::square(lf::sum(u, w(u) * s(h + u)) - y(h))),
+                                                     lf::wrt(s));
+  using vector = Kokkos::View<double*, Kokkos::HostSpace>;
+  auto reads = [](int n, int width) {
+    vector sv("lossforge::test::s", std::size_t(n)), yv("lossforge::test::y", std::size_t(n - width + 1)),
+        wv("lossforge::test::w", std::size_t(width)), ds("lossforge::test::ds", std::size_t(n));
+    for (int e = 0; e < n; ++e) sv(e) = std::sin(0.3 * e);
+    for (int e = 0; e + width <= n; ++e) yv(e) = std::cos(0.2 * e);
+    for (int e = 0; e < width; ++e) wv(e) = 1.0 / width;
+    return reads_of([&] { kernel(lf::bind(s = sv, y = yv, w = wv), ds); }) / (double(n) * width);
+  };
+  // Per position and offset, the loss reads w and s (2), the windowed sum computed into its buffer 2 more, and the
+  // gradient of each element reads w, y and the buffer at each offset (3): 7 reads per element and offset, whatever
+  // the window. Recomputing the windowed sum at each offset would read 2 K more per element and offset.
+  double const narrow = reads(2000, 3), wide = reads(2000, 12), longer = reads(8000, 12);
+  CHECK(narrow >= 2);  // at least the loss's own reads: the count counts
+  CHECK(narrow <= 8);
+  CHECK(wide <= narrow * 1.05);
+  CHECK(longer <= wide * 1.01);
+}

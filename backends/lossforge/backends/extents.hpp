@@ -55,7 +55,7 @@ inline std::optional<shape_t> broadcast(shape_t const& a, shape_t const& b) {
   return out;
 }
 
-// How an error names a source: 'p', or 'x[dim 1]'.
+// How an error names a source: 'p', 'x[dim 1]', or the positions of a window along 'x[dim 1]'.
 template <class S, int P>
 std::string source_name(detail::type_list<detail::extent_source<S, P>>) {
   std::string name(1, '\'');  // appended piece by piece: g++ 12 warns wrongly on "'" + std::string
@@ -63,19 +63,50 @@ std::string source_name(detail::type_list<detail::extent_source<S, P>>) {
   if constexpr (P != flat_position) name += "[dim " + std::to_string(P) + "]";
   return name += '\'';
 }
+template <class S, int P, class Offset, bool Padded>
+std::string source_name(detail::type_list<detail::window_source<S, P, Offset, Padded>>) {
+  return "the window positions along " + source_name(detail::type_list<detail::extent_source<S, P>>{});
+}
 template <class Src>
 inline constexpr bool is_flat_source = false;
 template <class S>
 inline constexpr bool is_flat_source<detail::extent_source<S, flat_position>> = true;
+
+template <class I, class E, class Root, class Shapes>
+shape_t resolve_extent(Shapes const& shapes);
+
+// The positions of a window along dimension P of S: the dimension less the window's extent plus one, where the
+// whole window lies inside the tensor (valid convolution), or the dimension (zero-padded). Shapes::root is the
+// expression whose indices give the window's extent.
+template <class S, int P, class Offset, bool Padded, class Shapes>
+shape_t window_positions(Shapes const& shapes) {
+  using root = typename Shapes::root;
+  static_assert(detail::is_gradient_index<Offset>::value || detail::any_extent_sources_t<Offset, root>::size != 0,
+                LOSSFORGE_MSG_WINDOW_WITHOUT_EXTENT);
+  std::ptrdiff_t const dimension = element_count(source_shape<S, P>(shapes));
+  std::ptrdiff_t const window = element_count(resolve_extent<Offset, root, root>(shapes));
+  if ((window > dimension && !Padded) || window == 0)
+    throw std::invalid_argument("lossforge: a window of " + std::to_string(window) + " positions slides along " +
+                                source_name(detail::type_list<detail::extent_source<S, P>>{}) + ", of " +
+                                std::to_string(dimension) +
+                                (window == 0 ? ": an empty window has no value" : ": the window does not fit"));
+  return shape_t(1, Padded ? dimension : dimension - window + 1);
+}
+template <class Source, class Shapes>
+shape_t shape_of_source(Source, Shapes const& shapes) {
+  return [&]<class S, int P>(detail::extent_source<S, P>) { return source_shape<S, P>(shapes); }(Source{});
+}
+template <class S, int P, class Offset, bool Padded, class Shapes>
+shape_t shape_of_source(detail::window_source<S, P, Offset, Padded>, Shapes const& shapes) {
+  return window_positions<S, P, Offset, Padded>(shapes);
+}
 
 // The one shape the sources in Sources stand for: all bare tensors (flat_position), the shape they broadcast to;
 // otherwise the one they agree on. Names are spelled only for the error, never on the way to a shape.
 template <class... Src, class Shapes>
 shape_t agreed_shape(detail::type_list<Src...>, Shapes const& shapes) {
   constexpr bool all_flat = (is_flat_source<Src> && ...);
-  std::array<shape_t, sizeof...(Src)> const each{[&]<class S, int P>(detail::extent_source<S, P>) {
-    return source_shape<S, P>(shapes);
-  }(Src{})...};
+  std::array<shape_t, sizeof...(Src)> const each{shape_of_source(Src{}, shapes)...};
   shape_t shape = each[0];
   for (std::size_t k = 1; k < each.size(); ++k) {
     if (each[k] == shape) continue;

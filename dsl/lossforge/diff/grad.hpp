@@ -8,6 +8,10 @@
 // and the index is substituted by its gradient index. A reduction over any other index stays a sum. So every
 // gradient element is an expression of its own index (a gather's derivative is a select, never a scatter), and the
 // lowering writes it with one parallel loop and no atomics.
+//
+// A window slot x(h + u) maps h and u together to G (window_mapping): the reduction over the offset u is deferred (its
+// sum is rebuilt around the result, over a fresh u'), and the one over the position h collapses onto h = G - u' under
+// a lazy where() that keeps G - u' among h's positions (collapse_window).
 #include <tuple>
 
 #include <lossforge/diagnostics.hpp>
@@ -23,6 +27,10 @@ namespace diff {
 
 template <class From, class To>
 struct mapping {};
+// A window slot x(h + u) at gradient index To: x[To] is read where h + u == To. Open once the reduction over the
+// offset u has been met: its sum is deferred until h collapses inside it.
+template <class Position, class Offset, class To, bool Open, bool Padded>
+struct window_mapping {};
 
 template <class Sigma, class Coefficient>
 struct contribution {
@@ -66,7 +74,37 @@ struct gradient_indices {
 template <class X, class Indices, class E>
 constexpr auto derive(E const& e);
 
-// sigma for one access: index slots map to their gradient index; gather slots become indicator factors.
+// The window mappings of Sigma whose position is I, and those whose offset is I.
+template <class I, class M>
+inline constexpr bool positions_at_v = false;
+template <class I, class O, class To, bool Open, bool Padded>
+inline constexpr bool positions_at_v<I, window_mapping<I, O, To, Open, Padded>> = true;
+template <class I, class M>
+inline constexpr bool offsets_by_v = false;
+template <class I, class P, class To, bool Padded>
+inline constexpr bool offsets_by_v<I, window_mapping<P, I, To, false, Padded>> = true;
+template <class Sigma, class I>
+struct window_mappings;
+template <class... M, class I>
+struct window_mappings<detail::type_list<M...>, I> {
+  using positioned = decltype((detail::type_list<>{} + ... +
+                               std::conditional_t<positions_at_v<I, M>, detail::type_list<M>, detail::type_list<>>{}));
+  static constexpr bool offset = (offsets_by_v<I, M> || ...);
+  // Sigma with the mappings offset by I opened, offset by Fresh.
+  template <class Fresh, class X>
+  struct opened_one {
+    using type = X;
+  };
+  template <class Fresh, class P, class To, bool Padded>
+  struct opened_one<Fresh, window_mapping<P, I, To, false, Padded>> {
+    using type = window_mapping<P, Fresh, To, true, Padded>;
+  };
+  template <class Fresh>
+  using opened = detail::type_list<typename opened_one<Fresh, M>::type...>;
+};
+
+// sigma for one access: index slots map to their gradient index; window slots to window mappings; gather slots become
+// indicator factors.
 template <class Indices, class S, class... Slots>
 constexpr auto derive_access(access<S, Slots...> const& a) {
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -77,14 +115,29 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
       else
         return typename Indices::template at<int(P)>{};
     };
-    using sigma = decltype((
-        detail::type_list<>{} + ... +
-        std::conditional_t<
-            Index<Slots>,
-            detail::type_list<mapping<Slots, decltype(gradient_index_at(std::integral_constant<std::size_t, K>{}))>>,
-            detail::type_list<>>{}));
+    auto mapping_of = [&]<class Slot, std::size_t P>(std::type_identity<Slot>, std::integral_constant<std::size_t, P>) {
+      using to = decltype(gradient_index_at(std::integral_constant<std::size_t, P>{}));
+      if constexpr (detail::is_window_slot_v<Slot>) {
+        using window = detail::window_slot<Slot>;
+        static_assert(!detail::is_gradient_index<typename window::offset>::value &&
+                          detail::reads_directly_v<typename window::position>,
+                      LOSSFORGE_MSG_WINDOW_NESTED_GRADIENT);
+        return detail::type_list<
+            window_mapping<typename window::position, typename window::offset, to, false, window::padded>>{};
+      } else if constexpr (detail::is_window_position_v<Slot>) {
+        static_assert(!detail::is_window_position_v<Slot>, LOSSFORGE_MSG_WINDOW_NESTED_GRADIENT);
+        return detail::type_list<>{};
+      } else if constexpr (Index<Slot>) {
+        return detail::type_list<mapping<Slot, to>>{};
+      } else {
+        return detail::type_list<>{};
+      }
+    };
+    using sigma = decltype((detail::type_list<>{} + ... +
+                            mapping_of(std::type_identity<Slots>{}, std::integral_constant<std::size_t, K>{})));
     auto indicator = [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
-      if constexpr (Index<std::tuple_element_t<P, std::tuple<Slots...>>>)
+      using slot_type = std::tuple_element_t<P, std::tuple<Slots...>>;
+      if constexpr (Index<slot_type> || detail::is_window_slot_v<slot_type>)
         return c<1>;
       else
         return get<P>(a.slots) == gradient_index_at(std::integral_constant<std::size_t, P>{});
@@ -95,6 +148,36 @@ constexpr auto derive_access(access<S, Slots...> const& a) {
   (std::index_sequence_for<Slots...>{});
 }
 
+template <class M, class... Rest>
+constexpr M first_of(detail::type_list<M, Rest...>) {
+  return {};
+}
+
+// The sum over a window's position h of terms read where h + u == G (h + u - (K - 1) / 2 == G zero-padded): the one
+// position h = G - u (+ (K - 1) / 2), where it lies among h's positions (a lazy where: outside them nothing is
+// read), summed over the offsets u if their sum was deferred.
+template <class Sigma, class H, class U, class G, bool Open, bool Padded, class C>
+constexpr auto collapse_window(window_mapping<H, U, G, Open, Padded>, C const& coefficient) {
+  using mapped = window_mapping<H, U, G, Open, Padded>;
+  static_assert(window_mappings<detail::remove_type_t<Sigma, mapped>, H>::positioned::size == 0,
+                "lossforge: an index is the position of two windows in one access, as in x(h + u, h + v); its "
+                "gradient is not supported");
+  using position = window_position<G, U, H, Padded>;
+  auto const last = [] {
+    if constexpr (Padded)
+      return extent<G>{} - c<1>;
+    else
+      return extent<G>{} - extent<U>{};
+  }();
+  auto const inside = (position{} >= c<0>)*(position{} <= last);
+  auto term = where(inside, detail::substitute<H, position>(coefficient), c<0>);
+  using rest = detail::remove_type_t<Sigma, mapped>;
+  if constexpr (Open)
+    return make_contribution<rest>(reduce<reductions::sum, U, decltype(term)>{term});
+  else
+    return make_contribution<rest>(term);
+}
+
 template <class X, class Indices, class Op, class I, class Body>
 constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
   auto body_terms = derive<X, Indices>(r.body);
@@ -103,7 +186,16 @@ constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
         [[maybe_unused]] auto one = [&]<class S, class Coefficient>(contribution<S, Coefficient> const& term) {
           auto weighted = Op::weight(r, term.coefficient);
           using target = typename mapping_target<S, I>::type;
-          if constexpr (std::is_void_v<target>) {
+          using windows = window_mappings<S, I>;
+          if constexpr (windows::positioned::size != 0) {
+            return collapse_window<S>(first_of(typename windows::positioned{}), weighted);
+          } else if constexpr (windows::offset) {
+            // The sum over the offset waits for the window's position to collapse inside it. It runs over u': u
+            // may also be free around it (an outer sum over u multiplying this one).
+            using fresh = detail::primed_t<I>;
+            return make_contribution<typename windows::template opened<fresh>>(
+                detail::substitute<I, fresh>(detail::keep_extent_source<I, Body>(weighted)));
+          } else if constexpr (std::is_void_v<target>) {
             // The sum stays; a witness keeps the extent of I if the derivative dropped every tensor giving it.
             auto body = detail::keep_extent_source<I, Body>(weighted);
             return make_contribution<S>(reduce<reductions::sum, I, decltype(body)>{body});
@@ -159,8 +251,14 @@ constexpr auto derive(E const& e) {
 
 // A map left at the top (an index that no reduction of the expression binds, as in the gradient indices of an
 // earlier grad) becomes a Kronecker delta.
+template <class M>
+inline constexpr bool is_window_mapping_v = false;
+template <class P, class O, class To, bool Open, bool Padded>
+inline constexpr bool is_window_mapping_v<window_mapping<P, O, To, Open, Padded>> = true;
 template <class Sigma, class C>
 constexpr auto close(contribution<Sigma, C> const& term) {
+  static_assert(![]<class... M>(detail::type_list<M...>) { return (is_window_mapping_v<M> || ...); }(Sigma{}),
+                "lossforge: internal: a windowed access whose position no reduction binds");
   return [&]<class... M>(detail::type_list<M...>) { return (term.coefficient * ... * mapping_delta(M{})); }(Sigma{});
 }
 

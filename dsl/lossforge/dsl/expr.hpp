@@ -15,6 +15,12 @@ namespace lossforge {
 template <fixed_string Name>
 struct index {};
 
+// An index over the offsets of a window: x(h + u) reads x at position h + u for every position h and offset u. Its
+// extent comes from a tensor it indexes by itself (the window's weights w(u)); h then runs over the positions where
+// the whole window fits, x's dimension less the window's extent plus one (valid convolution).
+template <fixed_string Name>
+struct window_index {};
+
 // The implicit index of a tensor written without indices: it runs over all elements in row-major order, so `p * g`
 // is elementwise and `sum(p * g)` sums over every element.
 struct flat_index {};
@@ -97,6 +103,8 @@ template <class T>
 struct is_index : std::false_type {};
 template <fixed_string N>
 struct is_index<index<N>> : std::true_type {};
+template <fixed_string N>
+struct is_index<window_index<N>> : std::true_type {};
 template <>
 struct is_index<flat_index> : std::true_type {};
 template <class S, int P, int D, fixed_string N>
@@ -152,6 +160,8 @@ template <class T>
 struct is_expression : std::false_type {};
 template <fixed_string N>
 struct is_expression<index<N>> : std::true_type {};
+template <fixed_string N>
+struct is_expression<window_index<N>> : std::true_type {};
 template <>
 struct is_expression<flat_index> : std::true_type {};
 template <class S, int P, int D, fixed_string N>

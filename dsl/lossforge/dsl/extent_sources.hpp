@@ -3,6 +3,7 @@
 // (tensor symbol, slot position) pairs for the free occurrences of I in E; any_extent_sources_t<I, E> for every
 // occurrence. A witness<A> node keeps an access's shape information after simplification removed the access itself.
 #include <lossforge/dsl/free_indices.hpp>
+#include <lossforge/dsl/windows.hpp>
 
 namespace lossforge {
 
@@ -18,6 +19,11 @@ struct slot_sources {
   using type = type_list<extent_source<Symbol, Position>>;
 };
 
+// What a window slot x(h + u) at position Position tells of the extent of its position h: Symbol's dimension there
+// less Offset's extent plus one, or the dimension where the window is zero-padded (windows.hpp).
+template <class Symbol, int Position, class Offset, bool Padded>
+struct window_source {};
+
 // The index I stands for, as type, where I is a copy of another with the same extent (a plan's buffer index stands
 // for the index of the expression it replaced): where no tensor is indexed by I (a class index that a buffer's
 // computation only compares targets with), the other's sources give its extent.
@@ -29,12 +35,25 @@ inline constexpr bool stands_for_another_v = requires { typename stands_for<I>::
 // The (symbol, position) sources of the slots of access A that I fills.
 template <class I, class A>
 struct slots_filled_by;
+// What slot K of an access of S tells of I's extent: the slot's extent where the slot is I, a window_source where it
+// is a window whose position is I.
+template <class I, class S, int K, class Slot>
+struct slot_filled_by {
+  using type = std::conditional_t<std::is_same_v<Slot, I>,
+                                  typename slot_sources<S, is_flat_slot_v<Slot> ? flat_position : K>::type,
+                                  type_list<>>;
+};
+template <class I, class S, int K, class Slot>
+requires is_window_slot_v<Slot> struct slot_filled_by<I, S, K, Slot> {
+  using type = std::conditional_t<std::is_same_v<typename window_slot<Slot>::position, I>,
+                                  type_list<window_source<S, K, typename window_slot<Slot>::offset,
+                                                          window_slot<Slot>::padded>>,
+                                  type_list<>>;
+};
 template <class I, class S, class... Sl>
 struct slots_filled_by<I, access<S, Sl...>> {
   template <std::size_t... K>
-  static auto own(std::index_sequence<K...>) -> set_union_t<
-      std::conditional_t<std::is_same_v<Sl, I>,
-                         typename slot_sources<S, is_flat_slot_v<Sl> ? flat_position : int(K)>::type, type_list<>>...>;
+  static auto own(std::index_sequence<K...>) -> set_union_t<typename slot_filled_by<I, S, int(K), Sl>::type...>;
   using type = decltype(own(std::index_sequence_for<Sl...>{}));
   static constexpr bool any = (std::is_same_v<Sl, I> || ...);
 };

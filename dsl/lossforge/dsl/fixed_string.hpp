@@ -39,6 +39,14 @@ struct fixed_string {
     for (std::size_t k = 0; k < size(); ++k) s += (*this)[k];
     return s;
   }
+  // The name with a prime appended (u' beside u): a fresh index's.
+  constexpr fixed_string primed() const {
+    std::size_t const n = size();
+    if (n == capacity) throw "lossforge: a primed index name has at most 24 characters";
+    fixed_string p = *this;
+    (n < 8 ? p.w0 : n < 16 ? p.w1 : p.w2) |= std::uint64_t(static_cast<unsigned char>('\'')) << (8 * (n % 8));
+    return p;
+  }
   constexpr bool operator==(fixed_string const&) const = default;
 };
 

@@ -8,18 +8,19 @@
 #include <lossforge/dsl/expr.hpp>
 #include <lossforge/dsl/traversal.hpp>
 #include <lossforge/dsl/type_list.hpp>
+#include <lossforge/dsl/windows.hpp>
 
 namespace lossforge::detail {
 
 struct free_indices_visitor {
   template <class I>
-  using on_index = type_list<I>;
+  using on_index = index_parts_t<I>;
   template <class N>
   using on_number = type_list<>;
   template <class S>
   using on_scalar = type_list<>;
   template <class E, class I>
-  using on_along = type_list<I>;
+  using on_along = index_parts_t<I>;
   template <class A>
   using on_witness = fold_t<free_indices_visitor, A>;
   template <class E, class S, class... Slots>

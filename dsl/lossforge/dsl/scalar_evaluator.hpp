@@ -39,6 +39,7 @@
 #include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/traversal.hpp>
 #include <lossforge/dsl/tuple.hpp>
+#include <lossforge/dsl/windows.hpp>
 
 namespace lossforge {
 namespace detail {
@@ -97,6 +98,20 @@ LOSSFORGE_FUNCTION void add_terms(E const& e, double sign, Value const& value, P
 }
 
 // ---- the node kinds --------------------------------------------------------------------------------------------
+// Index I's position: its loop's, a window position's G - U (+ (K - 1) / 2 zero-padded), or a zero-padded window's
+// h + u - (K - 1) / 2, K the window's extent (windows.hpp).
+template <class I, class Env>
+LOSSFORGE_FUNCTION std::ptrdiff_t index_position(Env& env) {
+  if constexpr (is_window_position_v<I>)
+    return index_position<typename I::base>(env) - index_position<typename I::offset>(env) +
+           (I::padded ? (env.template extent<typename I::offset>() - 1) / 2 : 0);
+  else if constexpr (is_padded_window_v<I>)
+    return index_position<typename I::position>(env) + index_position<typename I::offset>(env) -
+           (env.template extent<typename I::offset>() - 1) / 2;
+  else
+    return env.template position<I>();
+}
+
 // A reduction computed where it stands: its body at every position of its index, folded as its tag folds.
 template <class T, class Op, class I, class B, class Env>
 LOSSFORGE_FUNCTION lead_tail fold_at(reduce<Op, I, B> const& r, Env& env) {
@@ -114,11 +129,16 @@ LOSSFORGE_FUNCTION lead_tail fold_at(reduce<Op, I, B> const& r, Env& env) {
 }
 
 // Slot K's position in an element read of tensor S: an index's position, or a gathered slot's value checked against
-// dimension K first (a function of its own, not a lambda in the pack expansion, which nvcc cannot expand).
+// dimension K first; a zero-padded window past the edges sets padding, and the read is a zero (a function of its own,
+// not a lambda in the pack expansion, which nvcc cannot expand).
 template <class S, int K, class Slot, class Env>
-LOSSFORGE_FUNCTION std::ptrdiff_t slot_position(Slot const& slot, Env& env, bool& in_range) {
-  if constexpr (Index<Slot>) {
-    return env.template position<Slot>();
+LOSSFORGE_FUNCTION std::ptrdiff_t slot_position(Slot const& slot, Env& env, bool& in_range, bool& padding) {
+  if constexpr (is_padded_window_v<Slot>) {  // past the edges: a zero, no error
+    std::ptrdiff_t const p = index_position<Slot>(env);
+    if (p < 0 || p >= env.template dimension<S, K>()) padding = true;
+    return padding ? 0 : p;
+  } else if constexpr (Index<Slot>) {
+    return index_position<Slot>(env);
   } else {
     double const v = value_at<double>(slot, env);
     if (in_range && !(v >= 0 && v < double(env.template dimension<S, K>()))) {
@@ -136,12 +156,13 @@ LOSSFORGE_FUNCTION T access_value(access<S, Slots...> const& a, Env& env) {
     return T(env.template flat_element<S, Slots...>());
   } else {
     std::ptrdiff_t position[sizeof...(Slots)] = {};
-    bool in_range = true;
+    bool in_range = true, padding = false;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      ((position[K] = slot_position<S, int(K)>(get<K>(a.slots), env, in_range)), ...);
+      ((position[K] = slot_position<S, int(K)>(get<K>(a.slots), env, in_range, padding)), ...);
     }
     (std::index_sequence_for<Slots...>{});
-    return in_range ? T(env.template element<S>(position)) : std::numeric_limits<T>::quiet_NaN();
+    if (!in_range) return std::numeric_limits<T>::quiet_NaN();
+    return padding ? T(0) : T(env.template element<S>(position));
   }
 }
 
@@ -181,7 +202,7 @@ LOSSFORGE_FUNCTION T value_at(E const& e, Env& env) {
   } else if constexpr (kind == node_kind::number) {
     return T(e.value);
   } else if constexpr (kind == node_kind::index) {
-    return T(env.template position<E>());
+    return T(index_position<E>(env));
   } else if constexpr (is_extent_v<E>) {
     return [&]<class I>(extent<I>) {
       if constexpr (requires { env.template count<I>(); })

@@ -1,10 +1,29 @@
 #pragma once
-// Replaces every free occurrence of index From by index To. A reduction over From shadows it. To is always an index
-// no reduction binds (a gradient index, a kernel's row, a buffer's index), so no capture can occur.
+// Replaces every free occurrence of index From by index To. A reduction over From shadows it. To is an index no
+// reduction binds (a gradient index, a kernel's row, a buffer's index), so no capture can occur; or a window's
+// position G - u, where the gradient of a windowed access x(h + u) reads h (windows.hpp): a reduction over u inside
+// is renamed u' first.
 #include <lossforge/dsl/extent_sources.hpp>
+#include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/transform.hpp>
+#include <lossforge/dsl/windows.hpp>
 
 namespace lossforge::detail {
+
+// What From's extent and ones become. A window's position G - u stands for the index it replaced, whose extent is G's
+// less u's plus one (the valid positions of a window of u's extent along G's dimension), or G's (a zero-padded
+// window's); its ones are one.
+template <class To>
+struct replaced_leaves {
+  using extent_type = extent<To>;
+  using ones_type = ones<To>;
+};
+template <class G, class U, class Of, bool Padded>
+struct replaced_leaves<window_position<G, U, Of, Padded>> {
+  using extent_type =
+      std::conditional_t<Padded, extent<G>, node<ops::add, node<ops::sub, extent<G>, extent<U>>, constant<1>>>;
+  using ones_type = constant<1>;
+};
 
 template <class From, class To, class E>
 constexpr auto substitute(E const& e);
@@ -22,9 +41,17 @@ constexpr auto substitute(E const& e) {
   if constexpr (std::is_same_v<E, From>)
     return To{};
   else if constexpr (std::is_same_v<E, extent<From>>)
-    return extent<To>{};
+    return typename replaced_leaves<To>::extent_type{};
   else if constexpr (std::is_same_v<E, ones<From>>)
-    return ones<To>{};
+    return typename replaced_leaves<To>::ones_type{};
+  else if constexpr (is_window_position_v<E>)  // G - U with G or U renamed (a kernel's row)
+    return []<class G, class U, class Of, bool P>(window_position<G, U, Of, P>) {
+      return window_position<decltype(substitute<From, To>(G{})), decltype(substitute<From, To>(U{})), Of, P>{};
+    }(e);
+  else if constexpr (is_padded_window_v<E>)  // its position or offset renamed, or its position collapsed
+    return []<class H, class U>(padded_window<H, U>) {
+      return padded_window<decltype(substitute<From, To>(H{})), decltype(substitute<From, To>(U{}))>{};
+    }(e);
   else {
     static_assert(is_leaf_v<E>, "lossforge: substitute has no case for this node kind");
     return e;
@@ -44,10 +71,17 @@ constexpr auto substitute(node<Op, A...> const& n) {
 }
 template <class From, class To, class Op, class I, class B>
 constexpr auto substitute(reduce<Op, I, B> const& r) {
-  if constexpr (std::is_same_v<I, From>)
+  if constexpr (std::is_same_v<I, From>) {
     return r;
-  else
+  } else if constexpr (contains_v<index_parts_t<To>, I>) {
+    // To reads I (a window position G - u inside a sum over another u): that sum is renamed first, so that To keeps
+    // reading the u it was made with.
+    using fresh = primed_t<I>;
+    auto const renamed = substitute<I, fresh>(r.body);
+    return substitute<From, To>(reduce<Op, fresh, std::remove_const_t<decltype(renamed)>>{renamed});
+  } else {
     return reduce<Op, I, decltype(substitute<From, To>(r.body))>{substitute<From, To>(r.body)};
+  }
 }
 
 }  // namespace lossforge::detail

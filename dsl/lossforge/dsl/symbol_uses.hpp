@@ -79,7 +79,8 @@ struct access_facts<access<S, Sl...>> {
   static constexpr bool flat = (is_flat_slot_v<Sl> || ...);
   static constexpr bool repeated_index =
       filter_t<type_list<Sl...>, is_index>::size != set_union_t<filter_t<type_list<Sl...>, is_index>>::size;
-  static constexpr bool gathers = (!Index<Sl> || ...);  // reads at a computed position
+  // Reads at a computed position that may lie outside the tensor (a gather, a window position).
+  static constexpr bool gathers = (!in_bounds_slot_v<Sl> || ...);
   template <int P>
   using slot = std::tuple_element_t<std::size_t(P), std::tuple<Sl...>>;
 };
@@ -93,6 +94,8 @@ struct index_name<index<N>> {
   static constexpr bool named = true;
   static constexpr auto value = N;
 };
+template <fixed_string N>
+struct index_name<window_index<N>> : index_name<index<N>> {};
 
 template <int P>
 constexpr auto default_index_name() {

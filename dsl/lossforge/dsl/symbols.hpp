@@ -10,6 +10,7 @@
 #include <lossforge/diagnostics.hpp>
 #include <lossforge/dsl/expr.hpp>
 #include <lossforge/dsl/literal_identity.hpp>
+#include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/symbol_uses.hpp>
 
 namespace lossforge {
@@ -47,9 +48,17 @@ struct index_as_value_visitor {
   using on_reduce = Body;
 };
 
+// A window slot as a user writes it: a named index plus a window index (windows.hpp).
+template <class Slot>
+inline constexpr bool is_user_window_slot_v = false;
+template <fixed_string H, fixed_string U>
+inline constexpr bool is_user_window_slot_v<node<ops::add, index<H>, window_index<U>>> = true;
+template <fixed_string H, fixed_string U>
+inline constexpr bool is_user_window_slot_v<node<ops::add, window_index<U>, index<H>>> = true;
+
 template <class Slot>
 constexpr auto as_slot(Slot const& s) {
-  if constexpr (Index<Slot>) {
+  if constexpr (Index<Slot> || is_user_window_slot_v<Slot>) {
     return s;
   } else {
     static_assert(Operand<Slot> && !std::is_floating_point_v<Slot>, LOSSFORGE_MSG_SLOT_NOT_INDEX);

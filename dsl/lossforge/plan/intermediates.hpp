@@ -193,6 +193,92 @@ constexpr auto computation_of(R const& r) {
   }(order{});
 }
 
+// ---- windowed statistics ----
+// The gradient of a windowed access reads what the loss computes at a window's position h (a local mean
+// sum_u w(u) x(h + u)) at the window positions G - u' of each of its elements G, one per offset u' (windows.hpp):
+// recomputed there, each costs a window per offset. Such a statistic is a buffer over h instead, computed once per
+// position, and read at G - u'.
+
+// The window positions in E whose offsets E leaves free (a sum over the offset binds its own).
+template <class List, class I>
+struct remove_offset;
+template <class... P, class I>
+struct remove_offset<type_list<P...>, I> {
+  using type = decltype((type_list<>{} + ... +
+                         std::conditional_t<std::is_same_v<typename P::offset, I>, type_list<>, type_list<P>>{}));
+};
+struct window_positions_visitor {
+  template <class I>
+  using on_index = typename window_positions_of<I>::type;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class I>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = fold_t<window_positions_visitor, A>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<type_list<>, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<type_list<>, Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = typename remove_offset<Body, I>::type;
+};
+template <class E>
+using window_positions_in_t = fold_t<window_positions_visitor, E>;
+
+// Position F of a statistic's buffer, as read: the window position that stands for F, or F.
+template <class F, class Positions>
+struct window_position_of {
+  using type = F;
+};
+template <class F, class... P>
+requires(std::is_same_v<typename P::of, F> || ...) struct window_position_of<F, type_list<P...>> {
+  using type = std::tuple_element_t<first_true<std::is_same_v<typename P::of, F>...>(), std::tuple<P...>>;
+};
+
+// E with each window position P read as the index it stands for.
+template <class... P, class E>
+constexpr auto at_own_positions(type_list<P...>, E const& e) {
+  return substitute_all(type_list<P...>{}, type_list<typename P::of...>{}, e);
+}
+template <class E>
+using at_own_positions_t = decltype(at_own_positions(window_positions_in_t<E>{}, std::declval<E const&>()));
+
+// Whether E is a statistic read at window positions: a reduction that depends on the positions' G and u only
+// through them, whose indices they stand for are otherwise absent, and which reads no tensor out of bounds when
+// computed at every position (unless no where() encloses it: then it reads what it would anyway).
+template <class E, bool Guarded>
+constexpr bool is_windowed_statistic() {
+  using positions = window_positions_in_t<E>;
+  if constexpr (!is_reduce_v<E> || positions::size == 0) {
+    return false;
+  } else {
+    using statistic = at_own_positions_t<E>;
+    return []<class... P>(type_list<P...>) {
+      using free = free_indices_t<statistic>;
+      return !(contains_v<free, typename P::base> || ...) && !(contains_v<free, typename P::offset> || ...) &&
+             !(contains_v<free_indices_t<E>, typename P::of> || ...);
+    }(positions{}) && !(Guarded && has_gather_v<statistic>);
+  }
+}
+
+// The name of a windowed statistic among a plan's intermediates: Statistic as computed (over its own positions), read
+// as Read (at window positions).
+template <class Statistic, class Read>
+struct windowed_statistic {};
+template <class R>
+struct computed_as {
+  using type = R;
+};
+template <class S, class Read>
+struct computed_as<windowed_statistic<S, Read>> {
+  using type = S;
+};
+template <class R>
+using computed_as_t = typename computed_as<R>::type;
+
 template <class Names, class Split, class Row, class Loops, bool Guarded, class Op, class I, class B>
 constexpr auto materialized_reduction(reduce<Op, I, B> const& r) {
   using E = reduce<Op, I, B>;
@@ -207,7 +293,23 @@ constexpr auto materialized_reduction(reduce<Op, I, B> const& r) {
 
 template <class Names, class Split, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e) {
-  if constexpr (is_redundant<E, Split, Row, Loops, Guarded>()) {
+  if constexpr (is_windowed_statistic<E, Guarded>()) {
+    using statistic = at_own_positions_t<E>;
+    using key = windowed_statistic<statistic, E>;
+    using symbol = decltype([] {
+      if constexpr (Names::size == 0) {
+        return intermediate<0, key>{};
+      } else {
+        constexpr int number = index_in_v<Names, key> + 1;
+        return intermediate<number, decltype(computation_of<Names, Split, number>(std::declval<statistic>()))>{};
+      }
+    }());
+    // Read at the window positions the buffer's indices stand for.
+    using positions = window_positions_in_t<E>;
+    return []<class... F>(type_list<F...>) {
+      return access<symbol, typename window_position_of<F, positions>::type...>{};
+    }(typename buffer_layout<statistic, Split>::order{});
+  } else if constexpr (is_redundant<E, Split, Row, Loops, Guarded>()) {
     using symbol = decltype([] {
       if constexpr (Names::size == 0) {
         return intermediate<0, E>{};
@@ -265,10 +367,22 @@ struct redundant_closure<Split, Found, type_list<intermediate<Z, R>, Pending...>
       redundant_closure<
           Split, decltype(Found{} + type_list<R>{}),
           decltype(type_list<Pending...>{} +
-                   intermediates_in_t<decltype(computation_of<type_list<>, Split, 0>(std::declval<R>()))>{})>>::type;
+                   intermediates_in_t<decltype(computation_of<type_list<>, Split, 0>(
+                       std::declval<computed_as_t<R>>()))>{})>>::type;
 };
 
 struct outputs_root {};
+
+// The value of what intermediate R computes, taken from the expression that reads it.
+template <class R, class Root>
+constexpr auto computed_value(Root const& root) {
+  if constexpr (std::is_same_v<R, computed_as_t<R>>)
+    return find_subexpression<R>(root);
+  else
+    return [&]<class S, class Read>(std::type_identity<windowed_statistic<S, Read>>) {
+      return at_own_positions(window_positions_in_t<Read>{}, find_subexpression<Read>(root));
+    }(std::type_identity<R>{});
+}
 
 // e times 1 at every position of I... (ones<I>): the same values, with I... first in appearance order.
 template <class E>
@@ -300,7 +414,7 @@ constexpr auto with_intermediates(E const&... outputs) {
   node<outputs_root, E...> const root{make_tuple(outputs...)};
   return [&]<class... R>(type_list<R...>) {
     return std::make_tuple(requested_output<names, Split>(outputs)...,
-                           computation_of<names, Split, index_in_v<names, R> + 1>(find_subexpression<R>(root))...);
+                           computation_of<names, Split, index_in_v<names, R> + 1>(computed_value<R>(root))...);
   }(names{});
 }
 

@@ -120,7 +120,7 @@ constexpr int closed_depth() {
 // Every index type E mentions (free or bound), except the flat index that reductions over bare tensors bind.
 struct indices_visitor {
   template <class I>
-  using on_index = std::conditional_t<std::is_same_v<I, flat_index>, type_list<>, type_list<I>>;
+  using on_index = std::conditional_t<std::is_same_v<I, flat_index>, type_list<>, index_parts_t<I>>;
   template <class N>
   using on_number = type_list<>;
   template <class S>

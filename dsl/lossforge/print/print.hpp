@@ -79,6 +79,11 @@ std::string index_name() {
     return "";
   else if constexpr (requires { detail::index_name<I>::value; })
     return std::string(detail::index_name<I>::value.str());
+  else if constexpr (detail::is_window_position_v<I>)
+    return "(" + index_name<typename I::base>() + " - " + index_name<typename I::offset>() +
+           (I::padded ? " + (N_" + index_name<typename I::offset>() + " - 1) / 2)" : ")");
+  else if constexpr (detail::is_padded_window_v<I>)
+    return "zero_padded(" + index_name<typename I::position>() + " + " + index_name<typename I::offset>() + ")";
   else if constexpr (requires { typename I::original; })  // a buffer's index, named as the one it stands for
     return index_name<typename I::original>();
   else if constexpr (requires { I::display_name; })  // an index the planner made (a kernel's row)

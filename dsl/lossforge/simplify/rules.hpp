@@ -177,12 +177,12 @@ struct reduce_zero {
     return c<0>;
   }
 };
-// Whether E depends on index I: uses it in an access, as a value, or through its extent. A reduction over I inside
-// E binds its own I.
+// Whether E depends on index I: uses it in an access, as a value (or inside an index whose position depends on it, a
+// window's), or through its extent. A reduction over I inside E binds its own I.
 template <class I>
 struct mentions_visitor {
   template <class J>
-  using on_index = std::bool_constant<std::is_same_v<I, J>>;
+  using on_index = std::bool_constant<detail::contains_v<detail::index_parts_t<J>, I>>;
   template <class N>
   using on_number = std::false_type;
   template <class S>

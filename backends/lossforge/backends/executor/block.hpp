@@ -417,7 +417,7 @@ LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, wo
       LOSSFORGE_COUNT_TENSOR_READS(W);
       return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
     }
-  } else if constexpr ((Index<Slots> && ...) && ((std::is_same_v<Slots, I> ? 1 : 0) + ...) == 1 &&
+  } else if constexpr ((reads_directly_v<Slots> && ...) && ((std::is_same_v<Slots, I> ? 1 : 0) + ...) == 1 &&
                        std::is_same_v<std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>, I>) {
     std::ptrdiff_t const position[] = {(std::is_same_v<Slots, I> ? first : item.template at<Slots>())...};
     V const* start = t.data + t.offset_of(position);
@@ -539,7 +539,7 @@ LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& it
   using P = typename L::value;
   if constexpr (!varies_along_block<I, E>)
     return c.u[Slot].value;
-  else if constexpr (Index<E>)
+  else if constexpr (std::is_same_v<E, I>)
     return typename L::type(L::type::Constant(P(first)) +
                             Eigen::Map<typename L::type const>(lane_offsets<P, L::width>.data()));
   else if constexpr (is_access_v<E>)

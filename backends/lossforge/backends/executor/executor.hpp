@@ -75,6 +75,7 @@ inline constexpr bool reads_along_row = []<class S, class... Slots>(std::type_id
 // the plan's split list) is split_rows' entry, the sum over the processes.
 template <class Root, class Bindings>
 struct view_shapes {
+  using root = Root;
   Bindings const& b;
   std::ptrdiff_t const* split_rows = nullptr;
   template <class Symbol>
@@ -165,7 +166,7 @@ template <class A, class... Found>
 inline constexpr bool found_in_computed_slots = false;
 template <class S, class... Slots, class... Found>
 inline constexpr bool found_in_computed_slots<access<S, Slots...>, Found...> =
-    ((Found::value && !lossforge::detail::is_index<Slots>::value) || ...);
+    ((Found::value && !lossforge::detail::reads_directly_v<Slots>) || ...);
 
 // Whether E, evaluated in a work item over Row, reads SplitData (the tensors a process holds only its rows of) at
 // other rows than the item's own (anywhere in a kernel whose rows are not split, else at a first slot other than the

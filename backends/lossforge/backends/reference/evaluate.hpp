@@ -53,9 +53,10 @@ struct memo_entry {
   lead_tail parts;  // as folded, in double
 };
 
-// The shapes of the bound host tensors, as backend::resolve_extent reads them.
-template <class Bindings>
+// The shapes of the bound host tensors, as backend::resolve_extent reads them for the indices of Root.
+template <class Root, class Bindings>
 struct bound_shapes {
+  using root = Root;
   Bindings const& b;
   template <class Symbol>
   shape_t of() const {
@@ -149,7 +150,7 @@ struct environment {
   }
   template <class I, class Op, class Body>
   index_loop<I> loop(reduce<Op, I, Body> const&) {
-    return {*this, backend::resolve_extent<I, Body, Root>(bound_shapes<Bindings>{b})};
+    return {*this, backend::resolve_extent<I, Body, Root>(bound_shapes<Root, Bindings>{b})};
   }
   // A reduction's value, remembered for the positions of its free indices.
   template <class T, class R>
@@ -191,7 +192,7 @@ auto evaluate(E const& expression, Bindings const& b) {
   auto const e = as_expression(expression);
   using expr = std::remove_cvref_t<decltype(e)>;
   using free = free_indices_t<expr>;
-  detail::bound_shapes<Bindings> const shapes{b};
+  detail::bound_shapes<expr, Bindings> const shapes{b};
   detail::check_ranks<expr>(b);
   backend::check_broadcasts<expr>(shapes);
   detail::environment<expr, Bindings> env{b};
