@@ -179,3 +179,31 @@ TEST_CASE("a windowed loss: work per element grows as the window, not its square
   CHECK(wide <= narrow * 1.05);
   CHECK(longer <= wide * 1.01);
 }
+
+TEST_CASE("a separable 2-D window: work per position grows as K + L, not K L", "[work]") {
+  static constexpr lf::tensor<"img", 2> img;
+  static constexpr lf::tensor<"g", 1> g1;
+  static constexpr lf::index<"h"> h;
+  static constexpr lf::index<"w"> w;
+  static constexpr lf::window_index<"u"> u;
+  static constexpr lf::window_index<"v"> v;
+  // A Gaussian window is the outer product g(u) g(v): the sum over v reads img only at h + u, so it is a buffer over
+  // the image's rows, computed once per row position, and the sum over u reads it K times per position.
+  static constexpr auto kernel = lf::kokkos::compile(
+      lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v)))))));
+  using vector = Kokkos::View<double*, Kokkos::HostSpace>;
+  auto reads = [](int width) {
+    int const size = 64;
+    matrix iv = filled(size, size, 5);
+    vector gv("lossforge::test::g", std::size_t(width));
+    for (int e = 0; e < width; ++e) gv(e) = 1.0 / width;
+    return reads_of([&] { kernel(lf::bind(img = iv, g1 = gv)); }) / (double(size) * size);
+  };
+  // Per position: the rows read img and g L times each (2 L), the columns the buffer and g K times (2 K), for K = L:
+  // 4 K. A K x L window summed at every position would read 2 K L.
+  double const narrow = reads(3), wide = reads(9);
+  CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
+  CHECK(narrow <= 4 * 3 + 1);
+  CHECK(wide <= 4 * 9 + 1);
+  CHECK(wide / narrow < 3.5);  // K L would make it 9
+}

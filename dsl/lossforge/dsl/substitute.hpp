@@ -67,7 +67,10 @@ constexpr auto substitute(access<S, Sl...> const& a) {
 }
 template <class From, class To, class Op, class... A>
 constexpr auto substitute(node<Op, A...> const& n) {
-  return map_args(n, [](auto const& x) { return substitute<From, To>(x); });
+  if constexpr (std::is_same_v<node<Op, A...>, From>)  // a window slot h + u read as the position it stands for
+    return To{};
+  else
+    return map_args(n, [](auto const& x) { return substitute<From, To>(x); });
 }
 template <class From, class To, class Op, class I, class B>
 constexpr auto substitute(reduce<Op, I, B> const& r) {

@@ -58,6 +58,22 @@ template <class Slot>
 inline constexpr bool reads_directly_v =
     is_index<Slot>::value && !is_window_position_v<Slot> && !is_padded_window_v<Slot>;
 
+// A position along the dimension a window slides on, standing for h + u in a buffer computed once per position and
+// read at h + u (the rows of a separable window, plan/intermediates.hpp).
+template <class H, class U>
+struct window_sum_position {
+  using position = H;
+  using offset = U;
+};
+template <class H, class U>
+struct is_index<window_sum_position<H, U>> : std::true_type {};
+template <class H, class U>
+struct is_expression<window_sum_position<H, U>> : std::true_type {};
+template <class I>
+inline constexpr bool is_window_sum_position_v = false;
+template <class H, class U>
+inline constexpr bool is_window_sum_position_v<window_sum_position<H, U>> = true;
+
 // The indices index I's position depends on: I itself, a window position's G and U, a padded window's position's and
 // its offset.
 template <class I>

@@ -197,7 +197,7 @@ constexpr auto computation_of(R const& r) {
 // The gradient of a windowed access reads what the loss computes at a window's position h (a local mean
 // sum_u w(u) x(h + u)) at the window positions G - u' of each of its elements G, one per offset u' (windows.hpp):
 // recomputed there, each costs a window per offset. Such a statistic is a buffer over h instead, computed once per
-// position, and read at G - u'.
+// position, and read at G - u' (read_through, below).
 
 // The window positions in E whose offsets E leaves free (a sum over the offset binds its own).
 template <class List, class I>
@@ -228,56 +228,120 @@ struct window_positions_visitor {
 template <class E>
 using window_positions_in_t = fold_t<window_positions_visitor, E>;
 
-// Position F of a statistic's buffer, as read: the window position that stands for F, or F.
-template <class F, class Positions>
-struct window_position_of {
-  using type = F;
-};
-template <class F, class... P>
-requires(std::is_same_v<typename P::of, F> || ...) struct window_position_of<F, type_list<P...>> {
-  using type = std::tuple_element_t<first_true<std::is_same_v<typename P::of, F>...>(), std::tuple<P...>>;
-};
+// ---- separable windows ----
+// A reduction inside the sum over a window's offset u that reads x only at h + u (x(h + u, c + v) summed over v: the
+// rows of a 2-D window g(u) g(v)) depends on h and u through h + u alone: it is a buffer over the positions p of x's
+// dimension, computed once per p, and read at h + u. So a separable K x L window costs K + L per position, not K L.
 
-// E with each window position P read as the index it stands for.
-template <class... P, class E>
-constexpr auto at_own_positions(type_list<P...>, E const& e) {
-  return substitute_all(type_list<P...>{}, type_list<typename P::of...>{}, e);
-}
-template <class E>
-using at_own_positions_t = decltype(at_own_positions(window_positions_in_t<E>{}, std::declval<E const&>()));
+// The valid window slots h + u in E whose offsets are in Loops (bound around E) and whose positions are indices'.
+template <class Slots, class I>
+struct bound_elsewhere;
+template <class... W, class I>
+struct bound_elsewhere<type_list<W...>, I> {
+  using type = decltype((type_list<>{} + ... +
+                         std::conditional_t<std::is_same_v<typename window_slot<W>::position, I> ||
+                                                std::is_same_v<typename window_slot<W>::offset, I>,
+                                            type_list<>, type_list<W>>{}));
+};
+template <class Loops>
+struct window_sums_visitor {
+  template <class Slot>
+  static constexpr bool sums = [] {
+    if constexpr (!is_window_slot_v<Slot> || is_padded_window_v<Slot>)
+      return false;
+    else
+      return reads_directly_v<typename window_slot<Slot>::position> &&
+             is_window_offset_v<typename window_slot<Slot>::offset> &&
+             contains_v<Loops, typename window_slot<Slot>::offset>;
+  }();
+  template <class A>
+  struct of_access;
+  template <class S, class... Sl>
+  struct of_access<access<S, Sl...>> {
+    using type = set_union_t<type_list<>, std::conditional_t<sums<Sl>, type_list<Sl>, type_list<>>...>;
+  };
+  template <class I>
+  using on_index = type_list<>;
+  template <class N>
+  using on_number = type_list<>;
+  template <class S>
+  using on_scalar = type_list<>;
+  template <class E, class I>
+  using on_along = type_list<>;
+  template <class A>
+  using on_witness = type_list<>;
+  template <class E, class S, class... Slots>
+  using on_access = set_union_t<typename of_access<E>::type, Slots...>;
+  template <class E, class... Args>
+  using on_node = set_union_t<type_list<>, Args...>;
+  template <class E, class I, class Body>
+  using on_reduce = typename bound_elsewhere<Body, I>::type;  // a sum over u or h inside E binds its own
+};
+template <class... W>
+auto window_sum_positions(type_list<W...>)
+    -> type_list<window_sum_position<typename window_slot<W>::position, typename window_slot<W>::offset>...>;
 
-// Whether E is a statistic read at window positions: a reduction that depends on the positions' G and u only
-// through them, whose indices they stand for are otherwise absent, and which reads no tensor out of bounds when
-// computed at every position (unless no where() encloses it: then it reads what it would anyway).
-template <class E, bool Guarded>
-constexpr bool is_windowed_statistic() {
+// What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions
+// it is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
+// slots h + u it reads x at (the rows of a separable window, StandIns window_sum_positions). Statistic is E with each
+// of Froms read as its stand-in.
+template <class E, class Loops, bool Guarded>
+struct read_through {
   using positions = window_positions_in_t<E>;
-  if constexpr (!is_reduce_v<E> || positions::size == 0) {
-    return false;
-  } else {
-    using statistic = at_own_positions_t<E>;
-    return []<class... P>(type_list<P...>) {
-      using free = free_indices_t<statistic>;
-      return !(contains_v<free, typename P::base> || ...) && !(contains_v<free, typename P::offset> || ...) &&
-             !(contains_v<free_indices_t<E>, typename P::of> || ...);
-    }(positions{}) && !(Guarded && has_gather_v<statistic>);
-  }
-}
+  using sums = fold_t<window_sums_visitor<Loops>, E>;
+  static constexpr bool windowed = positions::size != 0;
+  using froms = std::conditional_t<windowed, positions, sums>;
+  template <class... P>
+  static auto positions_stand_for(type_list<P...>) -> type_list<typename P::of...>;
+  using stand_ins = std::conditional_t<windowed, decltype(positions_stand_for(positions{})),
+                                       decltype(window_sum_positions(sums{}))>;
+  using statistic = decltype(substitute_all(froms{}, stand_ins{}, std::declval<E const&>()));
+  // The indices E reads through Froms: each window position's G and u, each window slot's h and u.
+  template <class F>
+  struct parts {
+    using type = set_union_t<index_parts_t<F>>;
+  };
+  template <class A, class B>
+  struct parts<node<ops::add, A, B>> {
+    using type = type_list<A, B>;
+  };
+  static constexpr bool applies = [] {
+    if constexpr (!is_reduce_v<E> || froms::size == 0) {
+      return false;
+    } else {
+      return []<class... F, class... S>(type_list<F...>, type_list<S...>) {
+        using free = free_indices_t<statistic>;
+        using read = set_union_t<typename parts<F>::type...>;
+        return !([]<class... I>(type_list<I...>) { return (contains_v<free, I> || ...); }(read{})) &&
+               !(contains_v<free_indices_t<E>, S> || ...);
+      }(froms{}, stand_ins{}) && !(Guarded && has_gather_v<statistic>);
+    }
+  }();
+};
 
-// The name of a windowed statistic among a plan's intermediates: Statistic as computed (over its own positions), read
-// as Read (at window positions).
-template <class Statistic, class Read>
-struct windowed_statistic {};
+// The name of such a buffer among a plan's intermediates: Statistic as computed, read as Read through Froms.
+template <class Statistic, class Read, class Froms, class StandIns>
+struct read_through_stand_ins {};
 template <class R>
 struct computed_as {
   using type = R;
 };
-template <class S, class Read>
-struct computed_as<windowed_statistic<S, Read>> {
+template <class S, class Read, class F, class T>
+struct computed_as<read_through_stand_ins<S, Read, F, T>> {
   using type = S;
 };
 template <class R>
 using computed_as_t = typename computed_as<R>::type;
+
+// Position F of such a buffer, as read: the From its stand-in F replaced, or F.
+template <class F, class Froms, class StandIns>
+struct read_at {
+  using type = F;
+};
+template <class F, class... From, class... StandIn>
+requires(std::is_same_v<StandIn, F> || ...) struct read_at<F, type_list<From...>, type_list<StandIn...>> {
+  using type = std::tuple_element_t<first_true<std::is_same_v<StandIn, F>...>(), std::tuple<From...>>;
+};
 
 template <class Names, class Split, class Row, class Loops, bool Guarded, class Op, class I, class B>
 constexpr auto materialized_reduction(reduce<Op, I, B> const& r) {
@@ -293,9 +357,10 @@ constexpr auto materialized_reduction(reduce<Op, I, B> const& r) {
 
 template <class Names, class Split, class Row, class Loops, bool Guarded, class E>
 constexpr auto materialized(E const& e) {
-  if constexpr (is_windowed_statistic<E, Guarded>()) {
-    using statistic = at_own_positions_t<E>;
-    using key = windowed_statistic<statistic, E>;
+  if constexpr (read_through<E, Loops, Guarded>::applies) {
+    using through = read_through<E, Loops, Guarded>;
+    using statistic = typename through::statistic;
+    using key = read_through_stand_ins<statistic, E, typename through::froms, typename through::stand_ins>;
     using symbol = decltype([] {
       if constexpr (Names::size == 0) {
         return intermediate<0, key>{};
@@ -304,10 +369,8 @@ constexpr auto materialized(E const& e) {
         return intermediate<number, decltype(computation_of<Names, Split, number>(std::declval<statistic>()))>{};
       }
     }());
-    // Read at the window positions the buffer's indices stand for.
-    using positions = window_positions_in_t<E>;
     return []<class... F>(type_list<F...>) {
-      return access<symbol, typename window_position_of<F, positions>::type...>{};
+      return access<symbol, typename read_at<F, typename through::froms, typename through::stand_ins>::type...>{};
     }(typename buffer_layout<statistic, Split>::order{});
   } else if constexpr (is_redundant<E, Split, Row, Loops, Guarded>()) {
     using symbol = decltype([] {
@@ -373,14 +436,37 @@ struct redundant_closure<Split, Found, type_list<intermediate<Z, R>, Pending...>
 
 struct outputs_root {};
 
-// The value of what intermediate R computes, taken from the expression that reads it.
-template <class R, class Root>
+// The value of what intermediate R of Names computes, taken from the expression that reads it: in the outputs, or,
+// for one read through stand-ins inside another's computation (a separable window's rows inside a windowed
+// statistic), in the computations of the names before it.
+template <class R, class Names, class Root>
+constexpr auto computed_value(Root const& root);
+template <class... T>
+std::tuple<T...> as_tuple(type_list<T...>);
+template <class Read, class Names, class Root>
+constexpr auto value_of_read(Root const& root) {
+  if constexpr (occurs_in_v<Read, Root>) {
+    return find_subexpression<Read>(root);
+  } else {
+    return [&]<class... N>(type_list<N...>) {
+      auto const computed = make_tuple(computed_value<N, Names>(root)...);
+      constexpr std::size_t k =
+          first_true<occurs_in_v<Read, decltype(computed_value<N, Names>(std::declval<Root const&>()))>...>();
+      static_assert(k < sizeof...(N), "lossforge: internal: a buffer's computation found in no expression");
+      return find_subexpression<Read>(get<k>(computed));
+    }(Names{});
+  }
+}
+template <class Names, std::size_t... K>
+auto first_names(std::index_sequence<K...>) -> type_list<std::tuple_element_t<K, decltype(as_tuple(Names{}))>...>;
+template <class R, class Names, class Root>
 constexpr auto computed_value(Root const& root) {
   if constexpr (std::is_same_v<R, computed_as_t<R>>)
     return find_subexpression<R>(root);
   else
-    return [&]<class S, class Read>(std::type_identity<windowed_statistic<S, Read>>) {
-      return at_own_positions(window_positions_in_t<Read>{}, find_subexpression<Read>(root));
+    return [&]<class S, class Read, class F, class T>(std::type_identity<read_through_stand_ins<S, Read, F, T>>) {
+      using before = decltype(first_names<Names>(std::make_index_sequence<std::size_t(index_in_v<Names, R>)>{}));
+      return substitute_all(F{}, T{}, value_of_read<Read, before>(root));
     }(std::type_identity<R>{});
 }
 
@@ -414,7 +500,7 @@ constexpr auto with_intermediates(E const&... outputs) {
   node<outputs_root, E...> const root{make_tuple(outputs...)};
   return [&]<class... R>(type_list<R...>) {
     return std::make_tuple(requested_output<names, Split>(outputs)...,
-                           computation_of<names, Split, index_in_v<names, R> + 1>(computed_value<R>(root))...);
+                           computation_of<names, Split, index_in_v<names, R> + 1>(computed_value<R, names>(root))...);
   }(names{});
 }
 

@@ -82,6 +82,8 @@ std::string index_name() {
   else if constexpr (detail::is_window_position_v<I>)
     return "(" + index_name<typename I::base>() + " - " + index_name<typename I::offset>() +
            (I::padded ? " + (N_" + index_name<typename I::offset>() + " - 1) / 2)" : ")");
+  else if constexpr (detail::is_window_sum_position_v<I>)
+    return "(" + index_name<typename I::position>() + " + " + index_name<typename I::offset>() + ")";
   else if constexpr (detail::is_padded_window_v<I>)
     return "zero_padded(" + index_name<typename I::position>() + " + " + index_name<typename I::offset>() + ")";
   else if constexpr (requires { typename I::original; })  // a buffer's index, named as the one it stands for
