@@ -178,6 +178,16 @@ constexpr auto collapse_window(window_mapping<H, U, G, Open, Padded>, C const& c
     return make_contribution<rest>(term);
 }
 
+// The sum over a window's offset u waits for the window's position to collapse inside it. It runs over u': u may
+// also be free around it (an outer sum over u multiplying this one). (A function of its own: nvcc instantiates a
+// generic lambda's discarded branches where they do not depend on its parameters.)
+template <class Sigma, class I, class Body, class C>
+constexpr auto defer_offset(C const& weighted) {
+  using fresh = detail::primed_t<I>;
+  return make_contribution<typename window_mappings<Sigma, I>::template opened<fresh>>(
+      detail::substitute<I, fresh>(detail::keep_extent_source<I, Body>(weighted)));
+}
+
 template <class X, class Indices, class Op, class I, class Body>
 constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
   auto body_terms = derive<X, Indices>(r.body);
@@ -190,11 +200,7 @@ constexpr auto derive_reduce(reduce<Op, I, Body> const& r) {
           if constexpr (windows::positioned::size != 0) {
             return collapse_window<S>(first_of(typename windows::positioned{}), weighted);
           } else if constexpr (windows::offset) {
-            // The sum over the offset waits for the window's position to collapse inside it. It runs over u': u
-            // may also be free around it (an outer sum over u multiplying this one).
-            using fresh = detail::primed_t<I>;
-            return make_contribution<typename windows::template opened<fresh>>(
-                detail::substitute<I, fresh>(detail::keep_extent_source<I, Body>(weighted)));
+            return defer_offset<S, I, Body>(weighted);
           } else if constexpr (std::is_void_v<target>) {
             // The sum stays; a witness keeps the extent of I if the derivative dropped every tensor giving it.
             auto body = detail::keep_extent_source<I, Body>(weighted);
