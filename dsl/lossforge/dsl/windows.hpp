@@ -74,8 +74,8 @@ inline constexpr bool is_window_sum_position_v = false;
 template <class H, class U>
 inline constexpr bool is_window_sum_position_v<window_sum_position<H, U>> = true;
 
-// The indices index I's position depends on: I itself, a window position's G and U, a padded window's position's and
-// its offset.
+// The indices index I's position depends on: I itself, a window position's G and U, or those of a padded window's
+// position and its offset.
 template <class I>
 struct index_parts {
   using type = type_list<I>;
