@@ -75,10 +75,13 @@ template <class X, class Indices, class E>
 constexpr auto derive(E const& e);
 
 // The window mappings of Sigma whose position is I, and those whose offset is I.
-template <class I, class M>
-inline constexpr bool positions_at_v = false;
-template <class I, class O, class To, bool Open, bool Padded>
-inline constexpr bool positions_at_v<I, window_mapping<I, O, To, Open, Padded>> = true;
+template <class I>
+struct positioned_at {
+  template <class M>
+  struct test : std::false_type {};
+  template <class O, class To, bool Open, bool Padded>
+  struct test<window_mapping<I, O, To, Open, Padded>> : std::true_type {};
+};
 template <class I, class M>
 inline constexpr bool offsets_by_v = false;
 template <class I, class P, class To, bool Padded>
@@ -87,8 +90,7 @@ template <class Sigma, class I>
 struct window_mappings;
 template <class... M, class I>
 struct window_mappings<detail::type_list<M...>, I> {
-  using positioned = decltype((detail::type_list<>{} + ... +
-                               std::conditional_t<positions_at_v<I, M>, detail::type_list<M>, detail::type_list<>>{}));
+  using positioned = detail::filter_t<detail::type_list<M...>, positioned_at<I>::template test>;
   static constexpr bool offset = (offsets_by_v<I, M> || ...);
   // Sigma with the mappings offset by I opened, offset by Fresh.
   template <class Fresh, class X>

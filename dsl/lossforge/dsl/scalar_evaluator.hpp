@@ -98,16 +98,22 @@ LOSSFORGE_FUNCTION void add_terms(E const& e, double sign, Value const& value, P
 }
 
 // ---- the node kinds --------------------------------------------------------------------------------------------
-// Index I's position: its loop's, a window position's G - U (+ (K - 1) / 2 zero-padded), or a zero-padded window's
-// h + u - (K - 1) / 2, K the window's extent (windows.hpp).
+// The zeros a zero-padded window with offset U reads before its tensor's first element: (K - 1) / 2, K U's extent.
+template <class U, class Env>
+LOSSFORGE_FUNCTION std::ptrdiff_t zeros_before(Env& env) {
+  return (env.template extent<U>() - 1) / 2;
+}
+
+// Index I's position: its loop's, a window position's G - U (+ the zeros before, zero-padded), or a zero-padded
+// window's h + u less the zeros before (windows.hpp).
 template <class I, class Env>
 LOSSFORGE_FUNCTION std::ptrdiff_t index_position(Env& env) {
   if constexpr (is_window_position_v<I>)
     return index_position<typename I::base>(env) - index_position<typename I::offset>(env) +
-           (I::padded ? (env.template extent<typename I::offset>() - 1) / 2 : 0);
+           (I::padded ? zeros_before<typename I::offset>(env) : 0);
   else if constexpr (is_padded_window_v<I>)
     return index_position<typename I::position>(env) + index_position<typename I::offset>(env) -
-           (env.template extent<typename I::offset>() - 1) / 2;
+           zeros_before<typename I::offset>(env);
   else
     return env.template position<I>();
 }

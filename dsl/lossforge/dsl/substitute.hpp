@@ -44,14 +44,8 @@ constexpr auto substitute(E const& e) {
     return typename replaced_leaves<To>::extent_type{};
   else if constexpr (std::is_same_v<E, ones<From>>)
     return typename replaced_leaves<To>::ones_type{};
-  else if constexpr (is_window_position_v<E>)  // G - U with G or U renamed (a kernel's row)
-    return []<class G, class U, class Of, bool P>(window_position<G, U, Of, P>) {
-      return window_position<decltype(substitute<From, To>(G{})), decltype(substitute<From, To>(U{})), Of, P>{};
-    }(e);
-  else if constexpr (is_padded_window_v<E>)  // its position or offset renamed, or its position collapsed
-    return []<class H, class U>(padded_window<H, U>) {
-      return padded_window<decltype(substitute<From, To>(H{})), decltype(substitute<From, To>(U{}))>{};
-    }(e);
+  else if constexpr (is_window_position_v<E> || is_padded_window_v<E>)  // a part renamed, or a position collapsed
+    return map_index_parts(e, [](auto const& part) { return substitute<From, To>(part); });
   else {
     static_assert(is_leaf_v<E>, "lossforge: substitute has no case for this node kind");
     return e;

@@ -91,6 +91,16 @@ struct index_parts<padded_window<H, U>> {
 template <class I>
 using index_parts_t = typename index_parts<I>::type;
 
+// A computed index with its parts mapped by f (a renaming, a substitution), as map_slots maps an access's slots.
+template <class G, class U, class Of, bool P, class F>
+constexpr auto map_index_parts(window_position<G, U, Of, P>, F const& f) {
+  return window_position<decltype(f(G{})), decltype(f(U{})), Of, P>{};
+}
+template <class H, class U, class F>
+constexpr auto map_index_parts(padded_window<H, U>, F const& f) {
+  return padded_window<decltype(f(H{})), decltype(f(U{}))>{};
+}
+
 // The window positions in index I: I, or a padded window's position.
 template <class I>
 struct window_positions_of {

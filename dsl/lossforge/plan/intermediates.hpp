@@ -200,12 +200,10 @@ constexpr auto computation_of(R const& r) {
 // position, and read at G - u' (read_through, below).
 
 // The window positions in E whose offsets E leaves free (a sum over the offset binds its own).
-template <class List, class I>
-struct remove_offset;
-template <class... P, class I>
-struct remove_offset<type_list<P...>, I> {
-  using type = decltype((type_list<>{} + ... +
-                         std::conditional_t<std::is_same_v<typename P::offset, I>, type_list<>, type_list<P>>{}));
+template <class I>
+struct offset_other_than {
+  template <class P>
+  using test = std::bool_constant<!std::is_same_v<typename P::offset, I>>;
 };
 struct window_positions_visitor {
   template <class I>
@@ -223,7 +221,7 @@ struct window_positions_visitor {
   template <class E, class... Args>
   using on_node = set_union_t<type_list<>, Args...>;
   template <class E, class I, class Body>
-  using on_reduce = typename remove_offset<Body, I>::type;
+  using on_reduce = filter_t<Body, offset_other_than<I>::template test>;
 };
 template <class E>
 using window_positions_in_t = fold_t<window_positions_visitor, E>;
@@ -234,14 +232,11 @@ using window_positions_in_t = fold_t<window_positions_visitor, E>;
 // dimension, computed once per p, and read at h + u. So a separable K x L window costs K + L per position, not K L.
 
 // The valid window slots h + u in E whose offsets are in Loops (bound around E) and whose positions are indices'.
-template <class Slots, class I>
-struct bound_elsewhere;
-template <class... W, class I>
-struct bound_elsewhere<type_list<W...>, I> {
-  using type = decltype((type_list<>{} + ... +
-                         std::conditional_t<std::is_same_v<typename window_slot<W>::position, I> ||
-                                                std::is_same_v<typename window_slot<W>::offset, I>,
-                                            type_list<>, type_list<W>>{}));
+template <class I>
+struct bound_elsewhere {
+  template <class W>
+  using test = std::bool_constant<!std::is_same_v<typename window_slot<W>::position, I> &&
+                                  !std::is_same_v<typename window_slot<W>::offset, I>>;
 };
 template <class Loops>
 struct window_sums_visitor {
@@ -275,7 +270,7 @@ struct window_sums_visitor {
   template <class E, class... Args>
   using on_node = set_union_t<type_list<>, Args...>;
   template <class E, class I, class Body>
-  using on_reduce = typename bound_elsewhere<Body, I>::type;  // a sum over u or h inside E binds its own
+  using on_reduce = filter_t<Body, bound_elsewhere<I>::template test>;  // a sum over u or h inside E binds its own
 };
 template <class... W>
 auto window_sum_positions(type_list<W...>)
@@ -305,8 +300,9 @@ struct read_through {
   struct parts<node<ops::add, A, B>> {
     using type = type_list<A, B>;
   };
+  // Each stand-in a position of the buffer of its own: two window positions of one index are not one buffer's.
   static constexpr bool applies = [] {
-    if constexpr (!is_reduce_v<E> || froms::size == 0) {
+    if constexpr (!is_reduce_v<E> || froms::size == 0 || set_union_t<stand_ins>::size != stand_ins::size) {
       return false;
     } else {
       return []<class... F, class... S>(type_list<F...>, type_list<S...>) {
