@@ -10,34 +10,25 @@
 #include <catch2/matchers/catch_matchers_exception.hpp>
 #include <cmath>
 #include <lossforge/backends/kokkos.hpp>
-#include <lossforge/backends/kokkos/ssim.hpp>
 #include <lossforge/losses.hpp>
 #include <stdexcept>
 #include <string>
 #include <tests/support/kokkos_events.hpp>
 #include <tests/support/tolerance.hpp>
+#include <tests/support/window_images.hpp>
 #include <vector>
 
 namespace lf = lossforge;
+using namespace lf::test::image_symbols;
 
 namespace {
 constexpr lf::tensor<"x", 1> x;
 constexpr lf::tensor<"y", 1> y;
 constexpr lf::tensor<"w", 1> w;
-constexpr lf::tensor<"a", 4> a;
-constexpr lf::tensor<"b", 4> b;
 constexpr lf::tensor<"k", 2> k;
-constexpr lf::index<"n"> n;
-constexpr lf::index<"ch"> ch;
-constexpr lf::index<"h"> h;
-constexpr lf::index<"c"> c;
-constexpr lf::window_index<"u"> u;
-constexpr lf::window_index<"v"> v;
 
 template <class T>
 using vector = Kokkos::View<T*, Kokkos::HostSpace>;
-template <class T>
-using images = Kokkos::View<T****, Kokkos::LayoutRight, Kokkos::HostSpace>;
 template <class T>
 using window2 = Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace>;
 
@@ -66,47 +57,21 @@ constexpr auto statistics_loss =
     lf::mean(n, lf::mean(ch, lf::mean(h, lf::mean(c, lf::square(mean_a - mean_b) / (0.1 + variance_a)))));
 
 // The same loss, by loops.
-struct image_set {
-  int N, C, H, W, K, L;
-  std::vector<double> a, b, k;
-  double at(std::vector<double> const& t, int i, int j, int r, int s) const { return t[((i * C + j) * H + r) * W + s]; }
-  double loss() const {
-    double total = 0;
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < C; ++j)
-        for (int r = 0; r + K <= H; ++r)
-          for (int s = 0; s + L <= W; ++s) {
-            double ma = 0, mb = 0, second = 0;
-            for (int p = 0; p < K; ++p)
-              for (int q = 0; q < L; ++q) {
-                double const weight = k[std::size_t(p * L + q)], va = at(a, i, j, r + p, s + q);
-                ma += weight * va, mb += weight * at(b, i, j, r + p, s + q), second += weight * va * va;
-              }
-            total += (ma - mb) * (ma - mb) / (0.1 + second - ma * ma);
-          }
-    return total / (double(N) * C * (H - K + 1) * (W - L + 1));
-  }
-};
-
-template <class T>
-images<T> image_view(std::vector<double> const& values, image_set const& s) {
-  images<T> out("lossforge::test::images", std::size_t(s.N), std::size_t(s.C), std::size_t(s.H), std::size_t(s.W));
-  for (std::size_t e = 0; e < values.size(); ++e) out.data()[e] = T(values[e]);
-  return out;
-}
-image_set make_images(int N, int C, int H, int W, int K, int L) {
-  image_set s{N, C, H, W, K, L, {}, {}, {}};
-  for (int e = 0; e < N * C * H * W; ++e) {
-    s.a.push_back(0.5 + 0.4 * std::sin(0.37 * e));
-    s.b.push_back(0.5 + 0.4 * std::cos(0.23 * e + 1));
-  }
+double statistics_loop(lf::test::image_set const& s) {
   double total = 0;
-  for (int p = 0; p < K; ++p)
-    for (int q = 0; q < L; ++q) total += std::exp(-0.3 * ((p - K / 2) * (p - K / 2) + (q - L / 2) * (q - L / 2)));
-  for (int p = 0; p < K; ++p)
-    for (int q = 0; q < L; ++q)
-      s.k.push_back(std::exp(-0.3 * ((p - K / 2) * (p - K / 2) + (q - L / 2) * (q - L / 2))) / total);
-  return s;
+  for (int i = 0; i < s.N; ++i)
+    for (int j = 0; j < s.C; ++j)
+      for (int r = 0; r + s.K <= s.H; ++r)
+        for (int col = 0; col + s.L <= s.W; ++col) {
+          double ma = 0, mb = 0, second = 0;
+          for (int p = 0; p < s.K; ++p)
+            for (int q = 0; q < s.L; ++q) {
+              double const weight = s.k[std::size_t(p * s.L + q)], va = s.at(s.a, i, j, r + p, col + q);
+              ma += weight * va, mb += weight * s.at(s.b, i, j, r + p, col + q), second += weight * va * va;
+            }
+          total += (ma - mb) * (ma - mb) / (0.1 + second - ma * ma);
+        }
+  return total / (double(s.N) * s.C * (s.H - s.K + 1) * (s.W - s.L + 1));
 }
 }  // namespace
 
@@ -167,13 +132,13 @@ TEMPLATE_TEST_CASE("the gradient of a windowed loss gathers from the positions w
 TEMPLATE_TEST_CASE("2-D local statistics over batches of images: value and gradient", "[windows]", float, double) {
   using T = TestType;
   static constexpr auto kernel = lf::kokkos::compile(statistics_loss, lf::wrt(a));
-  image_set s = make_images(2, 2, 9, 8, 3, 4);
-  auto const av = image_view<T>(s.a, s), bv = image_view<T>(s.b, s);
+  lf::test::image_set s = lf::test::make_images(2, 2, 9, 8, 3, 4);
+  auto const av = lf::test::image_view<T>(s.a, s), bv = lf::test::image_view<T>(s.b, s);
   window2<T> kv("lossforge::test::k", std::size_t(s.K), std::size_t(s.L));
   for (std::size_t e = 0; e < s.k.size(); ++e) kv.data()[e] = T(s.k[e]);
-  images<T> da("lossforge::test::da", std::size_t(s.N), std::size_t(s.C), std::size_t(s.H), std::size_t(s.W));
+  lf::test::images<T> da("lossforge::test::da", std::size_t(s.N), std::size_t(s.C), std::size_t(s.H), std::size_t(s.W));
   double const value = kernel(lf::bind(a = av, b = bv, k = kv), da);
-  CHECK(lf::test::close(value, s.loss(), tol<T>()));
+  CHECK(lf::test::close(value, statistics_loop(s), tol<T>()));
   double scale = 0;
   std::vector<double> want(s.a.size());
   for (std::size_t e = 0; e < s.a.size(); ++e) {
@@ -181,7 +146,7 @@ TEMPLATE_TEST_CASE("2-D local statistics over batches of images: value and gradi
         [&](double z) {
           double const saved = s.a[e];
           s.a[e] = z;
-          double const l = s.loss();
+          double const l = statistics_loop(s);
           s.a[e] = saved;
           return l;
         },
@@ -241,57 +206,4 @@ TEMPLATE_TEST_CASE("a zero-padded window keeps the signal's length and reads zer
       CHECK(lf::test::close(double(dw(q)), d, tol<T>()));
     }
   }
-}
-
-namespace {
-// SSIM written with windows: the Gaussian window g(u) g(v), local means, variances and the covariance as weighted
-// population moments, K1 = 0.01, K2 = 0.03, a data range of 1. at_a and at_b read the images in a window.
-constexpr lf::tensor<"gauss", 1> gauss;
-constexpr auto ssim_of = [](auto const& at_a, auto const& at_b) {
-  auto const gaussian = [](auto const& e) { return lf::sum(u, lf::sum(v, gauss(u) * gauss(v) * e)); };
-  auto const mu_a = gaussian(at_a), mu_b = gaussian(at_b);
-  auto const var_a = gaussian(lf::square(at_a)) - mu_a * mu_a, var_b = gaussian(lf::square(at_b)) - mu_b * mu_b;
-  auto const cov = gaussian(at_a * at_b) - mu_a * mu_b;
-  double const c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-  auto const map = (2 * mu_a * mu_b + c1) * (2 * cov + c2) / ((mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2));
-  return 1 - lf::mean(n, lf::mean(ch, lf::mean(h, lf::mean(c, map))));
-};
-constexpr auto ssim_valid = ssim_of(a(n, ch, h + u, c + v), b(n, ch, h + u, c + v));
-constexpr auto ssim_zero_padded = ssim_of(a(n, ch, lf::zero_padded(h + u), lf::zero_padded(c + v)),
-                                          b(n, ch, lf::zero_padded(h + u), lf::zero_padded(c + v)));
-
-// The loss and gradient of kernel, against the SSIM kernel with padding, in passes launches.
-template <class T, class Kernel>
-void check_ssim(Kernel const& kernel, lf::kokkos::ssim_padding padding, int passes) {
-  int const width = 7;
-  double const sigma = 1.5;
-  image_set s = make_images(2, 2, 16, 13, width, width);
-  auto const av = image_view<T>(s.a, s), bv = image_view<T>(s.b, s);
-  vector<T> gv("lossforge::test::gauss", std::size_t(width));
-  double total = 0;
-  for (int q = 0; q < width; ++q) total += std::exp(-(q - 3) * (q - 3) / (2 * sigma * sigma));
-  for (int q = 0; q < width; ++q) gv(q) = T(std::exp(-(q - 3) * (q - 3) / (2 * sigma * sigma)) / total);
-  images<T> da("lossforge::test::da", 2, 2, 16, 13), want("lossforge::test::want", 2, 2, 16, 13);
-  double value = 0;
-  CHECK(lf::test::kernels_launched([&] { value = kernel(lf::bind(a = av, b = bv, gauss = gv), da); }) == passes);
-  double const reference = lf::kokkos::ssim_loss(Kokkos::DefaultHostExecutionSpace{}, av, bv, want,
-                                                 {.window_size = width, .sigma = sigma, .padding = padding});
-  double const tolerance = lf::test::tolerance<T>::conformance;
-  CHECK(lf::test::close(value, reference, tolerance));
-  double scale = 0;
-  for (std::size_t e = 0; e < want.size(); ++e) scale = std::max(scale, std::abs(double(want.data()[e])));
-  for (std::size_t e = 0; e < want.size(); ++e)
-    CHECK(lf::test::close(double(da.data()[e]) / scale, double(want.data()[e]) / scale, tolerance));
-}
-}  // namespace
-
-TEMPLATE_TEST_CASE("SSIM written with windows is the SSIM kernel's, valid or zero-padded, in at most three passes",
-                   "[windows]", float, double) {
-  static constexpr auto valid = lf::kokkos::compile(ssim_valid, lf::wrt(a));
-  static constexpr auto zero_padded = lf::kokkos::compile(ssim_zero_padded, lf::wrt(a));
-  // Valid windows: the rows of the separable window's five moments, then the moments at every position with the
-  // loss, then the gradient reading them. Zero-padded windows are not separated: the moments with the loss, then
-  // the gradient.
-  check_ssim<TestType>(valid, lf::kokkos::ssim_padding::valid, 3);
-  check_ssim<TestType>(zero_padded, lf::kokkos::ssim_padding::zero, 2);
 }
