@@ -16,6 +16,7 @@
 #include <tests/support/kokkos_events.hpp>
 #include <tests/support/tolerance.hpp>
 #include <tests/support/window_images.hpp>
+#include <type_traits>
 #include <vector>
 
 namespace lf = lossforge;
@@ -206,4 +207,35 @@ TEMPLATE_TEST_CASE("a zero-padded window keeps the signal's length and reads zer
       CHECK(lf::test::close(double(dw(q)), d, tol<T>()));
     }
   }
+}
+
+TEST_CASE("a window is one subexpression however its slot is spelled: x(u + h) is x(h + u)", "[windows]") {
+  static_assert(std::is_same_v<decltype(x(u + h)), decltype(x(h + u))>);
+  // The rows of a separable window, in the loss spelled h + u and in the gradient's windowed statistic: one buffer,
+  // computed in one pass, beside the statistic's own.
+  static constexpr lf::tensor<"img", 2> img;
+  static constexpr auto loss = [](auto const& rows) { return lf::sum(h, lf::sum(c, lf::square(rows))); };
+  static constexpr auto position_first =
+      lf::kokkos::compile(loss(lf::sum(u, w(u) * lf::sum(v, w(v) * img(h + u, c + v)))), lf::wrt(img));
+  static constexpr auto offset_first =
+      lf::kokkos::compile(loss(lf::sum(u, w(u) * lf::sum(v, w(v) * img(u + h, v + c)))), lf::wrt(img));
+  int const size = 12, width = 3, positions = size - width + 1;
+  window2<double> iv("lossforge::test::img", size, size), di("lossforge::test::di", size, size),
+      dj("lossforge::test::dj", size, size);
+  for (int e = 0; e < size * size; ++e) iv.data()[e] = std::sin(0.3 * e);
+  auto const wv = wave<double>(width, 0.5, 0.7);
+  double value = 0;
+  CHECK(lf::test::kernels_launched([&] { value = position_first(lf::bind(img = iv, w = wv), di); }) == 3);
+  CHECK(lf::test::allocations_made([&] { position_first(lf::bind(img = iv, w = wv), di); }) == 2);
+  CHECK(lf::test::allocations_made([&] { offset_first(lf::bind(img = iv, w = wv), dj); }) == 2);
+  double want = 0;
+  for (int p = 0; p < positions; ++p)
+    for (int q = 0; q < positions; ++q) {
+      double s = 0;
+      for (int r = 0; r < width; ++r)
+        for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * double(iv(p + r, q + t));
+      want += s * s;
+    }
+  CHECK(lf::test::close(value, want, tol<double>()));
+  for (int e = 0; e < size * size; ++e) CHECK(di.data()[e] == dj.data()[e]);
 }

@@ -170,12 +170,13 @@ TEST_CASE("a windowed loss: work per element grows as the window, not its square
     for (int e = 0; e < width; ++e) wv(e) = 1.0 / width;
     return reads_of([&] { kernel(lf::bind(s = sv, y = yv, w = wv), ds); }) / (double(n) * width);
   };
-  // Per position and offset, the loss reads w and s (2), the windowed sum computed into its buffer 2 more, and the
-  // gradient of each element reads w, y and the buffer at each offset (3): 7 reads per element and offset, whatever
-  // the window. Recomputing the windowed sum at each offset would read 2 K more per element and offset.
+  // Per position and offset, the loss reads w and s (2) for the windowed sum, computed once for the loss and its
+  // buffer (the same subexpression in one work item), and the gradient of each element reads w, y and the buffer at
+  // each offset (3): 5 reads per element and offset, whatever the window. Computing the windowed sum again for the
+  // buffer would read 2 more, and recomputing it at each offset 2 K more.
   double const narrow = reads(2000, 3), wide = reads(2000, 12), longer = reads(8000, 12);
   CHECK(narrow >= 2);  // at least the loss's own reads: the count counts
-  CHECK(narrow <= 8);
+  CHECK(narrow <= 6);
   CHECK(wide <= narrow * 1.05);
   CHECK(longer <= wide * 1.01);
 }

@@ -56,10 +56,14 @@ inline constexpr bool is_user_window_slot_v<node<ops::add, index<H>, window_inde
 template <fixed_string H, fixed_string U>
 inline constexpr bool is_user_window_slot_v<node<ops::add, window_index<U>, index<H>>> = true;
 
+// A window slot is kept as position + offset however it is spelled, so that x(h + u) and x(u + h) are one
+// subexpression (one buffer, one computation); the simplifier leaves that order alone.
 template <class Slot>
 constexpr auto as_slot(Slot const& s) {
-  if constexpr (Index<Slot> || is_user_window_slot_v<Slot>) {
+  if constexpr (Index<Slot>) {
     return s;
+  } else if constexpr (is_user_window_slot_v<Slot>) {
+    return node<ops::add, typename window_slot<Slot>::position, typename window_slot<Slot>::offset>{};
   } else {
     static_assert(Operand<Slot> && !std::is_floating_point_v<Slot>, LOSSFORGE_MSG_SLOT_NOT_INDEX);
     static_assert(reads_only_integers(symbols_of_t<expression_t<Slot>>{}), LOSSFORGE_MSG_GATHER_FROM_FLOAT);

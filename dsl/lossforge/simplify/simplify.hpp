@@ -65,8 +65,13 @@ constexpr auto keep_extent_source(Body const& body) {
 
 template <class E>
 constexpr auto simplify_once(E const& e) {
-  if constexpr (is_access_v<E>)
-    return map_slots(e, [](auto const& s) { return simplify_once(s); });
+  if constexpr (is_access_v<E>)  // a window slot keeps its order, position + offset (dsl/symbols.hpp)
+    return map_slots(e, []<class S>(S const& s) {
+      if constexpr (is_window_slot_v<S>)
+        return s;
+      else
+        return simplify_once(s);
+    });
   else if constexpr (is_node_v<E>)
     return rewrite_head(map_args(e, [](auto const& a) { return simplify_once(a); }));
   else if constexpr (is_reduce_v<E>)

@@ -100,6 +100,6 @@ TEMPLATE_TEST_CASE("a 2-D window over an image", "[grad][windows]", float, doubl
 TEST_CASE("the gradient of a window gathers under a where, over renamed offsets", "[grad][windows][print]") {
   auto const derivative = lf::grad(lf::sum(h, lf::square(filtered - y(h))), x);
   CHECK(lf::to_text(derivative) ==
-        "sum_u'(where(((j0 - u') >= 0) * ((j0 - u') <= N_j0 - N_u'), 2 * w[u'] * (-y[(j0 - u')] + sum_u(w[u] * x[u + "
-        "(j0 - u')])), 0))");
+        "sum_u'(where(((j0 - u') >= 0) * ((j0 - u') <= N_j0 - N_u'), 2 * w[u'] * (-y[(j0 - u')] + sum_u(w[u] * "
+        "x[(j0 - u') + u])), 0))");
 }
