@@ -172,8 +172,8 @@ TEST_CASE("a windowed loss: work per element grows as the window, not its square
   };
   // Per position and offset, the loss reads w and s (2) for the windowed sum, computed once for the loss and its
   // buffer (the same subexpression in one work item), and the gradient of each element reads w, y and the buffer at
-  // each offset (3): 5 reads per element and offset, whatever the window. Computing the windowed sum again for the
-  // buffer would read 2 more, and recomputing it at each offset 2 K more.
+  // each offset (3); with the loss's read of y per position, 5 + 1 / K reads per element and offset. Computing the
+  // windowed sum again for the buffer would read 2 more, and recomputing it at each offset 2 K more.
   double const narrow = reads(2000, 3), wide = reads(2000, 12), longer = reads(8000, 12);
   CHECK(narrow >= 2);  // at least the loss's own reads: the count counts
   CHECK(narrow <= 6);
