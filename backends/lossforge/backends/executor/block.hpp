@@ -403,8 +403,36 @@ typename L::type each_lane(E const& e, work_item<Data>& item, std::ptrdiff_t fir
   return result;
 }
 
-// A read along the block: one load when the block runs along the tensor's innermost dimension (a strided load when
-// that dimension is not contiguous), lane by lane otherwise.
+// A slot that reads without a test: an index's own position, or a valid window h + u of two such positions (its
+// positions keep the whole window inside the tensor).
+template <class Slot>
+inline constexpr bool reads_in_bounds_v = reads_directly_v<Slot>;
+template <class Slot>
+requires(is_window_slot_v<Slot> && !window_slot<Slot>::padded)
+inline constexpr bool reads_in_bounds_v<Slot> =
+    reads_directly_v<typename window_slot<Slot>::position> && reads_directly_v<typename window_slot<Slot>::offset>;
+// Whether a slot's position moves with I: I, or a window with I as its position or its offset.
+template <class I, class Slot>
+inline constexpr bool moves_with_v = std::is_same_v<Slot, I>;
+template <class I, class Slot>
+requires is_window_slot_v<Slot>
+inline constexpr bool moves_with_v<I, Slot> =
+    std::is_same_v<typename window_slot<Slot>::position, I> || std::is_same_v<typename window_slot<Slot>::offset, I>;
+// A slot's position at the block's first position of I.
+template <class Slot, class I, class Data>
+LOSSFORGE_LANES_INLINE std::ptrdiff_t position_at_first(work_item<Data>& item, std::ptrdiff_t first) {
+  if constexpr (is_window_slot_v<Slot>)
+    return position_at_first<typename window_slot<Slot>::position, I>(item, first) +
+           position_at_first<typename window_slot<Slot>::offset, I>(item, first);
+  else if constexpr (std::is_same_v<Slot, I>)
+    return first;
+  else
+    return item.template at<Slot>();
+}
+
+// A read along the block: one load when the block runs along the tensor's innermost dimension, directly or as a
+// window's position or offset (x[h + u] along h or along u: W consecutive elements), a strided load when that
+// dimension is not contiguous; lane by lane otherwise.
 template <class L, class I, class S, class... Slots, class Data>
 LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, work_item<Data>& item,
                                                 std::ptrdiff_t first) {
@@ -417,9 +445,9 @@ LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, wo
       LOSSFORGE_COUNT_TENSOR_READS(W);
       return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
     }
-  } else if constexpr ((reads_directly_v<Slots> && ...) && ((std::is_same_v<Slots, I> ? 1 : 0) + ...) == 1 &&
-                       std::is_same_v<std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>, I>) {
-    std::ptrdiff_t const position[] = {(std::is_same_v<Slots, I> ? first : item.template at<Slots>())...};
+  } else if constexpr ((reads_in_bounds_v<Slots> && ...) && ((moves_with_v<I, Slots> ? 1 : 0) + ...) == 1 &&
+                       moves_with_v<I, std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>>) {
+    std::ptrdiff_t const position[] = {position_at_first<Slots, I>(item, first)...};
     V const* start = t.data + t.offset_of(position);
     std::ptrdiff_t const stride = t.stride[sizeof...(Slots) - 1];
     LOSSFORGE_COUNT_TENSOR_READS(W);
