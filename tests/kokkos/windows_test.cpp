@@ -184,8 +184,9 @@ TEMPLATE_TEST_CASE("a zero-padded window keeps the signal's length and reads zer
   using T = TestType;
   static constexpr auto same = lf::sum(h, lf::square(lf::sum(u, w(u) * x(lf::zero_padded(h + u))) - y(h)));
   static constexpr auto kernel = lf::kokkos::compile(same, lf::wrt(x, w));
-  int const size = 13;
-  for (int width : {4, 5}) {  // PyTorch's padding='same': (K - 1) / 2 zeros before, the rest after
+  // PyTorch's padding='same': (K - 1) / 2 zeros before, the rest after. Short windows, and long ones whose blocks in
+  // the vector path read whole runs of x inside it and, near its edges, zeros lane by lane.
+  for (auto const& [size, width] : {std::pair{13, 4}, std::pair{13, 5}, std::pair{200, 36}, std::pair{200, 37}}) {
     auto const xv = wave<T>(size, 1, 0.5), yv = wave<T>(size, 0.8, 1.7), wv = wave<T>(width, 0.6, 0.9);
     vector<T> dx("lossforge::test::dx", std::size_t(size)), dw("lossforge::test::dw", std::size_t(width));
     double const value = kernel(lf::bind(x = xv, y = yv, w = wv), dx, dw);

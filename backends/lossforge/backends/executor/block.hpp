@@ -403,13 +403,13 @@ typename L::type each_lane(E const& e, work_item<Data>& item, std::ptrdiff_t fir
   return result;
 }
 
-// A slot that reads without a test: an index's own position, or a valid window h + u of two such positions (its
-// positions keep the whole window inside the tensor).
+// A slot whose position is computed from loops' positions alone: an index's own, or a window h + u of two (inside the
+// tensor wherever a valid window's position runs; past its edges a zero-padded window reads zeros).
 template <class Slot>
-inline constexpr bool reads_in_bounds_v = reads_directly_v<Slot>;
+inline constexpr bool read_from_loops_v = reads_directly_v<Slot>;
 template <class Slot>
-requires(is_window_slot_v<Slot> && !window_slot<Slot>::padded)
-inline constexpr bool reads_in_bounds_v<Slot> =
+requires is_window_slot_v<Slot>
+inline constexpr bool read_from_loops_v<Slot> =
     reads_directly_v<typename window_slot<Slot>::position> && reads_directly_v<typename window_slot<Slot>::offset>;
 // Whether a slot's position moves with I: I, or a window with I as its position or its offset.
 template <class I, class Slot>
@@ -423,16 +423,26 @@ template <class Slot, class I, class Data>
 LOSSFORGE_LANES_INLINE std::ptrdiff_t position_at_first(work_item<Data>& item, std::ptrdiff_t first) {
   if constexpr (is_window_slot_v<Slot>)
     return position_at_first<typename window_slot<Slot>::position, I>(item, first) +
-           position_at_first<typename window_slot<Slot>::offset, I>(item, first);
+           position_at_first<typename window_slot<Slot>::offset, I>(item, first) -
+           (window_slot<Slot>::padded ? zeros_before<typename window_slot<Slot>::offset>(item) : 0);
   else if constexpr (std::is_same_v<Slot, I>)
     return first;
   else
     return item.template at<Slot>();
 }
+// Whether a block reads no zero of a zero-padded window: the W positions a window moving with I reads from its first
+// position (one position for a window that does not move) lie inside the dimension. Other slots are inside.
+template <class I, int W, class... Slots, std::size_t... K>
+LOSSFORGE_LANES_INLINE bool block_inside(std::ptrdiff_t const* position, std::ptrdiff_t const* extent,
+                                         std::index_sequence<K...>) {
+  return ((!is_padded_window_v<Slots> ||
+           (position[K] >= 0 && position[K] + (moves_with_v<I, Slots> ? W : 1) <= extent[K])) &&
+          ...);
+}
 
 // A read along the block: one load when the block runs along the tensor's innermost dimension, directly or as a
-// window's position or offset (x[h + u] along h or along u: W consecutive elements), a strided load when that
-// dimension is not contiguous; lane by lane otherwise.
+// window's position or offset (x[h + u] along h or along u: W consecutive elements; a zero-padded window's where
+// the block reads no zero), a strided load when that dimension is not contiguous; lane by lane otherwise.
 template <class L, class I, class S, class... Slots, class Data>
 LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, work_item<Data>& item,
                                                 std::ptrdiff_t first) {
@@ -445,15 +455,18 @@ LOSSFORGE_LANES_INLINE typename L::type load_at(access<S, Slots...> const& a, wo
       LOSSFORGE_COUNT_TENSOR_READS(W);
       return Eigen::Map<lanes<V, W> const>(t.data + first).template cast<P>();
     }
-  } else if constexpr ((reads_in_bounds_v<Slots> && ...) && ((moves_with_v<I, Slots> ? 1 : 0) + ...) == 1 &&
+  } else if constexpr ((read_from_loops_v<Slots> && ...) && ((moves_with_v<I, Slots> ? 1 : 0) + ...) == 1 &&
                        moves_with_v<I, std::tuple_element_t<sizeof...(Slots) - 1, std::tuple<Slots...>>>) {
     std::ptrdiff_t const position[] = {position_at_first<Slots, I>(item, first)...};
-    V const* start = t.data + t.offset_of(position);
-    std::ptrdiff_t const stride = t.stride[sizeof...(Slots) - 1];
-    LOSSFORGE_COUNT_TENSOR_READS(W);
-    if (L::contiguous || stride == 1) return Eigen::Map<lanes<V, W> const>(start).template cast<P>();
-    return Eigen::Map<lanes<V, W> const, Eigen::Unaligned, Eigen::InnerStride<>>(start, Eigen::InnerStride<>(stride))
-        .template cast<P>();
+    if (block_inside<I, W, Slots...>(position, t.extent, std::index_sequence_for<Slots...>{})) {
+      V const* start = t.data + t.offset_of(position);
+      std::ptrdiff_t const stride = t.stride[sizeof...(Slots) - 1];
+      LOSSFORGE_COUNT_TENSOR_READS(W);
+      if (L::contiguous || stride == 1) return Eigen::Map<lanes<V, W> const>(start).template cast<P>();
+      return Eigen::Map<lanes<V, W> const, Eigen::Unaligned, Eigen::InnerStride<>>(start,
+                                                                                   Eigen::InnerStride<>(stride))
+          .template cast<P>();
+    }
   }
   return each_lane<L, I>(a, item, first);
 }
