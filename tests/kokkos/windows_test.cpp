@@ -101,7 +101,7 @@ TEMPLATE_TEST_CASE("the gradient of a windowed loss gathers from the positions w
                    "[windows]", float, double) {
   using T = TestType;
   static constexpr auto kernel = lf::kokkos::compile(fit, lf::wrt(x, w));
-  // A short window, and a long one, read in blocks of the vector path (W consecutive elements of x along h or u).
+  // A short window, and a long one, whose windowed sums the vector path reads in blocks along u.
   for (auto const& [size, width] : {std::pair{17, 4}, std::pair{203, 37}}) {
     int const positions = size - width + 1;
     auto const xv = wave<T>(size, 1, 0.2), yv = wave<T>(positions, 0.7, 2.0), wv = wave<T>(width, 0.6, 0.4);
