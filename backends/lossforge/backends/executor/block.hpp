@@ -421,10 +421,12 @@ inline constexpr bool moves_with_v<I, Slot> =
 // A slot's position at the block's first position of I.
 template <class Slot, class I, class Data>
 LOSSFORGE_LANES_INLINE std::ptrdiff_t position_at_first(work_item<Data>& item, std::ptrdiff_t first) {
-  if constexpr (is_window_slot_v<Slot>)
+  if constexpr (is_padded_window_v<Slot>)
+    return position_at_first<typename Slot::position, I>(item, first) +
+           position_at_first<typename Slot::offset, I>(item, first) - zeros_before<typename Slot::offset>(item);
+  else if constexpr (is_window_slot_v<Slot>)
     return position_at_first<typename window_slot<Slot>::position, I>(item, first) +
-           position_at_first<typename window_slot<Slot>::offset, I>(item, first) -
-           (window_slot<Slot>::padded ? zeros_before<typename window_slot<Slot>::offset>(item) : 0);
+           position_at_first<typename window_slot<Slot>::offset, I>(item, first);
   else if constexpr (std::is_same_v<Slot, I>)
     return first;
   else
