@@ -197,7 +197,8 @@ struct lane_sums {
       group_type group;
       for (std::size_t k = 0; k < N; ++k) sum_in(group, k).setZero();
       for (int b = 0; b < blocks_per_group && first < end; ++b, first += W) block(first, group);
-      for (std::size_t k = 0; k < N; ++k) totals[k] += sum_in(group, k).template cast<double>();
+      for (std::size_t k = 0; k < N; ++k)  // lane by lane: Eigen's += of a cast was a call, once per group
+        for (int l = 0; l < W; ++l) totals[k][l] += double(sum_in(group, k)[l]);
     }
   }
   double sum(std::size_t k = 0) const { return totals[k].sum(); }
