@@ -46,7 +46,10 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   void run_item(std::int64_t index, value_type& v) const {
     std::int64_t const first = index * rows_per_item, end = std::min(this->rows, first + rows_per_item);
     std::int64_t const blocks_end = first + (end - first) / width * width;
-    Data const data = this->data;  // a local copy: stores to the outputs cannot change it
+    // Local copies: the stores to the outputs (vector stores, which may alias anything) cannot change them, so the
+    // block loop keeps the data pointers in registers.
+    Data const data = this->data;
+    Outputs const outputs = this->outputs;
     work_item<Data> item{data, v.error};
     // Every step's uniforms in one array, step K's from uniform_slot[K] on.
     uniform_values<L, uniform_slot[sizeof...(Steps)]> u{};
@@ -58,7 +61,7 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
       sums.add_blocks(first, blocks_end, [&](std::int64_t row, auto& group) LOSSFORGE_LANES_LAMBDA {
         item.template at<Row>() = std::ptrdiff_t(row);
-        run_block<R>(item, row, v, group, u, std::index_sequence_for<Steps...>{});
+        run_block<R>(item, outputs, row, v, group, u, std::index_sequence_for<Steps...>{});
       });
     });
     [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -90,14 +93,14 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   }();
 
   template <class L, class Group, class U, std::size_t... K>
-  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, std::int64_t first, value_type& v, Group& group,
-                                        U const& u, std::index_sequence<K...>) const {
+  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, Outputs const& outputs, std::int64_t first,
+                                        value_type& v, Group& group, U const& u, std::index_sequence<K...>) const {
     auto c = context_for<L, Row, typename step_traits<Steps>::expression...>(u);  // the steps share their nodes
-    (run_step<L, K>(get<K>(this->steps), item, first, v, group, c), ...);
+    (run_step<L, K>(get<K>(this->steps), item, outputs, first, v, group, c), ...);
   }
   template <class L, std::size_t K, class S, class Group, class C>
-  LOSSFORGE_LANES_INLINE void run_step(S const& step, work_item<Data>& item, std::int64_t first, value_type& v,
-                                       Group& group, C& c) const {
+  LOSSFORGE_LANES_INLINE void run_step(S const& step, work_item<Data>& item, Outputs const& outputs,
+                                       std::int64_t first, value_type& v, Group& group, C& c) const {
     auto const x = block_at<L, Row, uniform_slot[K]>(expression_of(step), item, first, c);
     if constexpr (is_reduce_step_v<S>) {
       using Op = typename step_traits<S>::op;
@@ -107,7 +110,7 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
         for (int l = 0; l < width; ++l)
           reductions::accumulate<Op>(v.acc[2 * base::slot[K]], v.acc[2 * base::slot[K] + 1], double(x[l]));
     } else {
-      auto const& out = get<std::size_t(step_traits<S>::output)>(this->outputs);
+      auto const& out = get<std::size_t(step_traits<S>::output)>(outputs);
       using V = std::remove_cvref_t<decltype(*out.data)>;
       if (L::contiguous || out.row_major)
         Eigen::Map<lanes<V, width>>(out.data + first) = x.template cast<V>();
