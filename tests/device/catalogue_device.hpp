@@ -111,7 +111,9 @@ struct record_reference {
     auto const on = [](auto const& v) {
       using value = typename std::remove_cvref_t<decltype(v)>::value_type;
       shape_t shape;
-      for (std::size_t d = 0; d < v.rank(); ++d) shape.push_back(std::ptrdiff_t(v.extent(d)));
+      // The static rank, as Kokkos 3.4 (a constant) and 4 (a callable constant) both spell it.
+      for (std::size_t d = 0; d < std::size_t(std::remove_cvref_t<decltype(v)>::rank); ++d)
+        shape.push_back(std::ptrdiff_t(v.extent(d)));
       return lossforge::host_view(std::span<value const>(v.data(), v.span()), shape);
     };
     auto const bindings = make(on);
