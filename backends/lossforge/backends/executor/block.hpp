@@ -147,26 +147,26 @@ namespace lossforge::executor::detail {
 // low (dsl/scalar_evaluator.hpp). The lanes add the varying terms, then value, then low; so x[c] - logsumexp is
 // (x[c] - max) - log(sum) as in PyTorch, exact for equal logits of 1e30 and, in float, free of the ulp(lse) / 2
 // that a float lse would lose (a relative error of 1e-3 in a softmax of logits near 1e4).
-// The lanes are broadcast once, here: Eigen would fill a Constant array one lane at a time in every block.
-template <class P, int W>
+// A slot holds scalars, broadcast where a block uses them: lanes of each (three per slot, of W values) cost a row of
+// a cross entropy more stores than its own entries, and a sixth of its time.
+template <class P>
 struct uniform_value {
   double exact;
-  lanes<P, W> value, low, reciprocal;
+  P value, low, reciprocal;
   bool by_reciprocal;
 };
 // by_reciprocal says whether x * (1 / value) may stand for x / value; a value no block divides by allows it. A value
 // given as lead + tail (a sum holding a log-sum-exp, dsl/scalar_evaluator.hpp) enters the lanes as lead, then the rest.
 template <class L, bool Divisor>
-uniform_value<typename L::value, L::width> make_uniform(double lead, double tail = 0) {
+uniform_value<typename L::value> make_uniform(double lead, double tail = 0) {
   using P = typename L::value;
   double const exact = lead_tail{lead, tail}.value();
   P const v = P(lead), r = P(1) / P(exact);
   P const low = std::isfinite(v) ? P((lead - double(v)) + tail) : P(0);
-  return {exact, L::type::Constant(v), L::type::Constant(low), L::type::Constant(r),
-          !Divisor || std::isnormal(r) || !std::isfinite(v) || v == 0};
+  return {exact, v, low, r, !Divisor || std::isnormal(r) || !std::isfinite(v) || v == 0};
 }
 template <class L, int N>
-using uniform_values = std::array<uniform_value<typename L::value, L::width>, std::size_t(N)>;
+using uniform_values = std::array<uniform_value<typename L::value>, std::size_t(N)>;
 
 // N sums of blocks of lanes: each lane adds a group of 8 blocks in P (error at most 7 ulps of the group's sum), the
 // groups in double lanes, and the lanes once at the end. A group's sums are a local of its loop, so that they stay in
@@ -298,7 +298,7 @@ void collect_uniforms(E const& e, work_item<Data>& item, U& u) {
   }
 }
 // The uniforms of e along I, computed once for a run of blocks (none when the run is empty). Not zero-filled first:
-// collect_uniforms sets every slot, and a row of a cross entropy would pay a memset of a few kilobytes for them.
+// collect_uniforms sets every slot, and every row of a cross entropy would pay a memset for them.
 template <class L, class I, class E, class Data>
 auto uniforms_of(E const& e, work_item<Data>& item, bool run_is_empty) {
   uniform_values<L, uniform_count<I, E>()> u;
@@ -582,7 +582,7 @@ template <class L, class I, int Slot, class E, class Data, class C>
 LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first, C& c) {
   using P = typename L::value;
   if constexpr (!varies_along_block<I, E>)
-    return c.u[Slot].value;
+    return typename L::type(L::type::Constant(c.u[Slot].value));
   else if constexpr (std::is_same_v<E, I>)
     return typename L::type(L::type::Constant(P(first)) +
                             Eigen::Map<typename L::type const>(lane_offsets<P, L::width>.data()));
