@@ -147,8 +147,8 @@ namespace lossforge::executor::detail {
 // low (dsl/scalar_evaluator.hpp). The lanes add the varying terms, then value, then low; so x[c] - logsumexp is
 // (x[c] - max) - log(sum) as in PyTorch, exact for equal logits of 1e30 and, in float, free of the ulp(lse) / 2
 // that a float lse would lose (a relative error of 1e-3 in a softmax of logits near 1e4).
-// A slot holds scalars, broadcast where a block uses them: lanes of each (three per slot, of W values) cost a row of
-// a cross entropy more stores than its own entries, and a sixth of its time.
+// A slot holds scalars, broadcast where a block uses them: lanes of each (three per slot, W values each) would cost a
+// row of a cross entropy more stores than its own entries, and a sixth of its time.
 template <class P>
 struct uniform_value {
   double exact;
