@@ -57,7 +57,7 @@ constexpr auto substitute(witness<A> const&) {
 }
 template <class From, class To, class S, class... Sl>
 constexpr auto substitute(access<S, Sl...> const& a) {
-  return map_slots(a, [](auto const& s) { return substitute<From, To>(s); });
+  return map_slots(a, [](auto const& s) { return collapse_slot(substitute<From, To>(s)); });
 }
 template <class From, class To, class Op, class... A>
 constexpr auto substitute(node<Op, A...> const& n) {

@@ -157,6 +157,35 @@ struct window_slot<padded_window<H, U>> {
 template <class Slot>
 inline constexpr bool is_window_slot_v = window_slot<Slot>::value;
 
+// A slot as read: a window slot whose position is a window position of its own offset, (G - u) + u (or, zero-padded,
+// (G - u + (K - 1) / 2) + u - (K - 1) / 2), reads at G; any other slot as it stands. So the gradient's read of x at
+// the element it is taken for is x[G] itself, which no sum over u depends on.
+template <class Slot>
+struct collapsed_slot {
+  using type = Slot;
+};
+template <class Slot>
+requires is_window_slot_v<Slot>
+struct collapsed_slot<Slot> {
+  using window = window_slot<Slot>;
+  template <class P>
+  struct own_position {
+    using type = Slot;
+  };
+  template <class G, class Of>
+  struct own_position<window_position<G, typename window::offset, Of, window::padded>> {
+    using type = G;
+  };
+  using type = typename own_position<typename window::position>::type;
+};
+template <class Slot>
+constexpr auto collapse_slot(Slot const& slot) {
+  if constexpr (std::is_same_v<typename collapsed_slot<Slot>::type, Slot>)
+    return slot;
+  else
+    return typename collapsed_slot<Slot>::type{};
+}
+
 // Whether a slot never reads outside its tensor, at any position of its indices: an index's position, a window slot
 // whose position is an index's (its extent is the dimension less the window's), a zero-padded window (a zero there).
 // A window position may lie outside.
