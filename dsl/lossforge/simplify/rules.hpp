@@ -281,6 +281,92 @@ struct reduce_of_scaled {
   }
 };
 
+// A where's condition that keeps window position G - u among its window's positions (diff/grad.hpp).
+template <class I, class C>
+struct window_guard {
+  static constexpr bool value = false;
+};
+template <class I, class G, class Of, bool P, class Last>
+struct window_guard<I, node<ops::mul, node<ops::greater_equal, window_position<G, I, Of, P>, constant<0>>,
+                            node<ops::less_equal, window_position<G, I, Of, P>, Last>>> {
+  static constexpr bool value = true;
+  // The dimension of the gradient the window position is in (-1 for another index).
+  static constexpr int dimension = [] {
+    if constexpr (detail::is_gradient_index<G>::value)
+      return []<class X, int D, int Depth, fixed_string N>(std::type_identity<gradient_index<X, D, Depth, N>>) {
+        return D;
+      }(std::type_identity<G>{});
+    else
+      return -1;
+  }();
+};
+template <class I, class C>
+inline constexpr bool guards_window_position_v = window_guard<I, C>::value;
+// The gather of a window's gradient along one dimension, sum_u where(G - u among the positions, x, 0).
+template <class E>
+struct window_gather {
+  static constexpr bool value = false;
+  static constexpr int dimension = -1;
+};
+template <class I, class C, class X>
+requires guards_window_position_v<I, C>
+struct window_gather<reduce<reductions::sum, I, node<ops::select, C, X, constant<0>>>> {
+  static constexpr bool value = true;
+  static constexpr int dimension = window_guard<I, C>::dimension;
+  using offset = I;
+};
+
+// sum_u where(G0 - u ..., a_u * sum_v where(G1 - v ..., x, 0), 0) -> sum_v where(G1 - v ..., sum_u where(G0 - u ...,
+// a_u * x, 0), 0) where G0's dimension comes before G1's: a 2-D window's gradient gathers along the rows inside, so
+// that the inner sum is read at the element's own row, G0, and at G1 - v (a plan computes it once per position of the
+// row, in the work item that reads it).
+struct window_gathers_in_dimension_order {
+  template <class Above, int Outer>
+  static constexpr std::size_t inner = []<class... F>(std::type_identity<detail::tuple<F...>>) {
+    return detail::first_true<(window_gather<F>::dimension > Outer)...>();
+  }(std::type_identity<Above>{});
+  template <class B>
+  using above_t = std::remove_cvref_t<decltype(detail::fraction_sides(std::declval<B const&>()).first)>;
+  template <class I, class C, class B>
+  requires(guards_window_position_v<I, C> && window_guard<I, C>::dimension >= 0 &&
+           inner<above_t<B>, window_guard<I, C>::dimension> <
+               detail::tuple_size_v<above_t<B>>) static constexpr auto rewrite(reduce<reductions::sum, I,
+                                                                                   node<ops::select, C, B, constant<0>>> const&
+                                                                                e) {
+    auto const [above, below] = detail::fraction_sides(arg<1>(e.body));
+    constexpr std::size_t k = inner<above_t<B>, window_guard<I, C>::dimension>;
+    auto const& gather = get<k>(above);
+    using V = std::remove_cvref_t<decltype(gather)>;
+    auto const body = detail::make_product(detail::tuple_cat(detail::without_first<V>(above),
+                                                             detail::make_tuple(arg<1>(gather.body)),
+                                                             detail::reciprocals(below)));
+    using along_rows = node<ops::select, C, std::remove_const_t<decltype(body)>, constant<0>>;
+    reduce<reductions::sum, I, along_rows> rows{along_rows{make_tuple(arg<0>(e.body), body, c<0>)}};
+    using guard = std::remove_cvref_t<decltype(arg<0>(gather.body))>;
+    using along_columns = node<ops::select, guard, decltype(rows), constant<0>>;
+    return reduce<reductions::sum, typename window_gather<V>::offset, along_columns>{
+        along_columns{make_tuple(arg<0>(gather.body), rows, c<0>)}};
+  }
+};
+
+// sum_u where(G - u among the positions, a * x_u, 0) -> a * sum_u where(..., x_u, 0) for the factors a that do not
+// depend on u: the gather of a window's gradient (diff/grad.hpp), whose where keeps G - u among the window positions.
+// Taking out the weight of the other dimension of a 2-D window (and x[G] itself) leaves a sum over one offset that
+// reads the window position and nothing else of u, which a plan computes once per position (plan/intermediates.hpp).
+// Some offset always keeps G - u among the positions, so a factor taken out was evaluated before too.
+struct reduce_of_window_gather {
+  template <class I, class C, class B>
+  requires(guards_window_position_v<I, C> && (detail::is_mul_v<B> || detail::is_div_v<B>)&&detail::tuple_size_v<
+           decltype(reduce_of_scaled::split<I>(std::declval<B const&>()).first)> !=
+           0) static constexpr auto rewrite(reduce<reductions::sum, I, node<ops::select, C, B, constant<0>>> const& e) {
+    auto const [outside, inside] = reduce_of_scaled::split<I>(arg<1>(e.body));
+    auto const kept = detail::make_product(inside);
+    using guarded = node<ops::select, C, std::remove_const_t<decltype(kept)>, constant<0>>;
+    guarded const body{make_tuple(arg<0>(e.body), kept, c<0>)};
+    return detail::make_product(detail::tuple_cat(outside, detail::make_tuple(reduce<reductions::sum, I, guarded>{body})));
+  }
+};
+
 // mean_i b -> b and sum_i (b / N_i) -> b for a body b that does not depend on the named index i (a gradient's
 // sum_c(1 / N_c) is 1). Inside the reduction, factors ones<i> and witnesses of i's extent are just 1. (sum_i b
 // stays: N_i b would leave i's count outside any reduction over i.)
@@ -413,7 +499,8 @@ struct rules_for<ops::select> {
   using type = rule_list<select_on_constant, select_same_branches>;
 };
 struct reduction_rules {
-  using type = rule_list<reduce_zero, reduce_of_uniform, sum_of_softmax, reduce_of_scaled>;
+  using type = rule_list<reduce_zero, reduce_of_uniform, sum_of_softmax, reduce_of_scaled,
+                         window_gathers_in_dimension_order, reduce_of_window_gather>;
 };
 
 }  // namespace lossforge::rewrite

@@ -100,6 +100,30 @@ TEMPLATE_TEST_CASE("a 2-D window over an image", "[grad][windows]", float, doubl
 TEST_CASE("the gradient of a window gathers under a where, over renamed offsets", "[grad][windows][print]") {
   auto const derivative = lf::grad(lf::sum(h, lf::square(filtered - y(h))), x);
   CHECK(lf::to_text(derivative) ==
-        "sum_u'(where(((j0 - u') >= 0) * ((j0 - u') <= N_j0 - N_u'), 2 * w[u'] * (-y[(j0 - u')] + sum_u(w[u] * "
+        "2 * sum_u'(where(((j0 - u') >= 0) * ((j0 - u') <= N_j0 - N_u'), w[u'] * (-y[(j0 - u')] + sum_u(w[u] * "
         "x[(j0 - u') + u])), 0))");
+}
+
+TEST_CASE("the element the gradient is taken for is read at its own index, outside the gather", "[grad][windows][print]") {
+  // x(h + u) at the window position h = j0 - u' and offset u' is x[j0]: no sum over u' depends on it.
+  auto const derivative = lf::grad(lf::sum(h, lf::square(lf::sum(u, w(u) * lf::square(x(h + u))))), x);
+  CHECK(lf::to_text(derivative) ==
+        "4 * x[j0] * sum_u'(where(((j0 - u') >= 0) * ((j0 - u') <= N_j0 - N_u'), w[u'] * sum_u(w[u] * "
+        "x[(j0 - u') + u]^2), 0))");
+}
+
+TEST_CASE("a separable 2-D window's gradient gathers along the rows inside the columns' gather",
+          "[grad][windows][print]") {
+  // The weight of the columns' offset v' is outside the rows' gather, which reads nothing else of v' than the
+  // column j1 - v': a buffer over (j0, column), computed in the work item of row j0 (plan/plan.hpp).
+  auto const separable = lf::sum(h, lf::sum(c, lf::square(lf::sum(u, w(u) * lf::sum(v, w(v) * img(h + u, c + v))))));
+  CHECK(lf::to_text(lf::grad(separable, img)) ==
+        "2 * sum_v'(where(((j1 - v') >= 0) * ((j1 - v') <= N_j1 - N_v'), w[v'] * sum_u'(where(((j0 - u') >= 0) * "
+        "((j0 - u') <= N_j0 - N_u'), w[u'] * sum_u(w[u] * sum_v(w[v] * img[(j0 - u') + u,(j1 - v') + v])), 0)), 0))");
+  std::vector<double> image(30);
+  for (std::size_t e = 0; e < image.size(); ++e) image[e] = std::cos(0.9 * double(e)) - 0.1;
+  std::vector<double> weights_2{0.6, -0.3};
+  check_tensor_gradient<double>(separable, img, image, {6, 5}, [&](auto view) {
+    return lf::bind(img = view, w = lf::host_view(weights_2));
+  });
 }
