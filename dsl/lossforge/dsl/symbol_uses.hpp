@@ -81,6 +81,8 @@ struct access_facts<access<S, Sl...>> {
       filter_t<type_list<Sl...>, is_index>::size != set_union_t<filter_t<type_list<Sl...>, is_index>>::size;
   // Reads at a computed position that may lie outside the tensor (a gather, a window position).
   static constexpr bool gathers = (!in_bounds_slot_v<Sl> || ...);
+  // Reads at a position computed from a value (t(i)), not from indices.
+  static constexpr bool gathers_by_value = ((!is_index<Sl>::value && !is_window_slot_v<Sl>) || ...);
   template <int P>
   using slot = std::tuple_element_t<std::size_t(P), std::tuple<Sl...>>;
 };

@@ -70,8 +70,10 @@ struct evaluation_cost_visitor {
 template <class E>
 inline constexpr int evaluation_cost_v = fold_t<evaluation_cost_visitor, E>::value;
 
-// Whether E reads a tensor at a computed position (a gather).
-struct gather_visitor {
+// Whether E reads a tensor at a computed position (a gather); ByValue: at a position computed from a value (t(i)),
+// not from indices (a window position).
+template <bool ByValue>
+struct gather_visitor_by {
   template <class I>
   using on_index = std::false_type;
   template <class N>
@@ -83,14 +85,17 @@ struct gather_visitor {
   template <class A>
   using on_witness = std::false_type;
   template <class E, class S, class... Slots>
-  using on_access = std::bool_constant<access_facts<E>::gathers>;
+  using on_access = std::bool_constant<ByValue ? access_facts<E>::gathers_by_value : access_facts<E>::gathers>;
   template <class E, class... Args>
   using on_node = std::bool_constant<(Args::value || ...)>;
   template <class E, class I, class Body>
   using on_reduce = Body;
 };
+using gather_visitor = gather_visitor_by<false>;
 template <class E>
 inline constexpr bool has_gather_v = fold_t<gather_visitor, E>::value;
+template <class E>
+inline constexpr bool has_gather_by_value_v = fold_t<gather_visitor_by<true>, E>::value;
 
 // Whether E is a reduction over rows split among processes (split.hpp) that leaves indices free, none of them split
 // (per-class sums over the split batch, the gradient of a tensor every process holds whole): each process computes it
@@ -279,7 +284,9 @@ auto window_sum_positions(type_list<W...>)
 // What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions
 // it is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
 // slots h + u it reads x at (the rows of a separable window, StandIns window_sum_positions). Statistic is E with each
-// of Froms read as its stand-in.
+// of Froms read as its stand-in. Under a where(), the buffer is computed where the where would not have let E be: it
+// may read window positions (their offsets' sums, with the wheres that keep them among the positions, are inside
+// it), but no gather by value.
 template <class E, class Loops, bool Guarded>
 struct read_through {
   using positions = window_positions_in_t<E>;
@@ -310,7 +317,7 @@ struct read_through {
         using read = set_union_t<typename parts<F>::type...>;
         return !([]<class... I>(type_list<I...>) { return (contains_v<free, I> || ...); }(read{})) &&
                !(contains_v<free_indices_t<E>, S> || ...);
-      }(froms{}, stand_ins{}) && !(Guarded && has_gather_v<statistic>);
+      }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>);
     }
   }();
 };
@@ -445,11 +452,11 @@ constexpr auto value_of_read(Root const& root) {
     return find_subexpression<Read>(root);
   } else {
     return [&]<class... N>(type_list<N...>) {
-      auto const computed = make_tuple(computed_value<N, Names>(root)...);
+      // Only the computation that holds Read is evaluated: each evaluates those it reads through in turn.
       constexpr std::size_t k =
           first_true<occurs_in_v<Read, decltype(computed_value<N, Names>(std::declval<Root const&>()))>...>();
       static_assert(k < sizeof...(N), "lossforge: internal: a buffer's computation found in no expression");
-      return find_subexpression<Read>(get<k>(computed));
+      return find_subexpression<Read>(computed_value<std::tuple_element_t<k, std::tuple<N...>>, Names>(root));
     }(Names{});
   }
 }
