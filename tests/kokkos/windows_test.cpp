@@ -218,7 +218,8 @@ TEMPLATE_TEST_CASE("a zero-padded window keeps the signal's length and reads zer
 TEST_CASE("a window is one subexpression however its slot is spelled: x(u + h) is x(h + u)", "[windows]") {
   static_assert(std::is_same_v<decltype(x(u + h)), decltype(x(h + u))>);
   // A separable window's rows, read by the loss and by the windowed sums its gradient reads at G - u': one buffer,
-  // computed in the first pass; the windowed sums in the loss's pass, the gradient in the third.
+  // computed in the first pass; the windowed sums in the loss's pass; the gradient in the third, with its gather
+  // along the rows (a third buffer, written in the same work item before the gradient row that reads it).
   static constexpr lf::tensor<"img", 2> img;
   static constexpr auto kernel = lf::kokkos::compile(
       lf::sum(h, lf::sum(c, lf::square(lf::sum(u, w(u) * lf::sum(v, w(v) * img(h + u, c + v)))))), lf::wrt(img));
@@ -228,7 +229,7 @@ TEST_CASE("a window is one subexpression however its slot is spelled: x(u + h) i
   auto const wv = wave<double>(width, 0.5, 0.7);
   double value = 0;
   CHECK(lf::test::kernels_launched([&] { value = kernel(lf::bind(img = iv, w = wv), di); }) == 3);
-  CHECK(lf::test::allocations_made([&] { kernel(lf::bind(img = iv, w = wv), di); }) == 2);
+  CHECK(lf::test::allocations_made([&] { kernel(lf::bind(img = iv, w = wv), di); }) == 3);
   // S(p, q) = sum_r sum_t w(r) w(t) img(p + r, q + t); loss = sum S^2; d loss / d img[a, b] = sum over the offsets
   // (r, t) whose position (a - r, b - t) is valid of 2 S(a - r, b - t) w(r) w(t).
   std::vector<double> sums(std::size_t(positions * positions));

@@ -4,6 +4,7 @@
 // grows with the input against the expression's own cost. The plan's cost model (work_per_pass) must grow the same
 // way. random_plans_test.cpp checks the same law on generated losses.
 #include <tests/support/tensor_reads.hpp>
+#include <tests/support/kokkos_events.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
@@ -206,5 +207,39 @@ TEST_CASE("a separable 2-D window: work per position grows as K + L, not K L", "
   CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
   CHECK(narrow <= 4 * 3 + 1);
   CHECK(wide <= 4 * 9 + 1);
+  CHECK(wide / narrow < 3.5);  // K L would make it 9
+}
+
+TEST_CASE("a separable 2-D window's gradient: work per element grows as K + L, not K L", "[work]") {
+  static constexpr lf::tensor<"img", 2> img;
+  static constexpr lf::tensor<"g", 1> g1;
+  static constexpr lf::index<"h"> h;
+  static constexpr lf::index<"w"> w;
+  static constexpr lf::window_index<"u"> u;
+  static constexpr lf::window_index<"v"> v;
+  // The gradient gathers from the K x L window positions whose windows hold an element; its gather along the rows
+  // (over u') is a buffer over (row, column) computed in the row's work item, and the gather along the columns reads
+  // it L times per element.
+  static constexpr auto kernel = lf::kokkos::compile(
+      lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v)))))), lf::wrt(img));
+  using vector = Kokkos::View<double*, Kokkos::HostSpace>;
+  auto reads = [](int width) {
+    int const size = 64;
+    matrix iv = filled(size, size, 5), di("lossforge::test::di", std::size_t(size), std::size_t(size));
+    vector gv("lossforge::test::g", std::size_t(width));
+    for (int e = 0; e < width; ++e) gv(e) = 1.0 / width;
+    int passes = 0;
+    double const count =
+        reads_of([&] { passes = lf::test::kernels_launched([&] { kernel(lf::bind(img = iv, g1 = gv), di); }); });
+    CHECK(passes == 3);  // the rows, the window sums with the loss, the gradient with its gather along the rows
+    return count / (double(size) * size);
+  };
+  // Per element, reading the image or a buffer and g once per window entry: the rows (2 L), the window sums for the
+  // loss and its buffer (2 K each at most), the gather along the rows (2 K) and along the columns (2 L): for K = L at
+  // most 10 K. Gathering from all K L positions would read 2 K L.
+  double const narrow = reads(3), wide = reads(9);
+  CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
+  CHECK(narrow <= 10 * 3 + 1);
+  CHECK(wide <= 10 * 9 + 1);
   CHECK(wide / narrow < 3.5);  // K L would make it 9
 }

@@ -17,7 +17,9 @@
 //    *prelude*: chunks x rows x O(1), small next to rows x C), and the output is written in the global's own pass.
 //  * A reduction with free indices that a work item would recompute per position of an index it does not depend
 //    on (a class's sums in every row of a Dice gradient) is an *intermediate* (intermediates.hpp): a buffer over its
-//    free indices, written in the pass of its level, read by later passes.
+//    free indices, written in the pass after the globals and buffers it reads, read by later passes.
+//  * A buffer that a write reads only at the write's own row (its first index: the gather along a window's rows in
+//    a gradient) is written by the same kernel, in each work item before that write: it takes no pass of its own.
 //  * Within a pass, units whose outer index runs over the same tensor dimension are fused into one kernel, whose
 //    work items are the positions of that index: the *row*. Each unit's outer index is renamed to the kernel's
 //    row_index, so identical row-local subexpressions (the log-sum-exp of row i in both the loss and its gradient)
@@ -245,28 +247,115 @@ struct intermediate_computed_as<E, type_list<S...>> {
   using type =
       typename first_non_void_type<std::conditional_t<std::is_same_v<typename S::computation, E>, S, void>...>::type;
 };
+// Whether E reads intermediate D anywhere but at position Row of D's first dimension.
+template <class D, class Row>
+struct reads_other_rows_of_visitor {
+  template <class A>
+  struct elsewhere : std::false_type {};
+  template <class First, class... Rest>
+  struct elsewhere<access<D, First, Rest...>> : std::bool_constant<!std::is_same_v<First, Row>> {};
+  template <class I>
+  using on_index = std::false_type;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class I>
+  using on_along = std::false_type;
+  template <class A>
+  using on_witness = std::false_type;
+  template <class E, class S, class... Slots>
+  using on_access = std::bool_constant<elsewhere<E>::value || (Slots::value || ...)>;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<(Args::value || ...)>;
+  template <class E, class I, class Body>
+  using on_reduce = Body;
+};
+// Whether write E along Row reads intermediate D only at its own row, in the kernel that writes D: D's rows are
+// E's, D is not combined across processes, and E's rows are not flat. Then a work item writes D's row before E's
+// (step_order below), and E is written in D's pass, not after it.
+template <class E, class Row, class D, class Root>
+constexpr bool reads_same_row() {
+  using computation = typename D::computation;
+  using d_row = typename first_type<output_indices_t<computation>>::type;
+  return split_of<Root>::type::size == 0 && !is_flat_slot_v<Row> &&
+         !fold_t<reads_other_rows_of_visitor<D, Row>, E>::value &&
+         intersects_v<typename write_sources<d_row, computation, Root>::type,
+                      typename write_sources<Row, E, Root>::type>;
+}
+// The pass that writes intermediate D: after the globals its computation reads, and after the intermediates it
+// reads, or with those it reads at its own row.
+template <class D, class Root>
+constexpr int intermediate_pass();
+template <class E, class Row, class Root, class... D>
+constexpr int pass_after_intermediates(type_list<D...>) {
+  int pass = 1;
+  ((pass = std::max(pass, intermediate_pass<D, Root>() + (reads_same_row<E, Row, D, Root>() ? 0 : 1))), ...);
+  return pass;
+}
+template <class D, class Root>
+constexpr int intermediate_pass() {
+  using computation = typename D::computation;
+  return std::max(1 + deepest_level(closed_reductions_t<computation>{}),
+                  pass_after_intermediates<computation, typename first_type<output_indices_t<computation>>::type,
+                                           Root>(intermediates_in_t<computation>{}));
+}
+
 template <int Output, class E, class Globals, class Root>
 struct unit_traits<write_unit<Output, E, Globals, Root>> {
   using outer = typename first_type<output_indices_t<E>>::type;
   template <class R>
   using sources = typename write_sources<outer, E, R>::type;
   using computes = typename intermediate_computed_as<E, intermediates_in_t<Root>>::type;
-  // An intermediate is written in the pass of its level; any other write after the intermediates it reads.
+  // An intermediate is written in the pass after the globals its computation reads; any other write after the
+  // globals it reads. Both after the intermediates they read, or with those they read at their own row.
   static constexpr int pass = [] {
     if constexpr (!std::is_void_v<computes>)
-      return reduction_level(std::type_identity<computes>{});
+      return intermediate_pass<computes, Root>();
     else
       return std::max(write_pass<Globals, Root, E, sources<Root>>(closed_reductions_t<E>{}),
-                      1 + deepest_level(intermediates_in_t<E>{}));
+                      pass_after_intermediates<E, outer, Root>(intermediates_in_t<E>{}));
   }();
+  // How many intermediates of its own pass this write reads at its row, one after another: its place among the
+  // kernel's steps, after those it reads.
+  template <class... D>
+  static constexpr int chain(type_list<D...>) {
+    int depth = 0;
+    ((depth = reads_same_row<E, outer, D, Root>() && intermediate_pass<D, Root>() == pass
+                  ? std::max(depth, 1 + unit_traits<write_unit<0, typename D::computation, Globals, Root>>::step_order)
+                  : depth),
+     ...);
+    return depth;
+  }
+  static constexpr int step_order = chain(intermediates_in_t<E>{});
 };
+
+// A unit's place among its kernel's steps: the globals first, then each write after the intermediates it reads at
+// its row in the same pass.
+template <class U>
+inline constexpr int step_order_v = -1;
+template <int Output, class E, class Globals, class Root>
+inline constexpr int step_order_v<write_unit<Output, E, Globals, Root>> =
+    unit_traits<write_unit<Output, E, Globals, Root>>::step_order;
 
 template <class List, int Pass>
 struct units_of_pass;
 template <class... U, int Pass>
 struct units_of_pass<type_list<U...>, Pass> {
-  using type =
+  using in_pass =
       decltype((type_list<>{} + ... + std::conditional_t<unit_traits<U>::pass == Pass, type_list<U>, type_list<>>{}));
+  template <int Order, class... V>
+  static auto of_order(type_list<V...>)
+      -> decltype((type_list<>{} + ... + std::conditional_t<step_order_v<V> == Order, type_list<V>, type_list<>>{}));
+  static constexpr int last_order = [] {
+    int order = -1;
+    ((order = unit_traits<U>::pass == Pass ? std::max(order, step_order_v<U>) : order), ...);
+    return order;
+  }();
+  template <int... O>
+  static auto in_order(std::integer_sequence<int, O...>)
+      -> decltype((type_list<>{} + ... + decltype(of_order<O - 1>(in_pass{})){}));
+  using type = decltype(in_order(std::make_integer_sequence<int, last_order + 2>{}));
 };
 
 // Units of one pass grouped by shared outer dimension: group[k] is the first unit of the group of units whose

@@ -130,7 +130,7 @@ struct inner_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   using T = typename Data::value_type;
   using P = typename tensor_precision<decltype(Data::tensor)>::type;
   static constexpr int width = block_width<P>;
-  using softmax = softmax_write<Data, Steps...>;
+  using softmax = softmax_write<Data, Row, Steps...>;
 
   void operator()(std::int64_t index, value_type& v) const {
     with_lane_policy<P, width>(this->data, this->outputs, [&]<class L>() {

@@ -65,10 +65,22 @@ struct exponential_store {
   void total(double s) const { *sum = s; }
 };
 
-// In a row kernel: the one write step along one inner index that computes a softmax of a cached log-sum-exp
-// (step -1 when there is none, or more than one), that index, and that reduction.
-template <class Data, class... Steps>
+// In a row kernel over Row: the one write step along one inner index that computes a softmax of a cached
+// log-sum-exp (step -1 when there is none, or more than one), that index, and that reduction. The exponentials are
+// stored before the row's steps run, so a log-sum-exp that reads a buffer a step of the kernel writes at the row
+// (plan.hpp) has none.
+template <class Data, class Row, class... Steps>
 struct softmax_write {
+  template <class D>
+  static constexpr bool written_here() {
+    using computation = typename D::computation;
+    using first = typename first_type<output_indices_t<computation>>::type;
+    using as_step = decltype(substitute<first, Row>(std::declval<computation const&>()));
+    return (std::is_same_v<as_step, typename plan::step_traits<Steps>::expression> || ...);
+  }
+  template <class R>
+  static constexpr bool reads_kernel_buffers =
+      []<class... D>(type_list<D...>) { return (written_here<D>() || ...); }(intermediates_in_t<R>{});
   template <class S>
   struct inner_index {
     using type = void;
@@ -90,6 +102,7 @@ struct softmax_write {
   // The step of the one write that uses R's softmax (-1 when none or several do).
   template <class R>
   static constexpr int step_for() {
+    if constexpr (reads_kernel_buffers<R>) return -1;
     constexpr bool used[] = {uses<Steps, R>()..., false};
     int found = -1, count = 0;
     for (int k = 0; k < int(sizeof...(Steps)); ++k)
