@@ -11,6 +11,7 @@
 #include <cmath>
 #include <lossforge/backends/kokkos.hpp>
 #include <lossforge/losses.hpp>
+#include <utility>
 
 namespace lf = lossforge;
 namespace L = lf::losses;
@@ -182,28 +183,36 @@ TEST_CASE("a windowed loss: work per element grows as the window, not its square
   CHECK(longer <= wide * 1.01);
 }
 
+namespace separable {
+constexpr lf::tensor<"img", 2> img;
+constexpr lf::tensor<"g", 1> g1;
+constexpr lf::index<"h"> h;
+constexpr lf::index<"w"> w;
+constexpr lf::window_index<"u"> u;
+constexpr lf::window_index<"v"> v;
+constexpr auto loss = lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v))))));
+// The reads per element of a 64 x 64 image with the window g(u) g(v) of `width` entries each way, and the kernels
+// launched.
+template <class Kernel, class... Out>
+std::pair<double, int> reads(Kernel const& kernel, int width, Out const&... out) {
+  int const size = 64;
+  matrix iv = filled(size, size, 5);
+  Kokkos::View<double*, Kokkos::HostSpace> gv("lossforge::test::g", std::size_t(width));
+  for (int e = 0; e < width; ++e) gv(e) = 1.0 / width;
+  int passes = 0;
+  double const count =
+      reads_of([&] { passes = lf::test::kernels_launched([&] { kernel(lf::bind(img = iv, g1 = gv), out...); }); });
+  return {count / (double(size) * size), passes};
+}
+}  // namespace separable
+
 TEST_CASE("a separable 2-D window: work per position grows as K + L, not K L", "[work]") {
-  static constexpr lf::tensor<"img", 2> img;
-  static constexpr lf::tensor<"g", 1> g1;
-  static constexpr lf::index<"h"> h;
-  static constexpr lf::index<"w"> w;
-  static constexpr lf::window_index<"u"> u;
-  static constexpr lf::window_index<"v"> v;
   // A Gaussian window is the outer product g(u) g(v): the sum over v reads img only at h + u, so it is a buffer over
   // the image's rows, computed once per row position, and the sum over u reads it K times per position.
-  static constexpr auto kernel = lf::kokkos::compile(
-      lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v)))))));
-  using vector = Kokkos::View<double*, Kokkos::HostSpace>;
-  auto reads = [](int width) {
-    int const size = 64;
-    matrix iv = filled(size, size, 5);
-    vector gv("lossforge::test::g", std::size_t(width));
-    for (int e = 0; e < width; ++e) gv(e) = 1.0 / width;
-    return reads_of([&] { kernel(lf::bind(img = iv, g1 = gv)); }) / (double(size) * size);
-  };
+  static constexpr auto kernel = lf::kokkos::compile(separable::loss);
   // Per position: the rows read img and g L times each (2 L), the columns the buffer and g K times (2 K), for K = L:
   // 4 K. A K x L window summed at every position would read 2 K L.
-  double const narrow = reads(3), wide = reads(9);
+  double const narrow = separable::reads(kernel, 3).first, wide = separable::reads(kernel, 9).first;
   CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
   CHECK(narrow <= 4 * 3 + 1);
   CHECK(wide <= 4 * 9 + 1);
@@ -211,33 +220,19 @@ TEST_CASE("a separable 2-D window: work per position grows as K + L, not K L", "
 }
 
 TEST_CASE("a separable 2-D window's gradient: work per element grows as K + L, not K L", "[work]") {
-  static constexpr lf::tensor<"img", 2> img;
-  static constexpr lf::tensor<"g", 1> g1;
-  static constexpr lf::index<"h"> h;
-  static constexpr lf::index<"w"> w;
-  static constexpr lf::window_index<"u"> u;
-  static constexpr lf::window_index<"v"> v;
   // The gradient gathers from the K x L window positions whose windows hold an element; its gather along the rows
   // (over u') is a buffer over (row, column) computed in the row's work item, and the gather along the columns reads
   // it L times per element.
-  static constexpr auto kernel = lf::kokkos::compile(
-      lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v)))))), lf::wrt(img));
-  using vector = Kokkos::View<double*, Kokkos::HostSpace>;
-  auto reads = [](int width) {
-    int const size = 64;
-    matrix iv = filled(size, size, 5), di("lossforge::test::di", std::size_t(size), std::size_t(size));
-    vector gv("lossforge::test::g", std::size_t(width));
-    for (int e = 0; e < width; ++e) gv(e) = 1.0 / width;
-    int passes = 0;
-    double const count =
-        reads_of([&] { passes = lf::test::kernels_launched([&] { kernel(lf::bind(img = iv, g1 = gv), di); }); });
-    CHECK(passes == 3);  // the rows, the window sums with the loss, the gradient with its gather along the rows
-    return count / (double(size) * size);
-  };
+  static constexpr auto kernel = lf::kokkos::compile(separable::loss, lf::wrt(separable::img));
+  matrix di("lossforge::test::di", 64, 64);
+  auto const [narrow, narrow_passes] = separable::reads(kernel, 3, di);
+  auto const [wide, wide_passes] = separable::reads(kernel, 9, di);
+  // The rows, the window sums with the loss, the gradient with its gather along the rows.
+  CHECK(narrow_passes == 3);
+  CHECK(wide_passes == 3);
   // Per element, reading the image or a buffer and g once per window entry: the rows (2 L), the window sums for the
   // loss and its buffer (2 K each at most), the gather along the rows (2 K) and along the columns (2 L): for K = L at
   // most 10 K. Gathering from all K L positions would read 2 K L.
-  double const narrow = reads(3), wide = reads(9);
   CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
   CHECK(narrow <= 10 * 3 + 1);
   CHECK(wide <= 10 * 9 + 1);

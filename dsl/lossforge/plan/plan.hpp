@@ -247,29 +247,16 @@ struct intermediate_computed_as<E, type_list<S...>> {
   using type =
       typename first_non_void_type<std::conditional_t<std::is_same_v<typename S::computation, E>, S, void>...>::type;
 };
-// Whether E reads intermediate D anywhere but at position Row of D's first dimension.
+// Whether E reads intermediate D anywhere but at position Row of D's first dimension: a question about accesses, as
+// whether E gathers is.
 template <class D, class Row>
-struct reads_other_rows_of_visitor {
+struct reads_other_rows_of_visitor : gather_visitor {
   template <class A>
   struct elsewhere : std::false_type {};
   template <class First, class... Rest>
   struct elsewhere<access<D, First, Rest...>> : std::bool_constant<!std::is_same_v<First, Row>> {};
-  template <class I>
-  using on_index = std::false_type;
-  template <class N>
-  using on_number = std::false_type;
-  template <class S>
-  using on_scalar = std::false_type;
-  template <class E, class I>
-  using on_along = std::false_type;
-  template <class A>
-  using on_witness = std::false_type;
   template <class E, class S, class... Slots>
   using on_access = std::bool_constant<elsewhere<E>::value || (Slots::value || ...)>;
-  template <class E, class... Args>
-  using on_node = std::bool_constant<(Args::value || ...)>;
-  template <class E, class I, class Body>
-  using on_reduce = Body;
 };
 // Whether write E along Row reads intermediate D only at its own row, in the kernel that writes D: D's rows are
 // E's, D is not combined across processes, and E's rows are not flat. Then a work item writes D's row before E's
