@@ -1,6 +1,7 @@
 #pragma once
 // Materialized intermediates: a subexpression that a work item would recompute for every position of an index it
-// does not depend on becomes a buffer over its free indices, written in an earlier pass.
+// does not depend on becomes a buffer over its free indices, written in an earlier pass (or, read only at its
+// reader's row, earlier in the reader's work item: plan.hpp).
 //
 // A work item runs over a row (the first output index of what it writes, or the index of a global it accumulates)
 // and loops over the rest of its output indices and over the indices of the reductions around a node. A reduction

@@ -96,8 +96,9 @@ template <class E>
 using intermediates_in_t = filter_t<symbols_of_t<E>, is_intermediate>;
 
 // The level of a closed reduction: 1 + the deepest level of the closed reductions and intermediates its body reads;
-// an intermediate's level is the pass that writes it, likewise 1 + the deepest level of what it reads. Reductions
-// of one level can share a pass; level L needs the results of level L - 1.
+// an intermediate's level is likewise 1 + the deepest level of what it reads, the latest pass that can write it (a
+// buffer read at its reader's own row is written with the reader, plan.hpp). Reductions of one level can share a
+// pass; level L needs the results of level L - 1.
 template <class E>
 constexpr int closed_depth();
 template <class Op, class I, class B>

@@ -314,6 +314,7 @@ struct window_gather<reduce<reductions::sum, I, node<ops::select, C, X, constant
   static constexpr bool value = true;
   static constexpr int dimension = window_guard<I, C>::dimension;
   using offset = I;
+  using guard = C;
 };
 
 // sum_u where(G0 - u ..., a_u * sum_v where(G1 - v ..., x, 0), 0) -> sum_v where(G1 - v ..., sum_u where(G0 - u ...,
@@ -327,12 +328,25 @@ struct window_gathers_in_dimension_order {
   }(std::type_identity<Above>{});
   template <class B>
   using above_t = std::remove_cvref_t<decltype(detail::fraction_sides(std::declval<B const&>()).first)>;
+  // Whether the sums over u (guard C, body B) and over the inner gather's v swap: B mentions v only inside that
+  // gather, and its guard does not mention u.
   template <class I, class C, class B>
-  requires(guards_window_position_v<I, C> && window_guard<I, C>::dimension >= 0 &&
-           inner<above_t<B>, window_guard<I, C>::dimension> <
-               detail::tuple_size_v<above_t<B>>) static constexpr auto rewrite(reduce<reductions::sum, I,
-                                                                                   node<ops::select, C, B, constant<0>>> const&
-                                                                                e) {
+  static constexpr bool swaps() {
+    if constexpr (!guards_window_position_v<I, C> || window_guard<I, C>::dimension < 0) {
+      return false;
+    } else {
+      constexpr std::size_t k = inner<above_t<B>, window_guard<I, C>::dimension>;
+      if constexpr (k >= detail::tuple_size_v<above_t<B>>) {
+        return false;
+      } else {
+        using gather = window_gather<std::remove_cvref_t<decltype(get<k>(std::declval<above_t<B> const&>()))>>;
+        return !mentions_v<typename gather::offset, B> && !mentions_v<I, typename gather::guard>;
+      }
+    }
+  }
+  template <class I, class C, class B>
+  requires(swaps<I, C, B>()) static constexpr auto rewrite(
+      reduce<reductions::sum, I, node<ops::select, C, B, constant<0>>> const& e) {
     auto const [above, below] = detail::fraction_sides(arg<1>(e.body));
     constexpr std::size_t k = inner<above_t<B>, window_guard<I, C>::dimension>;
     auto const& gather = get<k>(above);

@@ -1,8 +1,9 @@
 #pragma once
 // simplify(e): bottom-up rewriting to a fixpoint. Sums and products are put in canonical form (canonical.hpp), except
 // a window slot x(h + u), which keeps its position first; every other node gets the first matching rule of its head
-// op (rules.hpp). The fixpoint is reached when a pass leaves the type unchanged; every rule shrinks the tree or moves
-// it toward the canonical order, so this terminates.
+// op (rules.hpp). The fixpoint is reached when a pass leaves the type unchanged; every rule shrinks the tree, moves
+// it toward the canonical order, moves factors out of a sum (never back in), or nests a window gradient's gathers in
+// dimension order (never back), so this terminates.
 #include <lossforge/dsl/extent_sources.hpp>
 #include <lossforge/simplify/rules.hpp>
 
