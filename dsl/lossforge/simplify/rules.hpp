@@ -285,6 +285,7 @@ struct reduce_of_scaled {
 template <class I, class C>
 struct window_guard {
   static constexpr bool value = false;
+  static constexpr int dimension = -1;
 };
 template <class I, class G, class Of, bool P, class Last>
 struct window_guard<I, node<ops::mul, node<ops::greater_equal, window_position<G, I, Of, P>, constant<0>>,
@@ -332,7 +333,7 @@ struct window_gathers_in_dimension_order {
   // gather, and its guard does not mention u.
   template <class I, class C, class B>
   static constexpr bool swaps() {
-    if constexpr (!guards_window_position_v<I, C> || window_guard<I, C>::dimension < 0) {
+    if constexpr (window_guard<I, C>::dimension < 0) {  // no window guard, or not in a gradient's dimension
       return false;
     } else {
       constexpr std::size_t k = inner<above_t<B>, window_guard<I, C>::dimension>;
