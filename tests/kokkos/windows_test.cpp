@@ -253,3 +253,63 @@ TEST_CASE("a window is one subexpression however its slot is spelled: x(u + h) i
       CHECK(lf::test::close(double(di(a, b)), d, tol<double>()));
     }
 }
+
+TEMPLATE_TEST_CASE("a zero-padded separable window: its rows read zeros past the image's edges", "[windows]", float,
+                   double) {
+  using T = TestType;
+  static constexpr lf::tensor<"img", 2> img;
+  // The rows sum_v w(v) img(h + u, c + v) are zero wherever the row h + u is past the edges: a buffer over the image's
+  // rows, read with zeros there. The rows of exp(img) are not (exp(0) = 1 past the edges): computed where they are
+  // read. Both agree with the window summed over every (u, v).
+  constexpr auto window_sum = [](auto const& f) {
+    return lf::sum(u, w(u) * lf::sum(v, w(v) * f(img(lf::zero_padded(h + u), lf::zero_padded(c + v)))));
+  };
+  constexpr auto identity = [](auto const& e) { return e; };
+  constexpr auto exponential = [](auto const& e) { return lf::exp(e); };
+  static constexpr auto linear = lf::kokkos::compile(lf::sum(h, lf::sum(c, lf::square(window_sum(identity) - 0.25))),
+                                                     lf::wrt(img));
+  static constexpr auto nonlinear = lf::kokkos::compile(
+      lf::sum(h, lf::sum(c, lf::square(window_sum(exponential) - 0.25))), lf::wrt(img));
+  int const rows = 11, columns = 8;
+  window2<T> iv("lossforge::test::img", rows, columns);
+  for (int e = 0; e < rows * columns; ++e) iv.data()[e] = T(0.5 * std::sin(0.37 * e));
+  for (int const width : {3, 4}) {  // (K - 1) / 2 zeros before, the rest after
+    auto const wv = wave<T>(width, 0.5, 0.7);
+    int const before = (width - 1) / 2;
+    for (bool const exponentiated : {false, true}) {
+      auto f = [&](int r, int q) {
+        double const at = r >= 0 && r < rows && q >= 0 && q < columns ? double(iv(r, q)) : 0.0;
+        return exponentiated ? std::exp(at) : at;
+      };
+      std::vector<double> residual(std::size_t(rows * columns));
+      double want = 0;
+      for (int p = 0; p < rows; ++p)
+        for (int q = 0; q < columns; ++q) {
+          double s = 0;
+          for (int r = 0; r < width; ++r)
+            for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * f(p + r - before, q + t - before);
+          residual[std::size_t(p * columns + q)] = s - 0.25;
+          want += (s - 0.25) * (s - 0.25);
+        }
+      window2<T> di("lossforge::test::di", rows, columns);
+      double value = 0;
+      int const launched = lf::test::kernels_launched([&] {
+        value = exponentiated ? nonlinear(lf::bind(img = iv, w = wv), di) : linear(lf::bind(img = iv, w = wv), di);
+      });
+      CHECK(launched == (exponentiated ? 2 : 3));  // the rows' pass comes first where they are a buffer
+      CHECK(lf::test::close(value, want, tol<T>()));
+      for (int a0 = 0; a0 < rows; ++a0)
+        for (int b0 = 0; b0 < columns; ++b0) {  // img[a0, b0] is read at position (a0 - r + before, b0 - t + before)
+          double d = 0;
+          for (int r = 0; r < width; ++r)
+            for (int t = 0; t < width; ++t) {
+              int const p = a0 - r + before, q = b0 - t + before;
+              if (p >= 0 && p < rows && q >= 0 && q < columns)
+                d += 2 * residual[std::size_t(p * columns + q)] * double(wv(r)) * double(wv(t));
+            }
+          if (exponentiated) d *= std::exp(double(iv(a0, b0)));
+          CHECK(lf::test::close(double(di(a0, b0)), d, tol<T>()));
+        }
+    }
+  }
+}

@@ -191,6 +191,9 @@ constexpr lf::index<"w"> w;
 constexpr lf::window_index<"u"> u;
 constexpr lf::window_index<"v"> v;
 constexpr auto loss = lf::sum(h, lf::sum(w, lf::square(lf::sum(u, g1(u) * lf::sum(v, g1(v) * img(h + u, w + v))))));
+constexpr auto zero_padded_loss = lf::sum(
+    h, lf::sum(w, lf::square(lf::sum(
+                      u, g1(u) * lf::sum(v, g1(v) * img(lf::zero_padded(h + u), lf::zero_padded(w + v)))))));
 // The reads per element of a 64 x 64 image with the window g(u) g(v) of `width` entries each way, and the kernels
 // launched.
 template <class Kernel, class... Out>
@@ -237,4 +240,27 @@ TEST_CASE("a separable 2-D window's gradient: work per element grows as K + L, n
   CHECK(narrow <= 10 * 3 + 1);
   CHECK(wide <= 10 * 9 + 1);
   CHECK(wide / narrow < 3.5);  // K L would make it 9
+}
+
+TEST_CASE("a zero-padded separable 2-D window: work per position and per element grows as K + L, not K L", "[work]") {
+  // The rows are a buffer over the image's rows as for a valid window, read with zeros past its edges (the sum over v
+  // of g(v) img(h + u, w + v) is zero wherever img's row h + u is past the edges, so the buffer's zero stands for it).
+  static constexpr auto value = lf::kokkos::compile(separable::zero_padded_loss);
+  static constexpr auto gradient = lf::kokkos::compile(separable::zero_padded_loss, lf::wrt(separable::img));
+  matrix di("lossforge::test::di", 64, 64);
+  auto const [narrow, narrow_passes] = separable::reads(value, 3);
+  auto const [wide, wide_passes] = separable::reads(value, 9);
+  CHECK(narrow_passes == 2);  // the rows, then the window sums with the loss
+  CHECK(wide_passes == 2);
+  CHECK(narrow >= 3);  // at least one read per window entry of each pass: the count counts
+  CHECK(narrow <= 4 * 3 + 1);
+  CHECK(wide <= 4 * 9 + 1);
+  CHECK(wide / narrow < 3.5);  // K L would make it 9
+  auto const [narrow_gradient, narrow_gradient_passes] = separable::reads(gradient, 3, di);
+  auto const [wide_gradient, wide_gradient_passes] = separable::reads(gradient, 9, di);
+  CHECK(narrow_gradient_passes == 3);
+  CHECK(wide_gradient_passes == 3);
+  CHECK(narrow_gradient <= 10 * 3 + 1);
+  CHECK(wide_gradient <= 10 * 9 + 1);
+  CHECK(wide_gradient / narrow_gradient < 3.5);
 }

@@ -236,8 +236,10 @@ using window_positions_in_t = fold_t<window_positions_visitor, E>;
 // A reduction inside the sum over a window's offset u that reads x only at h + u (x(h + u, c + v) summed over v: the
 // rows of a 2-D window g(u) g(v)) depends on h and u through h + u alone: it is a buffer over the positions p of x's
 // dimension, computed once per p, and read at h + u. So a separable K x L window costs K + L per position, not K L.
+// Zero-padded, the buffer is read with zeros past its edges as x is, where the reduction is zero wherever x's row
+// reads zeros (zero_past_edges below).
 
-// The valid window slots h + u in E whose offsets are in Loops (bound around E) and whose positions are indices'.
+// The window slots h + u in E whose offsets are in Loops (bound around E) and whose positions are indices'.
 template <class I>
 struct bound_elsewhere {
   template <class W>
@@ -248,7 +250,7 @@ template <class Loops>
 struct window_sums_visitor {
   template <class Slot>
   static constexpr bool sums = [] {
-    if constexpr (!is_window_slot_v<Slot> || is_padded_window_v<Slot>)
+    if constexpr (!is_window_slot_v<Slot>)
       return false;
     else
       return reads_directly_v<typename window_slot<Slot>::position> &&
@@ -281,6 +283,59 @@ struct window_sums_visitor {
 template <class... W>
 auto window_sum_positions(type_list<W...>)
     -> type_list<window_sum_position<typename window_slot<W>::position, typename window_slot<W>::offset>...>;
+
+// Whether E is zero wherever the slots Padded read zeros (past a zero-padded window's edges), by its form: a product
+// with a factor that is, a sum, difference or where() of terms that all are, a sum of such. (Past the edges a factor
+// that is infinite or NaN would have made the product NaN; the buffer reads a zero there.)
+template <class Op, class... Zero>
+inline constexpr bool zero_if_v = false;
+template <class A, class B>
+inline constexpr bool zero_if_v<ops::mul, A, B> = A::value || B::value;
+template <class A, class B>
+inline constexpr bool zero_if_v<ops::div, A, B> = A::value;
+template <class A, class B>
+inline constexpr bool zero_if_v<ops::add, A, B> = A::value && B::value;
+template <class A, class B>
+inline constexpr bool zero_if_v<ops::sub, A, B> = A::value && B::value;
+template <class A>
+inline constexpr bool zero_if_v<ops::neg, A> = A::value;
+template <class A>
+inline constexpr bool zero_if_v<ops::square, A> = A::value;
+template <class C, class A, class B>
+inline constexpr bool zero_if_v<ops::select, C, A, B> = A::value && B::value;
+template <class Padded>
+struct zero_past_edges_visitor {
+  template <class A>
+  struct reads_padded;
+  template <class S, class... Sl>
+  struct reads_padded<access<S, Sl...>> : std::bool_constant<(contains_v<Padded, Sl> || ...)> {};
+  template <class I>
+  using on_index = std::false_type;
+  template <class N>
+  using on_number = std::false_type;
+  template <class S>
+  using on_scalar = std::false_type;
+  template <class E, class I>
+  using on_along = std::false_type;
+  template <class A>
+  using on_witness = std::false_type;
+  template <class E, class S, class... Slots>
+  using on_access = reads_padded<E>;
+  template <class E, class... Args>
+  using on_node = std::bool_constant<zero_if_v<typename node_op<E>::type, Args...>>;
+  template <class E, class I, class Body>
+  using on_reduce = std::bool_constant<reduce_op<E>::type::folds == reductions::folding::add && Body::value>;
+};
+template <class W>
+using is_padded_window = std::bool_constant<is_padded_window_v<W>>;
+template <class E, class Slots>
+inline constexpr bool zero_past_edges_v = [] {
+  using padded = filter_t<Slots, is_padded_window>;
+  if constexpr (padded::size == 0)
+    return true;
+  else
+    return fold_t<zero_past_edges_visitor<padded>, E>::value;
+}();
 
 // What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions
 // it is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
@@ -318,7 +373,7 @@ struct read_through {
         using read = set_union_t<typename parts<F>::type...>;
         return !([]<class... I>(type_list<I...>) { return (contains_v<free, I> || ...); }(read{})) &&
                !(contains_v<free_indices_t<E>, S> || ...);
-      }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>);
+      }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>) && (windowed || zero_past_edges_v<E, froms>);
     }
   }();
 };
