@@ -306,13 +306,11 @@ inline constexpr bool guards_window_position_v = window_guard<I, C>::value;
 // The gather of a window's gradient along one dimension, sum_u where(G - u among the positions, x, 0).
 template <class E>
 struct window_gather {
-  static constexpr bool value = false;
   static constexpr int dimension = -1;
 };
 template <class I, class C, class X>
 requires guards_window_position_v<I, C>
 struct window_gather<reduce<reductions::sum, I, node<ops::select, C, X, constant<0>>>> {
-  static constexpr bool value = true;
   static constexpr int dimension = window_guard<I, C>::dimension;
   using offset = I;
   using guard = C;
