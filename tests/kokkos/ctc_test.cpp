@@ -131,6 +131,64 @@ TEST_CASE("ctc_loss: each sample's loss is the probability of the paths that col
   }
 }
 
+TEST_CASE("ctc_loss: Graves' reference case, blank last, against its published losses and gradients", "[ctc]") {
+  // Alex Graves' implementation's two sequences (as TensorFlow's CTC test quotes them): per-frame probabilities over
+  // 6 classes, the blank last, given as logits log p; 5 frames each, then 2 frames of NaN past the input length.
+  // Losses 3.342114 and 5.422623 for those probabilities as given, whose frames sum to 1 only within 5e-7: the
+  // log_softmax of the logits divides each frame by its sum Z_t, and every path takes one class per frame, so the
+  // loss is the published one plus sum_t log Z_t. The gradient with respect to the logits is softmax minus the labels'
+  // posteriors, published to 6 digits. Both to 1e-6, as there.
+  double const probabilities[2][5][6] = {
+      {{0.633766, 0.221185, 0.0917319, 0.0129757, 0.0142857, 0.0260553},
+       {0.111121, 0.588392, 0.278779, 0.0055756, 0.00569609, 0.010436},
+       {0.0357786, 0.633813, 0.321418, 0.00249248, 0.00272882, 0.0037688},
+       {0.0663296, 0.643849, 0.280111, 0.00283995, 0.0035545, 0.00331533},
+       {0.458235, 0.396634, 0.123377, 0.00648837, 0.00903441, 0.00623107}},
+      {{0.30176, 0.28562, 0.0831517, 0.0862751, 0.0816851, 0.161508},
+       {0.24082, 0.397533, 0.0557226, 0.0546814, 0.0557528, 0.19549},
+       {0.230246, 0.450868, 0.0389607, 0.038309, 0.0391602, 0.202456},
+       {0.280884, 0.429522, 0.0326593, 0.0339046, 0.0326856, 0.190345},
+       {0.423286, 0.315517, 0.0338439, 0.0393744, 0.0339315, 0.154046}}};
+  double const gradients[2][5][6] = {
+      {{-0.366234, 0.221185, 0.0917319, 0.0129757, 0.0142857, 0.0260553},
+       {0.111121, -0.411608, 0.278779, 0.0055756, 0.00569609, 0.010436},
+       {0.0357786, 0.633813, -0.678582, 0.00249248, 0.00272882, 0.0037688},
+       {0.0663296, -0.356151, 0.280111, 0.00283995, 0.0035545, 0.00331533},
+       {-0.541765, 0.396634, 0.123377, 0.00648837, 0.00903441, 0.00623107}},
+      {{-0.69824, 0.28562, 0.0831517, 0.0862751, 0.0816851, 0.161508},
+       {0.24082, -0.602467, 0.0557226, 0.0546814, 0.0557528, 0.19549},
+       {0.230246, 0.450868, 0.0389607, 0.038309, 0.0391602, -0.797544},
+       {0.280884, -0.570478, 0.0326593, 0.0339046, 0.0326856, 0.190345},
+       {-0.576714, 0.315517, 0.0338439, 0.0393744, 0.0339315, 0.154046}}};
+  std::vector<std::vector<std::int64_t>> const labels = {{0, 1, 2, 1, 0}, {0, 1, 1, 0}};
+  logits_view x("x", 7, 2, 6), grad("grad", 7, 2, 6);
+  labels_view targets("t", 2, 5);
+  lengths_view input_lengths("in", 2), target_lengths("tl", 2);
+  losses_view per_sample("loss", 2);
+  for (int n = 0; n < 2; ++n) {
+    for (int t = 0; t < 7; ++t)
+      for (int c = 0; c < 6; ++c)
+        x(t, n, c) = t < 5 ? std::log(probabilities[n][t][c]) : std::numeric_limits<double>::quiet_NaN();
+    input_lengths(n) = 5, target_lengths(n) = std::int64_t(labels[std::size_t(n)].size());
+    for (std::size_t s = 0; s < 5; ++s) targets(n, s) = s < labels[std::size_t(n)].size() ? labels[std::size_t(n)][s] : 0;
+  }
+  lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, x, targets, input_lengths, target_lengths, grad,
+                       per_sample, L::none, {.blank = 5});
+  double const published[2] = {3.342114, 5.422623};
+  for (int n = 0; n < 2; ++n) {
+    double normalization = 0;
+    for (int t = 0; t < 5; ++t) {
+      double z = 0;
+      for (int c = 0; c < 6; ++c) z += probabilities[n][t][c];
+      normalization += std::log(z);
+    }
+    CHECK(std::abs(per_sample(n) - (published[n] + normalization)) < 1e-6);
+  }
+  for (int n = 0; n < 2; ++n)
+    for (int t = 0; t < 7; ++t)
+      for (int c = 0; c < 6; ++c) CHECK(std::abs(grad(t, n, c) - (t < 5 ? gradients[n][t][c] : 0.0)) < 1e-6);
+}
+
 TEST_CASE("ctc_loss: targets no path produces are +inf (NaN gradient), 0 and 0 with zero_infinity", "[ctc]") {
   // Sample 0: "1 1" in 2 frames needs 3; sample 1: 3 labels in 2 frames; sample 2 is feasible.
   batch b(3, 3, 3, {{1, 1}, {1, 2, 1}, {2}}, {2, 2, 3});
