@@ -170,7 +170,8 @@ TEST_CASE("ctc_loss: Graves' reference case, blank last, against its published l
       for (int c = 0; c < 6; ++c)
         x(t, n, c) = t < 5 ? std::log(probabilities[n][t][c]) : std::numeric_limits<double>::quiet_NaN();
     input_lengths(n) = 5, target_lengths(n) = std::int64_t(labels[std::size_t(n)].size());
-    for (std::size_t s = 0; s < 5; ++s) targets(n, s) = s < labels[std::size_t(n)].size() ? labels[std::size_t(n)][s] : 0;
+    for (std::size_t s = 0; s < 5; ++s)
+      targets(n, s) = s < labels[std::size_t(n)].size() ? labels[std::size_t(n)][s] : 0;
   }
   lf::kokkos::ctc_loss(Kokkos::DefaultHostExecutionSpace{}, x, targets, input_lengths, target_lengths, grad,
                        per_sample, L::none, {.blank = 5});

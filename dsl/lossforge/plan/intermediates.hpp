@@ -292,8 +292,6 @@ inline constexpr bool zero_if_v = false;
 template <class A, class B>
 inline constexpr bool zero_if_v<ops::mul, A, B> = A::value || B::value;
 template <class A, class B>
-inline constexpr bool zero_if_v<ops::div, A, B> = A::value;
-template <class A, class B>
 inline constexpr bool zero_if_v<ops::add, A, B> = A::value && B::value;
 template <class A, class B>
 inline constexpr bool zero_if_v<ops::sub, A, B> = A::value && B::value;
