@@ -258,11 +258,13 @@ TEMPLATE_TEST_CASE("a zero-padded separable window: its rows read zeros past the
                    double) {
   using T = TestType;
   static constexpr lf::tensor<"img", 2> img;
-  // The rows sum_v w(v) img(h + u, c + v) are zero wherever the row h + u is past the edges: a buffer over the image's
+  static constexpr lf::tensor<"q", 1> q;
+  // The rows sum_v q(v) img(h + u, c + v) are zero wherever the row h + u is past the edges: a buffer over the image's
   // rows, read with zeros there. The rows of exp(img) are not (exp(0) = 1 past the edges): computed where they are
-  // read. Both agree with the window summed over every (u, v).
+  // read. Both agree with the window summed over every (u, v); u and v have windows of different lengths, so that
+  // each dimension's zeros before are its own window's.
   constexpr auto window_sum = [](auto const& f) {
-    return lf::sum(u, w(u) * lf::sum(v, w(v) * f(img(lf::zero_padded(h + u), lf::zero_padded(c + v)))));
+    return lf::sum(u, w(u) * lf::sum(v, q(v) * f(img(lf::zero_padded(h + u), lf::zero_padded(c + v)))));
   };
   constexpr auto identity = [](auto const& e) { return e; };
   constexpr auto exponential = [](auto const& e) { return lf::exp(e); };
@@ -273,39 +275,41 @@ TEMPLATE_TEST_CASE("a zero-padded separable window: its rows read zeros past the
   int const rows = 11, columns = 8;
   window2<T> iv("lossforge::test::img", rows, columns);
   for (int e = 0; e < rows * columns; ++e) iv.data()[e] = T(0.5 * std::sin(0.37 * e));
-  for (int const width : {3, 4}) {  // (K - 1) / 2 zeros before, the rest after
-    auto const wv = wave<T>(width, 0.5, 0.7);
-    int const before = (width - 1) / 2;
+  for (auto const& [width_u, width_v] : {std::pair{3, 5}, std::pair{4, 3}}) {  // (K - 1) / 2 zeros before
+    auto const wv = wave<T>(width_u, 0.5, 0.7), qv = wave<T>(width_v, 0.6, 0.2);
+    int const before_u = (width_u - 1) / 2, before_v = (width_v - 1) / 2;
     for (bool const exponentiated : {false, true}) {
-      auto f = [&](int r, int q) {
-        double const at = r >= 0 && r < rows && q >= 0 && q < columns ? double(iv(r, q)) : 0.0;
+      auto f = [&](int r, int s) {
+        double const at = r >= 0 && r < rows && s >= 0 && s < columns ? double(iv(r, s)) : 0.0;
         return exponentiated ? std::exp(at) : at;
       };
       std::vector<double> residual(std::size_t(rows * columns));
       double want = 0;
       for (int p = 0; p < rows; ++p)
-        for (int q = 0; q < columns; ++q) {
-          double s = 0;
-          for (int r = 0; r < width; ++r)
-            for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * f(p + r - before, q + t - before);
-          residual[std::size_t(p * columns + q)] = s - 0.25;
-          want += (s - 0.25) * (s - 0.25);
+        for (int s = 0; s < columns; ++s) {
+          double sum = 0;
+          for (int r = 0; r < width_u; ++r)
+            for (int t = 0; t < width_v; ++t)
+              sum += double(wv(r)) * double(qv(t)) * f(p + r - before_u, s + t - before_v);
+          residual[std::size_t(p * columns + s)] = sum - 0.25;
+          want += (sum - 0.25) * (sum - 0.25);
         }
       window2<T> di("lossforge::test::di", rows, columns);
       double value = 0;
       int const launched = lf::test::kernels_launched([&] {
-        value = exponentiated ? nonlinear(lf::bind(img = iv, w = wv), di) : linear(lf::bind(img = iv, w = wv), di);
+        value = exponentiated ? nonlinear(lf::bind(img = iv, w = wv, q = qv), di)
+                              : linear(lf::bind(img = iv, w = wv, q = qv), di);
       });
       CHECK(launched == (exponentiated ? 2 : 3));  // the rows' pass comes first where they are a buffer
       CHECK(lf::test::close(value, want, tol<T>()));
       for (int a0 = 0; a0 < rows; ++a0)
-        for (int b0 = 0; b0 < columns; ++b0) {  // img[a0, b0] is read at position (a0 - r + before, b0 - t + before)
+        for (int b0 = 0; b0 < columns; ++b0) {  // img[a0, b0] is read at (a0 - r + before_u, b0 - t + before_v)
           double d = 0;
-          for (int r = 0; r < width; ++r)
-            for (int t = 0; t < width; ++t) {
-              int const p = a0 - r + before, q = b0 - t + before;
-              if (p >= 0 && p < rows && q >= 0 && q < columns)
-                d += 2 * residual[std::size_t(p * columns + q)] * double(wv(r)) * double(wv(t));
+          for (int r = 0; r < width_u; ++r)
+            for (int t = 0; t < width_v; ++t) {
+              int const p = a0 - r + before_u, s = b0 - t + before_v;
+              if (p >= 0 && p < rows && s >= 0 && s < columns)
+                d += 2 * residual[std::size_t(p * columns + s)] * double(wv(r)) * double(qv(t));
             }
           if (exponentiated) d *= std::exp(double(iv(a0, b0)));
           CHECK(lf::test::close(double(di(a0, b0)), d, tol<T>()));

@@ -28,6 +28,7 @@
 #include <tuple>
 
 #include <lossforge/dsl/ops.hpp>
+#include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/substitute.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/plan/reductions.hpp>
@@ -284,56 +285,60 @@ template <class... W>
 auto window_sum_positions(type_list<W...>)
     -> type_list<window_sum_position<typename window_slot<W>::position, typename window_slot<W>::offset>...>;
 
-// Whether E is zero wherever the slots Padded read zeros (past a zero-padded window's edges), by its form: a product
-// with a factor that is, a sum, difference or where() of terms that all are, a sum of such. (Past the edges a factor
-// that is infinite or NaN would have made the product NaN; the buffer reads a zero there.)
-template <class Op, class... Zero>
-inline constexpr bool zero_if_v = false;
-template <class A, class B>
-inline constexpr bool zero_if_v<ops::mul, A, B> = A::value || B::value;
-template <class A, class B>
-inline constexpr bool zero_if_v<ops::add, A, B> = A::value && B::value;
-template <class A, class B>
-inline constexpr bool zero_if_v<ops::sub, A, B> = A::value && B::value;
-template <class A>
-inline constexpr bool zero_if_v<ops::neg, A> = A::value;
-template <class A>
-inline constexpr bool zero_if_v<ops::square, A> = A::value;
-template <class C, class A, class B>
-inline constexpr bool zero_if_v<ops::select, C, A, B> = A::value && B::value;
-template <class Padded>
-struct zero_past_edges_visitor {
-  template <class A>
-  struct reads_padded;
-  template <class S, class... Sl>
-  struct reads_padded<access<S, Sl...>> : std::bool_constant<(contains_v<Padded, Sl> || ...)> {};
-  template <class I>
-  using on_index = std::false_type;
-  template <class N>
-  using on_number = std::false_type;
-  template <class S>
-  using on_scalar = std::false_type;
-  template <class E, class I>
-  using on_along = std::false_type;
-  template <class A>
-  using on_witness = std::false_type;
-  template <class E, class S, class... Slots>
-  using on_access = reads_padded<E>;
-  template <class E, class... Args>
-  using on_node = std::bool_constant<zero_if_v<typename node_op<E>::type, Args...>>;
-  template <class E, class I, class Body>
-  using on_reduce = std::bool_constant<reduce_op<E>::type::folds == reductions::folding::add && Body::value>;
+// Whether E is zero wherever slot P reads zeros (past a zero-padded window's edges), by its form: reads through P,
+// products of such a zero with a factor that is finite there, sums, differences and where()s whose terms all are
+// zero, sums of such. A factor is finite at zero when it is built only of reads, numbers, +, -, *, square, where()
+// and sums (not log(x), 1 / x: 0 times their infinity is NaN in the window summed whole); a factor infinite in the
+// data itself still gives NaN there and zero in the buffer. Each padded slot of the buffer alone makes it read a zero.
+template <bool Zero, bool Finite>
+struct at_padding_zeros {
+  static constexpr bool zero = Zero;
+  static constexpr bool finite = Finite;
 };
-template <class W>
-using is_padded_window = std::bool_constant<is_padded_window_v<W>>;
+using not_known_zero = at_padding_zeros<false, true>;
+template <class Op, class... A>
+struct at_padding_zeros_of : at_padding_zeros<false, false> {};
+template <class A, class B>
+struct at_padding_zeros_of<ops::mul, A, B>
+    : at_padding_zeros<(A::zero && B::finite) || (B::zero && A::finite), A::finite && B::finite> {};
+template <class A, class B>
+struct at_padding_zeros_of<ops::add, A, B> : at_padding_zeros<A::zero && B::zero, A::finite && B::finite> {};
+template <class A, class B>
+struct at_padding_zeros_of<ops::sub, A, B> : at_padding_zeros<A::zero && B::zero, A::finite && B::finite> {};
+template <class A>
+struct at_padding_zeros_of<ops::neg, A> : at_padding_zeros<A::zero, A::finite> {};
+template <class A>
+struct at_padding_zeros_of<ops::square, A> : at_padding_zeros<A::zero, A::finite> {};
+template <class C, class A, class B>
+struct at_padding_zeros_of<ops::select, C, A, B> : at_padding_zeros<A::zero && B::zero, A::finite && B::finite> {};
+template <class P>
+struct at_padding_zeros_visitor {
+  template <class A>
+  struct reads_through_p;
+  template <class S, class... Sl>
+  struct reads_through_p<access<S, Sl...>> : at_padding_zeros<(std::is_same_v<Sl, P> || ...), true> {};
+  template <class I>
+  using on_index = not_known_zero;
+  template <class N>
+  using on_number = not_known_zero;
+  template <class S>
+  using on_scalar = not_known_zero;
+  template <class E, class I>
+  using on_along = not_known_zero;
+  template <class A>
+  using on_witness = not_known_zero;
+  template <class E, class S, class... Slots>
+  using on_access = reads_through_p<E>;
+  template <class E, class... Args>
+  using on_node = at_padding_zeros_of<typename node_op<E>::type, Args...>;
+  template <class E, class I, class Body>  // a mean over nothing is NaN
+  using on_reduce = std::conditional_t<std::is_same_v<typename reduce_op<E>::type, reductions::sum>, Body,
+                                       at_padding_zeros<false, false>>;
+};
 template <class E, class Slots>
-inline constexpr bool zero_past_edges_v = [] {
-  using padded = filter_t<Slots, is_padded_window>;
-  if constexpr (padded::size == 0)
-    return true;
-  else
-    return fold_t<zero_past_edges_visitor<padded>, E>::value;
-}();
+inline constexpr bool zero_past_edges_v = []<class... W>(type_list<W...>) {
+  return ((!is_padded_window_v<W> || fold_t<at_padding_zeros_visitor<W>, E>::zero) && ...);
+}(Slots{});
 
 // What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions
 // it is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
@@ -371,7 +376,8 @@ struct read_through {
         using read = set_union_t<typename parts<F>::type...>;
         return !([]<class... I>(type_list<I...>) { return (contains_v<free, I> || ...); }(read{})) &&
                !(contains_v<free_indices_t<E>, S> || ...);
-      }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>) && (windowed || zero_past_edges_v<E, froms>);
+      }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>) &&
+             (windowed || zero_past_edges_v<E, froms>);
     }
   }();
 };
