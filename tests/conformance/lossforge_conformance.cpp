@@ -1,9 +1,10 @@
-// lossforge-conformance [--precision double|float] [--backend kokkos|serial] FILE...
+// lossforge-conformance [--precision double|float] [--backend kokkos|serial] [--expect-unsupported N] FILE...
 //
 // Runs every case of the JSON Lines files through the Kokkos backend (the default where the build has Kokkos) or the
 // serial executor (the same plans and kernels in plain loops, no Kokkos launch) and prints one line per case: id,
 // pass/FAIL/unsupported, and the max absolute and relative error of the loss and of each gradient; then "N passed, M
-// failed, K unsupported". Exits 1 if any case failed. A malformed line counts as a failure and is reported with its
+// failed, K unsupported". Exits 1 if any case failed, or if K is not N where --expect-unsupported N is given (a case
+// that quietly lost its kernel fails the run). A malformed line counts as a failure and is reported with its
 // file and line number; nothing in a case file can crash the runner.
 #include <algorithm>
 #include <cstdio>
@@ -112,9 +113,11 @@ int main(int argc, char* argv[]) {
   Kokkos::ScopeGuard guard(argc, argv);
 #endif
   char const* const usage =
-      "usage: lossforge-conformance [--precision double|float] [--backend kokkos|serial] FILE...\n";
+      "usage: lossforge-conformance [--precision double|float] [--backend kokkos|serial] [--expect-unsupported N] "
+      "FILE...\n";
   precision p = precision::float64;
   std::vector<std::string> files;
+  int expected_unsupported = -1;  // any
   for (int k = 1; k < argc; ++k) {
     std::string const a = argv[k];
     if (a == "--precision" && k + 1 < argc) {
@@ -136,6 +139,13 @@ int main(int argc, char* argv[]) {
                   << "'\n";
         return 2;
       }
+    } else if (a == "--expect-unsupported" && k + 1 < argc) {
+      std::string const v = argv[++k];
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6) {
+        std::cerr << "lossforge-conformance: --expect-unsupported takes a count, not '" << v << "'\n";
+        return 2;
+      }
+      expected_unsupported = std::stoi(v);
     } else if (a.rfind("--", 0) == 0) {
       if (a.rfind("--kokkos", 0) == 0) continue;  // Kokkos' own options
       std::cerr << usage;
@@ -205,5 +215,9 @@ int main(int argc, char* argv[]) {
     }
   }
   std::printf("%d passed, %d failed, %d unsupported\n", passed, failed, skipped);
+  if (expected_unsupported >= 0 && skipped != expected_unsupported) {
+    std::printf("FAIL: %d unsupported, expected %d\n", skipped, expected_unsupported);
+    return 1;
+  }
   return failed == 0 ? 0 : 1;
 }
