@@ -1,9 +1,10 @@
 // SSIM against its definition, written here: the K x K window as the product of two normalized Gaussians, each local
-// statistic a direct double sum over the window (no separation into rows and columns), padding by reading zeros
-// outside the image; its gradient by central differences of that definition. Then the closed forms (equal images,
-// constant images), float against double, the symmetry in x and y, NaN and empty batches, the kernels launched, and bad
-// input. Last, the catalogue's primitive (lf::losses::ssim_map, ssim_loss) inside compiled losses: the map and both
-// images' gradients against the same definition, beside an L1 term, under a weighting of the map, and its kernels.
+// statistic a direct double sum over the window (no separation into rows and columns), padding by reading zeros outside
+// the image; its gradient by central differences of that definition. Then the closed forms (equal images, constant
+// images), SSIM's bounds (near-equal, anti-correlated and random pairs, flat patches), float against double, the
+// symmetry in x and y, NaN and empty batches, the kernels launched, and bad input. Last, the catalogue's primitive
+// (lf::losses::ssim_map, ssim_loss) inside compiled losses: the map and both images' gradients against the same
+// definition, beside an L1 term, under a weighting of the map, and its kernels.
 #include <Kokkos_Core.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -137,6 +138,59 @@ TEST_CASE("ssim_loss: closed forms on equal and on constant images", "[ssim]") {
   double const c1 = 1e-4, want = 1 - (2 * 0.25 * 0.75 + c1) / (0.25 * 0.25 + 0.75 * 0.75 + c1);
   CHECK(std::abs(lf::kokkos::ssim_loss(exec, a, b) - want) < 1e-12);
   CHECK(std::abs(lf::kokkos::ssim_loss(exec, b, a) - want) < 1e-12);
+}
+
+TEST_CASE("ssim_loss: SSIM stays in [-1, 1], near-equal images give 1, flat patches finite gradients", "[ssim]") {
+  Kokkos::DefaultHostExecutionSpace const exec;
+  images const x = random_images(2, 2, 16, 15, 30);
+  images grad("grad", 2, 2, 16, 15);
+  auto const finite = [](auto const& g) {
+    for (std::size_t e = 0; e < g.size(); ++e)
+      if (!std::isfinite(double(g.data()[e]))) return false;
+    return true;
+  };
+  // x against x + 1e-7, in double and in float (where 1e-7 is below the resolution of most entries): SSIM within
+  // 1e-6 of 1, never above 1 + 1e-6, so the loss lies in [-1e-6, 1e-6].
+  images shifted("shifted", 2, 2, 16, 15);
+  images_f xf("xf", 2, 2, 16, 15), shifted_f("sf", 2, 2, 16, 15), grad_f("gf", 2, 2, 16, 15);
+  for (std::size_t e = 0; e < x.size(); ++e) {
+    shifted.data()[e] = x.data()[e] + 1e-7;
+    xf.data()[e] = float(x.data()[e]), shifted_f.data()[e] = float(x.data()[e] + 1e-7);
+  }
+  for (auto const& padding : {lf::kokkos::ssim_padding::valid, lf::kokkos::ssim_padding::zero}) {
+    double const near = lf::kokkos::ssim_loss(exec, x, shifted, grad, {.window_size = 7, .padding = padding});
+    CHECK(std::abs(near) <= 1e-6);
+    CHECK(finite(grad));
+    double const near_f = lf::kokkos::ssim_loss(exec, xf, shifted_f, grad_f, {.window_size = 7, .padding = padding});
+    CHECK(std::abs(near_f) <= 1e-6);
+    CHECK(finite(grad_f));
+  }
+  // Anti-correlated images (y = 1 - x) have negative covariance at every position: SSIM below 0, above -1, so the
+  // loss lies in (1, 2]. Random pairs anywhere in [0, 2].
+  images flipped("flipped", 2, 2, 16, 15);
+  for (std::size_t e = 0; e < x.size(); ++e) flipped.data()[e] = 1 - x.data()[e];
+  double const opposed = lf::kokkos::ssim_loss(exec, x, flipped, grad);
+  CHECK(opposed > 1);
+  CHECK(opposed <= 2);
+  for (unsigned seed = 31; seed < 36; ++seed) {
+    double const random = lf::kokkos::ssim_loss(exec, x, random_images(2, 2, 16, 15, seed), grad);
+    CHECK(random >= 0);
+    CHECK(random <= 2);
+  }
+  // Flat patches: x constant over its first rows, and two constant images, where every variance is 0 (or its
+  // rounding): the gradient is finite.
+  images patchy = random_images(2, 2, 16, 15, 40);
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < 2; ++c)
+      for (int h = 0; h < 9; ++h)
+        for (int w = 0; w < 15; ++w) patchy(n, c, h, w) = 0.5;
+  CHECK(std::isfinite(lf::kokkos::ssim_loss(exec, patchy, x, grad)));
+  CHECK(finite(grad));
+  images a("a", 2, 2, 16, 15), b("b", 2, 2, 16, 15);
+  Kokkos::deep_copy(a, 0.25);
+  Kokkos::deep_copy(b, 0.75);
+  CHECK(std::isfinite(lf::kokkos::ssim_loss(exec, a, b, grad)));
+  CHECK(finite(grad));
 }
 
 TEST_CASE("ssim_loss: float Views give the double result to float's rounding", "[ssim]") {
