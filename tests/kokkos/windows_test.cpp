@@ -317,3 +317,44 @@ TEMPLATE_TEST_CASE("a zero-padded separable window: its rows read zeros past the
     }
   }
 }
+
+TEST_CASE("the rows the loss reads and those its gradient reads through the gradient's indices are one buffer",
+          "[windows]") {
+  // Over a batch of images, the loss reads img(n, h + u, c + v) and its gradient the same rows at the gradient's
+  // index for n (a different index type, named n): one buffer of rows, one of window sums at every position, one for
+  // the gradient's gather along the rows; the rows and sums in one pass with the gradient, the loss in a second.
+  static constexpr lf::tensor<"img", 3> img;
+  static constexpr auto kernel = lf::kokkos::compile(
+      lf::sum(n, lf::sum(h, lf::sum(c, lf::square(lf::sum(u, w(u) * lf::sum(v, w(v) * img(n, h + u, c + v))))))),
+      lf::wrt(img));
+  int const images = 2, size = 9, width = 3, positions = size - width + 1;
+  Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> iv("lossforge::test::img", images, size, size),
+      di("lossforge::test::di", images, size, size);
+  for (std::size_t e = 0; e < iv.size(); ++e) iv.data()[e] = std::sin(0.3 * double(e));
+  auto const wv = wave<double>(width, 0.5, 0.7);
+  double value = 0;
+  CHECK(lf::test::kernels_launched([&] { value = kernel(lf::bind(img = iv, w = wv), di); }) == 2);
+  CHECK(lf::test::allocations_made([&] { kernel(lf::bind(img = iv, w = wv), di); }) == 3);
+  double want = 0;
+  for (int m = 0; m < images; ++m) {
+    std::vector<double> sums(std::size_t(positions * positions));
+    for (int p = 0; p < positions; ++p)
+      for (int q = 0; q < positions; ++q) {
+        double s = 0;
+        for (int r = 0; r < width; ++r)
+          for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * iv(m, p + r, q + t);
+        sums[std::size_t(p * positions + q)] = s;
+        want += s * s;
+      }
+    for (int a0 = 0; a0 < size; ++a0)
+      for (int b0 = 0; b0 < size; ++b0) {
+        double d = 0;
+        for (int r = 0; r < width; ++r)
+          for (int t = 0; t < width; ++t)
+            if (a0 - r >= 0 && a0 - r < positions && b0 - t >= 0 && b0 - t < positions)
+              d += 2 * sums[std::size_t((a0 - r) * positions + b0 - t)] * double(wv(r)) * double(wv(t));
+        CHECK(lf::test::close(di(m, a0, b0), d, tol<double>()));
+      }
+  }
+  CHECK(lf::test::close(value, want, tol<double>()));
+}

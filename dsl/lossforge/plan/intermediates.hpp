@@ -30,6 +30,7 @@
 #include <lossforge/dsl/ops.hpp>
 #include <lossforge/dsl/reductions.hpp>
 #include <lossforge/dsl/substitute.hpp>
+#include <lossforge/dsl/symbol_uses.hpp>
 #include <lossforge/dsl/transform.hpp>
 #include <lossforge/plan/reductions.hpp>
 #include <lossforge/plan/split.hpp>
@@ -340,40 +341,86 @@ inline constexpr bool zero_past_edges_v = []<class... W>(type_list<W...>) {
   return ((!is_padded_window_v<W> || fold_t<at_padding_zeros_visitor<W>, E>::zero) && ...);
 }(Slots{});
 
-// What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions
-// it is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
-// slots h + u it reads x at (the rows of a separable window, StandIns window_sum_positions). Statistic is E with each
-// of Froms read as its stand-in. Under a where(), the buffer is computed where the where would not have let E be: it
-// may read window positions (their offsets' sums, with the wheres that keep them among the positions, are inside
-// it), but no gather by value.
+// The index of a loss that a gradient's index J is named after, where the loss reads J's tensor along a named index
+// there (symbol_uses.hpp); void for other gradient indices (j1 where the loss reads x(h + u, ...)) and other indices.
+template <class J>
+struct loss_index {
+  using type = void;
+};
+template <class S, int P, int D, fixed_string N>
+requires(P != flat_position && !(N == default_index_name<P>())) struct loss_index<gradient_index<S, P, D, N>> {
+  using type = index<N>;
+};
+template <class... J>
+auto loss_indices(type_list<J...>) -> type_list<typename loss_index<J>::type...>;
+
+// The indices a window slot or position F reads through: a window position's G and u, a window slot's h and u.
+template <class F>
+struct read_parts {
+  using type = set_union_t<index_parts_t<F>>;
+};
+template <class A, class B>
+struct read_parts<node<ops::add, A, B>> {
+  using type = type_list<A, B>;
+};
+template <class... F>
+auto read_parts_of(type_list<F...>) -> decltype((type_list<>{} + ... + typename read_parts<F>::type{}));
+
+// The gradient's free indices in E that E reads a tensor along (j0, printed n where the loss's n collapsed onto it),
+// and the loss's indices they stand for in a buffer of E read through WindowFroms (n): where E mentions none of those
+// and every gradient index left free in the buffer is one of them, the loss's windowed sums (over n) and those its
+// gradient reads (over j0) are one buffer, not two of the same numbers, laid out alike. Else none.
+template <class E, class WindowFroms, bool Windowed = WindowFroms::size != 0>
+struct gradient_renames {
+  using froms = type_list<>;
+  using stand_ins = type_list<>;
+};
+template <class E, class WindowFroms>
+struct gradient_renames<E, WindowFroms, true> {
+  using window_parts = decltype(read_parts_of(WindowFroms{}));
+  template <class J>
+  using left_free = std::bool_constant<is_gradient_index<J>::value && !contains_v<window_parts, J>>;
+  using candidates = filter_t<free_indices_t<E>, left_free>;
+  using names = decltype(loss_indices(candidates{}));
+  static constexpr bool renamed = [] {
+    return []<class... J>(type_list<J...>) {
+      return ((!std::is_void_v<typename loss_index<J>::type> && any_extent_sources_t<J, E>::size != 0 &&
+               !contains_v<indices_in_t<E>, typename loss_index<J>::type>) &&
+              ...);
+    }(candidates{}) && set_union_t<names>::size == names::size;
+  }();
+  using froms = std::conditional_t<renamed, candidates, type_list<>>;
+  using stand_ins = std::conditional_t<renamed, names, type_list<>>;
+};
+
+// What E is read through, where it is a buffer computed once per position of stand-in indices: the window positions it
+// is read at (a windowed statistic, Froms its window positions, StandIns the indices they stand for), or the window
+// slots h + u it reads x at (the rows of a separable window, StandIns window_sum_positions), and the gradient's indices
+// that stand for the loss's (gradient_renames). Statistic is E with each of Froms read as its stand-in. Under a
+// where(), the buffer is computed where the where would not have let E be: it may read window positions (their offsets'
+// sums, with the wheres that keep them among the positions, are inside it), but no gather by value.
 template <class E, class Loops, bool Guarded>
 struct read_through {
   using positions = window_positions_in_t<E>;
   using sums = fold_t<window_sums_visitor<Loops>, E>;
   static constexpr bool windowed = positions::size != 0;
-  using froms = std::conditional_t<windowed, positions, sums>;
+  using window_froms = std::conditional_t<windowed, positions, sums>;
   template <class... P>
   static auto positions_stand_for(type_list<P...>) -> type_list<typename P::of...>;
-  using stand_ins = std::conditional_t<windowed, decltype(positions_stand_for(positions{})),
-                                       decltype(window_sum_positions(sums{}))>;
+  using window_stand_ins = std::conditional_t<windowed, decltype(positions_stand_for(positions{})),
+                                              decltype(window_sum_positions(sums{}))>;
+  using renames = gradient_renames<E, window_froms>;
+  using froms = decltype(window_froms{} + typename renames::froms{});
+  using stand_ins = decltype(window_stand_ins{} + typename renames::stand_ins{});
   using statistic = decltype(substitute_all(froms{}, stand_ins{}, std::declval<E const&>()));
-  // The indices E reads through Froms: each window position's G and u, each window slot's h and u.
-  template <class F>
-  struct parts {
-    using type = set_union_t<index_parts_t<F>>;
-  };
-  template <class A, class B>
-  struct parts<node<ops::add, A, B>> {
-    using type = type_list<A, B>;
-  };
   // Each stand-in a position of the buffer of its own: two window positions of one index are not one buffer's.
   static constexpr bool applies = [] {
-    if constexpr (!is_reduce_v<E> || froms::size == 0 || set_union_t<stand_ins>::size != stand_ins::size) {
+    if constexpr (!is_reduce_v<E> || window_froms::size == 0 || set_union_t<stand_ins>::size != stand_ins::size) {
       return false;
     } else {
       return []<class... F, class... S>(type_list<F...>, type_list<S...>) {
         using free = free_indices_t<statistic>;
-        using read = set_union_t<typename parts<F>::type...>;
+        using read = set_union_t<typename read_parts<F>::type...>;
         return !([]<class... I>(type_list<I...>) { return (contains_v<free, I> || ...); }(read{})) &&
                !(contains_v<free_indices_t<E>, S> || ...);
       }(froms{}, stand_ins{}) && !(Guarded && has_gather_by_value_v<statistic>) &&
