@@ -46,6 +46,35 @@ double tol() {
   return lf::test::tolerance<T>::finite_difference;
 }
 
+// For the window w(r) w(t) over a size x size image read by pixel(p, q): the sum of the squared window sums
+// S(p, q) = sum_r sum_t w(r) w(t) pixel(p + r, q + t) over the valid positions, and its gradient with respect to each
+// pixel, row-major: d / d pixel[a, b] = sum over the offsets (r, t) whose position (a - r, b - t) is valid of
+// 2 S(a - r, b - t) w(r) w(t).
+template <class Weights, class Pixel>
+std::pair<double, std::vector<double>> squared_window_sums(int size, Weights const& wv, Pixel const& pixel) {
+  int const width = int(wv.extent(0)), positions = size - width + 1;
+  std::vector<double> sums(std::size_t(positions * positions)), gradient(std::size_t(size * size));
+  double loss = 0;
+  for (int p = 0; p < positions; ++p)
+    for (int q = 0; q < positions; ++q) {
+      double s = 0;
+      for (int r = 0; r < width; ++r)
+        for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * pixel(p + r, q + t);
+      sums[std::size_t(p * positions + q)] = s;
+      loss += s * s;
+    }
+  for (int a = 0; a < size; ++a)
+    for (int b = 0; b < size; ++b) {
+      double d = 0;
+      for (int r = 0; r < width; ++r)
+        for (int t = 0; t < width; ++t)
+          if (a - r >= 0 && a - r < positions && b - t >= 0 && b - t < positions)
+            d += 2 * sums[std::size_t((a - r) * positions + b - t)] * double(wv(r)) * double(wv(t));
+      gradient[std::size_t(a * size + b)] = d;
+    }
+  return {loss, gradient};
+}
+
 // A 1-D filter fitted to a target: the windowed sum S(h) = sum_u w(u) x(h + u) against y(h).
 constexpr auto filtered = lf::sum(u, w(u) * x(h + u));
 constexpr auto fit = lf::sum(h, lf::square(filtered - y(h)));
@@ -223,35 +252,18 @@ TEST_CASE("a window is one subexpression however its slot is spelled: x(u + h) i
   static constexpr lf::tensor<"img", 2> img;
   static constexpr auto kernel = lf::kokkos::compile(
       lf::sum(h, lf::sum(c, lf::square(lf::sum(u, w(u) * lf::sum(v, w(v) * img(h + u, c + v)))))), lf::wrt(img));
-  int const size = 12, width = 3, positions = size - width + 1;
+  int const size = 12, width = 3;
   window2<double> iv("lossforge::test::img", size, size), di("lossforge::test::di", size, size);
   for (int e = 0; e < size * size; ++e) iv.data()[e] = std::sin(0.3 * e);
   auto const wv = wave<double>(width, 0.5, 0.7);
   double value = 0;
   CHECK(lf::test::kernels_launched([&] { value = kernel(lf::bind(img = iv, w = wv), di); }) == 3);
   CHECK(lf::test::allocations_made([&] { kernel(lf::bind(img = iv, w = wv), di); }) == 3);
-  // S(p, q) = sum_r sum_t w(r) w(t) img(p + r, q + t); loss = sum S^2; d loss / d img[a, b] = sum over the offsets
-  // (r, t) whose position (a - r, b - t) is valid of 2 S(a - r, b - t) w(r) w(t).
-  std::vector<double> sums(std::size_t(positions * positions));
-  double want = 0;
-  for (int p = 0; p < positions; ++p)
-    for (int q = 0; q < positions; ++q) {
-      double s = 0;
-      for (int r = 0; r < width; ++r)
-        for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * double(iv(p + r, q + t));
-      sums[std::size_t(p * positions + q)] = s;
-      want += s * s;
-    }
+  auto const [want, gradient] = squared_window_sums(size, wv, [&](int p, int q) { return double(iv(p, q)); });
   CHECK(lf::test::close(value, want, tol<double>()));
   for (int a = 0; a < size; ++a)
-    for (int b = 0; b < size; ++b) {
-      double d = 0;
-      for (int r = 0; r < width; ++r)
-        for (int t = 0; t < width; ++t)
-          if (a - r >= 0 && a - r < positions && b - t >= 0 && b - t < positions)
-            d += 2 * sums[std::size_t((a - r) * positions + b - t)] * double(wv(r)) * double(wv(t));
-      CHECK(lf::test::close(double(di(a, b)), d, tol<double>()));
-    }
+    for (int b = 0; b < size; ++b)
+      CHECK(lf::test::close(double(di(a, b)), gradient[std::size_t(a * size + b)], tol<double>()));
 }
 
 TEMPLATE_TEST_CASE("a zero-padded separable window: its rows read zeros past the image's edges", "[windows]", float,
@@ -327,7 +339,7 @@ TEST_CASE("the rows the loss reads and those its gradient reads through the grad
   static constexpr auto kernel = lf::kokkos::compile(
       lf::sum(n, lf::sum(h, lf::sum(c, lf::square(lf::sum(u, w(u) * lf::sum(v, w(v) * img(n, h + u, c + v))))))),
       lf::wrt(img));
-  int const images = 2, size = 9, width = 3, positions = size - width + 1;
+  int const images = 2, size = 9, width = 3;
   Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> iv("lossforge::test::img", images, size, size),
       di("lossforge::test::di", images, size, size);
   for (std::size_t e = 0; e < iv.size(); ++e) iv.data()[e] = std::sin(0.3 * double(e));
@@ -337,24 +349,11 @@ TEST_CASE("the rows the loss reads and those its gradient reads through the grad
   CHECK(lf::test::allocations_made([&] { kernel(lf::bind(img = iv, w = wv), di); }) == 3);
   double want = 0;
   for (int m = 0; m < images; ++m) {
-    std::vector<double> sums(std::size_t(positions * positions));
-    for (int p = 0; p < positions; ++p)
-      for (int q = 0; q < positions; ++q) {
-        double s = 0;
-        for (int r = 0; r < width; ++r)
-          for (int t = 0; t < width; ++t) s += double(wv(r)) * double(wv(t)) * iv(m, p + r, q + t);
-        sums[std::size_t(p * positions + q)] = s;
-        want += s * s;
-      }
-    for (int a0 = 0; a0 < size; ++a0)
-      for (int b0 = 0; b0 < size; ++b0) {
-        double d = 0;
-        for (int r = 0; r < width; ++r)
-          for (int t = 0; t < width; ++t)
-            if (a0 - r >= 0 && a0 - r < positions && b0 - t >= 0 && b0 - t < positions)
-              d += 2 * sums[std::size_t((a0 - r) * positions + b0 - t)] * double(wv(r)) * double(wv(t));
-        CHECK(lf::test::close(di(m, a0, b0), d, tol<double>()));
-      }
+    auto const [loss, gradient] = squared_window_sums(size, wv, [&](int p, int q) { return iv(m, p, q); });
+    want += loss;
+    for (int a = 0; a < size; ++a)
+      for (int b = 0; b < size; ++b)
+        CHECK(lf::test::close(di(m, a, b), gradient[std::size_t(a * size + b)], tol<double>()));
   }
   CHECK(lf::test::close(value, want, tol<double>()));
 }
