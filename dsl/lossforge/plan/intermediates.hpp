@@ -369,7 +369,7 @@ auto read_parts_of(type_list<F...>) -> decltype((type_list<>{} + ... + typename 
 // The gradient's free indices in E that E reads a tensor along (j0, printed n where the loss's n collapsed onto it),
 // and the loss's indices they stand for in a buffer of E read through WindowFroms (n): where E mentions none of those
 // and every gradient index left free in the buffer is one of them, the loss's windowed sums (over n) and those its
-// gradient reads (over j0) are one buffer, not two of the same numbers, laid out alike. Else none.
+// gradient reads (over j0) are one buffer, not two of the same numbers. Else none.
 template <class E, class WindowFroms, bool Windowed = WindowFroms::size != 0>
 struct gradient_renames {
   using froms = type_list<>;
