@@ -169,7 +169,7 @@ TEMPLATE_TEST_CASE("bce_with_logits is its limit at x = +-inf, with and without 
   using P = TestType;
   using limits = std::numeric_limits<P>;
   // Logits away from where (1 - y) x + c softplus(-x) cancels (x of a few units below 0, where a last-bit difference
-  // between Eigen's and glibc's log1p grows to tens of ulps; vector_path_test covers those with its tolerance); the
+  // between the lanes' and glibc's log1p grows to tens of ulps; vector_path_test covers those with its tolerance); the
   // positive weight c = 1 + (pw - 1) y for pw 1, 2 and 0.5, as the loss forms it.
   std::vector<std::array<P, 3>> arguments;
   for (P x : {limits::quiet_NaN(), limits::infinity(), -limits::infinity(), P(0), P(1), P(-1), P(20), P(-20), P(88),

@@ -582,7 +582,7 @@ template <class L, class I, int Slot, class E, class Data, class C>
 LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first, C& c) {
   using P = typename L::value;
   if constexpr (!varies_along_block<I, E>)
-    return typename L::type(L::type::Constant(c.u[Slot].value));
+    return broadcast<typename L::type>(c.u[Slot].value);
   else if constexpr (std::is_same_v<E, I>)
     return typename L::type(L::type::Constant(P(first)) +
                             Eigen::Map<typename L::type const>(lane_offsets<P, L::width>.data()));
@@ -720,7 +720,7 @@ double block_reduce(reduce<Op, J, B> const& r, work_item<Data>& item, lead_tail*
       lane_sums<P, W> blocks;
       double rest = 0;
       double const pivot = double(P(m));  // the lanes subtract it in P
-      A const shift = A::Constant(P(m));
+      A const shift = broadcast<A>(P(m));
       each(
           [&](std::ptrdiff_t end, auto const& block) LOSSFORGE_LANES_LAMBDA {
             blocks.add_blocks(std::ptrdiff_t(0), end, [&](std::ptrdiff_t first, auto& group) LOSSFORGE_LANES_LAMBDA {

@@ -57,10 +57,6 @@ inline constexpr bool has_lane_form_v = requires {
 
 // Shorthands over lanes of any width: broadcasts, masks and their tests, a running max, and the e^-|x| shared by the
 // logistic family.
-template <class A>
-LOSSFORGE_LANES_INLINE auto broadcast(typename A::Scalar value) {
-  return A::Constant(value);
-}
 // f applied to the SIMD packets of lanes a, b, ... (of equal width, a multiple of the packet size).
 template <class F, class A, class... B>
 LOSSFORGE_LANES_INLINE A by_packet(F const& f, A const& a, B const&... b) {
@@ -71,6 +67,19 @@ LOSSFORGE_LANES_INLINE A by_packet(F const& f, A const& a, B const&... b) {
   for (int k = 0; k < A::SizeAtCompileTime; k += size)
     Eigen::internal::pstoreu(result.data() + k, f(Eigen::internal::ploadu<packet>(a.data() + k),
                                                   Eigen::internal::ploadu<packet>(b.data() + k)...));
+  return result;
+}
+// value in every lane, stored a SIMD packet at a time. Eigen assigns a Constant to an array with std::fill, which GCC
+// compiles (in double) to a scalar store per lane; the block's next vector load of those lanes then waits for the
+// stores to retire (a failed store forwarding, about 20 cycles), once per block.
+template <class A>
+LOSSFORGE_LANES_INLINE A broadcast(typename A::Scalar value) {
+  using packet = typename Eigen::internal::packet_traits<typename A::Scalar>::type;
+  constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
+  static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
+  A result;
+  for (int k = 0; k < A::SizeAtCompileTime; k += size)
+    Eigen::internal::pstoreu(result.data() + k, Eigen::internal::pset1<packet>(value));
   return result;
 }
 // Whether any lane of by_packet(mask, a) is set, for a packet mask function.
@@ -87,7 +96,7 @@ LOSSFORGE_LANES_INLINE bool any_lane(F const& mask, A const& a) {
 // instructions per packet, where a NaN-propagating max takes five).
 template <class A>
 struct running_max {
-  A top = A::Constant(-std::numeric_limits<typename A::Scalar>::infinity());
+  A top = broadcast<A>(-std::numeric_limits<typename A::Scalar>::infinity());
   A numbers = by_packet([](auto x) { return Eigen::internal::ptrue(x); }, top);  // all bits set where no NaN so far
 
   LOSSFORGE_LANES_INLINE void add(A const& x) {
