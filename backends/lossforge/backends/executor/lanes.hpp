@@ -182,6 +182,23 @@ LOSSFORGE_LANES_INLINE A exact_log(A const& a) {
     return result;
   }
 }
+// log(1 + x) from the log of u = 1 + x as rounded: log(u) x / (u - 1) cancels u's rounding error (Goldberg's
+// formula: within a few ulps), x itself where u rounds to 1, infinity at infinity (where x / (u - 1) is NaN). Eigen's
+// log1p in double runs lane by lane through the scalar function, the cost of the logistic family in double.
+template <class A>
+LOSSFORGE_LANES_INLINE A exact_log1p(A const& x) {
+  A const u = 1 + x;
+  return by_packet(
+      [](auto x, auto u, auto log_u) {
+        using namespace Eigen::internal;
+        using packet = decltype(x);
+        using P = typename unpacket_traits<packet>::type;
+        packet const corrected = pmul(log_u, pdiv(x, psub(u, pset1<packet>(P(1)))));
+        packet const below_infinity = pselect(pcmp_eq(u, pset1<packet>(P(1))), x, corrected);
+        return pselect(pcmp_eq(u, pset1<packet>(std::numeric_limits<P>::infinity())), u, below_infinity);
+      },
+      x, u, exact_log(u));
+}
 template <class P>
 inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
 // The float exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding
@@ -257,7 +274,7 @@ LOSSFORGE_LANE_FORM_2(div, a / b)
 LOSSFORGE_LANE_FORM_1(neg, -a)
 LOSSFORGE_LANE_FORM_1(square, a* a)
 LOSSFORGE_LANE_FORM_1(log, exact_log(a))
-LOSSFORGE_LANE_FORM_1(log1p, a.log1p())
+LOSSFORGE_LANE_FORM_1(log1p, exact_log1p(a))
 LOSSFORGE_LANE_FORM_1(exp, exact_exp(a))
 LOSSFORGE_LANE_FORM_1(expm1, a.expm1())
 LOSSFORGE_LANE_FORM_1(tanh, a.tanh())
@@ -310,7 +327,7 @@ struct lane_form<ops::softplus> : logistic_lane_form<lane_form<ops::softplus>> {
   using logistic_lane_form::apply;
   template <class A>
   LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
-    return a.max(typename A::Scalar(0)) + e.log1p();
+    return a.max(typename A::Scalar(0)) + exact_log1p(e);
   }
 };
 template <>
@@ -318,7 +335,7 @@ struct lane_form<ops::log_sigmoid> : logistic_lane_form<lane_form<ops::log_sigmo
   using logistic_lane_form::apply;
   template <class A>
   LOSSFORGE_LANES_INLINE static A apply(A const& a, A const& e) {
-    return a.min(typename A::Scalar(0)) - e.log1p();
+    return a.min(typename A::Scalar(0)) - exact_log1p(e);
   }
 };
 // Lanes where x is infinite (rare) take the scalar form's limits.
