@@ -4,6 +4,7 @@
 //   * finite values within 32 ulps relative (tolerance<P>::value: Eigen's exp/log/log1p/expm1/tanh are accurate to a
 //     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number, where a
 //     denormal has few digits (exp's gradual underflow is pinned exactly by extremes_test.cpp).
+#include <algorithm>
 #include <bit>
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
@@ -206,4 +207,34 @@ TEST_CASE("the float log and exp in lanes over every float", "[.exhaustive]") {
   CHECK(worst.log <= 0.83);
   CHECK(worst.exp <= 1.02);
   CHECK(worst.off_specials == 0);
+}
+
+// The double exp is lossforge's own as well: against exp in long double (64 bits of mantissa on x86-64, 11 more than
+// double's) on a grid of step 7.31e-4 over [-746, 710.5], which crosses the denormal results, the underflow to 0 and
+// the overflow; results that are not normal numbers must be the scalar function's exactly. Measured: 0.95 ulps (SSE2
+// build), 0.98 (AVX-512).
+TEST_CASE("the double exp in lanes is within 1.5 ulps of the exact function", "[lanes]") {
+  if (std::numeric_limits<long double>::digits < 64) SKIP("long double has no more precision than double here");
+  constexpr int W = lf::executor::detail::block_width<double>;
+  using A = lf::executor::detail::lanes<double, W>;
+  double worst = 0;
+  int off_specials = 0;
+  for (std::int64_t first = 0;; first += W) {
+    A x;
+    for (int l = 0; l < W; ++l) x[l] = -746 + double(first + l) * 7.31e-4;
+    if (x[0] > 710.5) break;
+    A const lanes = lane_form<ops::exp>::apply(x);
+    for (int l = 0; l < W; ++l) {
+      double const scalar = std::exp(x[l]);
+      if (!std::isfinite(scalar) || scalar < std::numeric_limits<double>::min()) {
+        off_specials += lanes[l] == scalar ? 0 : 1;
+        continue;
+      }
+      long double const exact = std::exp(static_cast<long double>(x[l]));
+      worst = std::max(worst, double(std::fabs(lanes[l] - exact) / std::ldexp(1.0L, std::ilogb(scalar) - 52)));
+    }
+  }
+  INFO("exp: " << worst << " ulps");
+  CHECK(worst <= 1.5);
+  CHECK(off_specials == 0);
 }

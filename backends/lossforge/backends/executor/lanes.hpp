@@ -1,7 +1,7 @@
 #pragma once
 // The lane forms of the op tags: each op applied to W values at once, as Eigen fixed-size arrays, so that host
-// kernels get Eigen's SIMD exp/log/log1p/expm1/tanh (accurate to a few ulp, IEEE special values kept) without
-// -ffast-math. Each lane form has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included;
+// kernels get SIMD exp, log, log1p (loops of lossforge's own that the compiler vectorizes; Eigen's log in double),
+// expm1 and tanh (Eigen's), accurate to a few ulp with IEEE special values kept, without -ffast-math. Each lane form has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included;
 // lanes_test checks them against the scalar forms on special and random values. Ops without a lane form (pow)
 // are evaluated lane by lane by the caller.
 //
@@ -15,6 +15,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -129,12 +130,18 @@ template <class A, class F>
   for (int l = 0; l < a.size(); ++l)
     if (!(a[l] >= low && a[l] <= high)) result[l] = f(a[l]);
 }
-// A lane's mark for any_marked: all bits set where the condition holds, as a float's bits.
-LOSSFORGE_LANES_INLINE float lane_mark(bool condition) { return std::bit_cast<float>(-std::uint32_t(condition)); }
+// The unsigned integer of P's size, for its bits.
+template <class P>
+using bits_of = std::conditional_t<sizeof(P) == 4, std::uint32_t, std::uint64_t>;
+// A lane's mark for any_marked: all bits set where the condition holds, as a P's bits.
+template <class P>
+LOSSFORGE_LANES_INLINE P lane_mark(bool condition) {
+  return std::bit_cast<P>(bits_of<P>(-bits_of<P>(condition)));
+}
 // Whether any lane of marks (from lane_mark) is set: the packets or-ed, then one test (a mask test with AVX-512),
 // where a flag or-ed lane by lane would end in a horizontal reduction of several shuffles per block.
-template <int W>
-LOSSFORGE_LANES_INLINE bool any_marked(Eigen::Array<float, W, 1> const& marks) {
+template <class P, int W>
+LOSSFORGE_LANES_INLINE bool any_marked(Eigen::Array<P, W, 1> const& marks) {
   return any_lane([](auto m) { return m; }, marks);
 }
 // The float log in lanes, a loop the compiler vectorizes: x = 2^k m with m in [sqrt(1/2), sqrt(2)) taken from the
@@ -148,7 +155,7 @@ LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_log(Eigen::Array<float, W
   Eigen::Array<float, W, 1> result, outside;
   for (int l = 0; l < W; ++l) {
     std::uint32_t const bits = std::bit_cast<std::uint32_t>(a[l]);
-    outside[l] = lane_mark(bits - least_normal >= normal_span);
+    outside[l] = lane_mark<float>(bits - least_normal >= normal_span);
     std::int32_t const shifted = std::int32_t(bits - sqrt_half);
     float const k = float(shifted >> 23);
     float const r = std::bit_cast<float>((std::uint32_t(shifted) & 0x007fffffu) + sqrt_half) - 1.0f, z = r * r;
@@ -201,49 +208,53 @@ LOSSFORGE_LANES_INLINE A exact_log1p(A const& x) {
 }
 template <class P>
 inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
-// The float exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding
-// 1.5 2^23, whose low bits then hold k) and ln 2 in two parts, e^r = 1 + r + r^2 P(r) (Cephes's expf polynomial),
-// then 2^k added to the exponent bits; at most 1.01 ulps from the exact exp over every float. Lanes whose result is
-// not a normal number or that are NaN (rare) are redone with the scalar exp; their lanes here are garbage, computed
-// without a branch (a clamp or a float-to-int conversion would keep GCC from vectorizing the loop for SSE2).
-template <int W>
-LOSSFORGE_LANES_INLINE Eigen::Array<float, W, 1> float_exp(Eigen::Array<float, W, 1> const& a) {
-  constexpr float round = 12582912.0f, lowest = exp_normal_floor<float>, highest = 88.0f;
-  constexpr std::uint32_t round_bits = 0x4b400000u;
-  Eigen::Array<float, W, 1> result, outside;
+// The constants of the exp in lanes: ln 2 in two parts (k times the first is exact) and the polynomial P of
+// e^r = 1 + r + r^2 P(r), from its highest power: Cephes's expf in float, e^r's Taylor series to r^13 in double (for
+// |r| <= ln 2 / 2 the first term left out is below 2^-56 relative). Above `highest`, 2^k is not a normal number.
+template <class P>
+struct exp_constants;
+template <>
+struct exp_constants<float> {
+  static constexpr float highest = 88.0f, log2e = 1.44269504088896341f, ln2_high = 0.693359375f,
+                         ln2_low = -2.12194440e-4f;
+  static constexpr float p[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+};
+template <>
+struct exp_constants<double> {
+  static constexpr double highest = 709.0, log2e = 1.4426950408889634, ln2_high = 6.93147180369123816490e-01,
+                          ln2_low = 1.90821492927058770002e-10;
+  static constexpr double p[] = {1.0 / 6227020800, 1.0 / 479001600, 1.0 / 39916800, 1.0 / 3628800,
+                                 1.0 / 362880,     1.0 / 40320,     1.0 / 5040,     1.0 / 720,
+                                 1.0 / 120,        1.0 / 24,        1.0 / 6,        1.0 / 2};
+};
+// The exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding
+// 1.5 2^m, m the mantissa's bits, whose low bits then hold k), e^r = 1 + r + r^2 P(r), then 2^k added to the exponent
+// bits; in float at most 1.01 ulps from the exact exp over every float. Lanes whose result is not a normal number or
+// that are NaN (rare) are redone with the scalar exp; their lanes here are garbage, computed without a branch (a
+// clamp or a float-to-int conversion would keep GCC from vectorizing the loop for SSE2). Eigen's double exp is a
+// rational function (a division per lane) and clamps its argument at -709.4, short of the denormals.
+template <class P, int W>
+LOSSFORGE_LANES_INLINE Eigen::Array<P, W, 1> exact_exp(Eigen::Array<P, W, 1> const& a) {
+  using constants = exp_constants<P>;
+  using bits = bits_of<P>;
+  constexpr int mantissa = std::numeric_limits<P>::digits - 1;
+  constexpr P round = P(3) * P(bits(1) << (mantissa - 1)), lowest = exp_normal_floor<P>, highest = constants::highest;
+  constexpr bits round_bits = std::bit_cast<bits>(round);
+  Eigen::Array<P, W, 1> result, outside;
   for (int l = 0; l < W; ++l) {
-    float const x = a[l];
-    outside[l] = lane_mark(!((x >= lowest) & (x <= highest)));
-    float const shifted = x * 1.44269504088896341f + round, k = shifted - round;
-    std::uint32_t const two_to_k = (std::bit_cast<std::uint32_t>(shifted) - round_bits) << 23;
-    float const r = (x - k * 0.693359375f) - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f})
-      p = p * r + c;
-    float const e = (p * (r * r) + r) + 1.0f;
-    result[l] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(e) + two_to_k);
+    P const x = a[l];
+    outside[l] = lane_mark<P>(!((x >= lowest) & (x <= highest)));
+    P const shifted = x * constants::log2e + round, k = shifted - round;
+    bits const two_to_k = (std::bit_cast<bits>(shifted) - round_bits) << mantissa;
+    P const r = (x - k * constants::ln2_high) - k * constants::ln2_low;
+    P p = constants::p[0];
+    for (std::size_t c = 1; c < std::size(constants::p); ++c) p = p * r + constants::p[c];
+    P const e = (p * (r * r) + r) + P(1);
+    result[l] = std::bit_cast<P>(std::bit_cast<bits>(e) + two_to_k);
   }
-  if (any_marked(outside)) redo_outside(result, a, lowest, highest, [](float x) { return math::exp(x); });
+  if (any_marked(outside)) redo_outside(result, a, lowest, highest, [](P x) { return math::exp(x); });
   return result;
-}
-// In double, Eigen's exp; it clamps its argument at -709.4: below, every result is e^-709.4 where IEEE arithmetic and
-// glibc underflow gradually to the denormals and then to 0, so blocks with a lane whose result is below the normal
-// range (rare) redo those lanes with the scalar exp.
-template <class A>
-LOSSFORGE_LANES_INLINE A exact_exp(A const& a) {
-  using P = typename A::Scalar;
-  if constexpr (std::is_same_v<P, float>) {
-    return float_exp(a);
-  } else {
-    A result = a.exp();
-    auto const underflows = [](auto x) {
-      using namespace Eigen::internal;
-      return pcmp_lt(x, pset1<decltype(x)>(exp_normal_floor<P>));
-    };
-    if (any_lane(underflows, a))
-      redo_outside(result, a, exp_normal_floor<P>, std::numeric_limits<P>::max(), [](P x) { return math::exp(x); });
-    return result;
-  }
 }
 template <class A>
 LOSSFORGE_LANES_INLINE A exp_of_minus_abs(A const& a) {
