@@ -1,9 +1,10 @@
 #pragma once
 // The lane forms of the op tags: each op applied to W values at once, as Eigen fixed-size arrays, so that host
 // kernels get SIMD exp, log, log1p (loops of lossforge's own that the compiler vectorizes; Eigen's log in double),
-// expm1 and tanh (Eigen's), accurate to a few ulp with IEEE special values kept, without -ffast-math. Each lane form has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included;
-// lanes_test checks them against the scalar forms on special and random values. Ops without a lane form (pow)
-// are evaluated lane by lane by the caller.
+// expm1 and tanh (Eigen's), accurate to a few ulp with IEEE special values kept, without -ffast-math. Each lane form
+// has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included; lanes_test checks them against
+// the scalar forms on special and random values. Ops without a lane form (pow) are evaluated lane by lane by the
+// caller.
 //
 // There is no lane form of sqrt: with EIGEN_FAST_MATH (Eigen's default) Eigen's float sqrt is a reciprocal-sqrt
 // approximation that gives NaN for infinity and 0 for denormals.
@@ -70,18 +71,24 @@ LOSSFORGE_LANES_INLINE A by_packet(F const& f, A const& a, B const&... b) {
                                                   Eigen::internal::ploadu<packet>(b.data() + k)...));
   return result;
 }
-// value in every lane, stored a SIMD packet at a time. Eigen assigns a Constant to an array with std::fill, which GCC
-// compiles (in double) to a scalar store per lane; the block's next vector load of those lanes then waits for the
-// stores to retire (a failed store forwarding, about 20 cycles), once per block.
+// `value` in every lane. In double, stored a SIMD packet at a time: Eigen assigns a Constant to an array with
+// std::fill, which GCC compiles for doubles to a scalar store per lane, and the block's next vector load of those lanes
+// waits for the stores to retire (a failed store forwarding, about 20 cycles) once per block. In float GCC fills with
+// vector stores that it forwards to the uses; storing packets there cost Combo a tenth of its time.
 template <class A>
 LOSSFORGE_LANES_INLINE A broadcast(typename A::Scalar value) {
-  using packet = typename Eigen::internal::packet_traits<typename A::Scalar>::type;
-  constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
-  static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
-  A result;
-  for (int k = 0; k < A::SizeAtCompileTime; k += size)
-    Eigen::internal::pstoreu(result.data() + k, Eigen::internal::pset1<packet>(value));
-  return result;
+  using P = typename A::Scalar;
+  if constexpr (std::is_same_v<P, float>) {
+    return A::Constant(value);
+  } else {
+    using packet = typename Eigen::internal::packet_traits<P>::type;
+    constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
+    static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
+    A result;
+    for (int k = 0; k < A::SizeAtCompileTime; k += size)
+      Eigen::internal::pstoreu(result.data() + k, Eigen::internal::pset1<packet>(value));
+    return result;
+  }
 }
 // Whether any lane of by_packet(mask, a) is set, for a packet mask function.
 template <class F, class A>
@@ -228,12 +235,12 @@ struct exp_constants<double> {
                                  1.0 / 362880,     1.0 / 40320,     1.0 / 5040,     1.0 / 720,
                                  1.0 / 120,        1.0 / 24,        1.0 / 6,        1.0 / 2};
 };
-// The exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding
-// 1.5 2^m, m the mantissa's bits, whose low bits then hold k), e^r = 1 + r + r^2 P(r), then 2^k added to the exponent
-// bits; in float at most 1.01 ulps from the exact exp over every float. Lanes whose result is not a normal number or
-// that are NaN (rare) are redone with the scalar exp; their lanes here are garbage, computed without a branch (a
-// clamp or a float-to-int conversion would keep GCC from vectorizing the loop for SSE2). Eigen's double exp is a
-// rational function (a division per lane) and clamps its argument at -709.4, short of the denormals.
+// The exp in lanes, a loop the compiler vectorizes: x = k ln 2 + r with k = round(x / ln 2) (rounded by adding 1.5 2^m,
+// m the mantissa's bits, whose low bits then hold k), e^r = 1 + r + r^2 P(r), then 2^k added to the exponent bits; at
+// most 1.01 ulps from the exact exp over every float, 0.98 over lanes_test's grid of doubles. Lanes whose result is not
+// a normal number or that are NaN (rare) are redone with the scalar exp; their lanes here are garbage, computed without
+// a branch (a clamp or a float-to-int conversion would keep GCC from vectorizing the loop for SSE2). Eigen's double exp
+// is a rational function (a division per lane) and clamps its argument at -709.4, short of the denormals.
 template <class P, int W>
 LOSSFORGE_LANES_INLINE Eigen::Array<P, W, 1> exact_exp(Eigen::Array<P, W, 1> const& a) {
   using constants = exp_constants<P>;
