@@ -71,24 +71,19 @@ LOSSFORGE_LANES_INLINE A by_packet(F const& f, A const& a, B const&... b) {
                                                   Eigen::internal::ploadu<packet>(b.data() + k)...));
   return result;
 }
-// `value` in every lane. In double, stored a SIMD packet at a time: Eigen assigns a Constant to an array with
-// std::fill, which GCC compiles for doubles to a scalar store per lane, and the block's next vector load of those lanes
-// waits for the stores to retire (a failed store forwarding, about 20 cycles) once per block. In float GCC fills with
-// vector stores that it forwards to the uses; storing packets there cost Combo a tenth of its time.
+// `value` in every lane, stored a SIMD packet at a time. Eigen assigns a Constant to an array with std::fill, which
+// GCC compiles to a scalar store per lane (doubles with AVX-512, floats with SSE2), and the block's next vector load of
+// those lanes waits for the stores to retire (a failed store forwarding, about 20 cycles) once per block. (Within an
+// expression, Eigen's Constant is a packet broadcast, stored nowhere.)
 template <class A>
 LOSSFORGE_LANES_INLINE A broadcast(typename A::Scalar value) {
-  using P = typename A::Scalar;
-  if constexpr (std::is_same_v<P, float>) {
-    return A::Constant(value);
-  } else {
-    using packet = typename Eigen::internal::packet_traits<P>::type;
-    constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
-    static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
-    A result;
-    for (int k = 0; k < A::SizeAtCompileTime; k += size)
-      Eigen::internal::pstoreu(result.data() + k, Eigen::internal::pset1<packet>(value));
-    return result;
-  }
+  using packet = typename Eigen::internal::packet_traits<typename A::Scalar>::type;
+  constexpr int size = Eigen::internal::unpacket_traits<packet>::size;
+  static_assert(A::SizeAtCompileTime % size == 0, "lossforge: internal: lanes must be whole SIMD packets");
+  A result;
+  for (int k = 0; k < A::SizeAtCompileTime; k += size)
+    Eigen::internal::pstoreu(result.data() + k, Eigen::internal::pset1<packet>(value));
+  return result;
 }
 // Whether any lane of by_packet(mask, a) is set, for a packet mask function.
 template <class F, class A>
@@ -299,7 +294,7 @@ LOSSFORGE_LANE_FORM_1(tanh, a.tanh())
 LOSSFORGE_LANE_FORM_1(abs, a.abs())
 LOSSFORGE_LANE_FORM_2(min, a.binaryExpr(b, nan_propagating<Eigen::internal::scalar_min_op>(a)))
 LOSSFORGE_LANE_FORM_2(max, a.binaryExpr(b, nan_propagating<Eigen::internal::scalar_max_op>(a)))
-LOSSFORGE_LANE_FORM_1(relu, a.binaryExpr(broadcast<A>(0), nan_propagating<Eigen::internal::scalar_max_op>(a)))
+LOSSFORGE_LANE_FORM_1(relu, a.binaryExpr(A::Constant(0), nan_propagating<Eigen::internal::scalar_max_op>(a)))
 #undef LOSSFORGE_LANE_FORM_1
 #undef LOSSFORGE_LANE_FORM_2
 
@@ -382,7 +377,7 @@ template <>
 struct lane_form<ops::bce> {
   template <class A>
   LOSSFORGE_LANES_INLINE static A apply(A const& p, A const& y) {
-    A const floor = broadcast<A>(-100);
+    auto const floor = A::Constant(-100);
     auto const clamp = nan_propagating<Eigen::internal::scalar_max_op>(p);
     return -(y * exact_log(p).binaryExpr(floor, clamp) + (1 - y) * exact_log(A(1 - p)).binaryExpr(floor, clamp));
   }
