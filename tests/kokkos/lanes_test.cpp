@@ -1,9 +1,9 @@
 // The lane forms (lanes.hpp) against the scalar forms of ops.hpp, lane by lane in the same precision, on special
 // values (NaN, +-inf, +-0, denormals, the edges of exp's range, 0 and 1 for bce) and on a sweep of finite values:
 //   * NaN exactly where the scalar form gives NaN, and the same infinities;
-//   * finite values within 32 ulps relative (tolerance<P>::value: Eigen's exp/log/log1p/expm1/tanh are accurate to a
-//     few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal number, where a
-//     denormal has few digits (exp's gradual underflow is pinned exactly by extremes_test.cpp).
+//   * finite values within 32 ulps relative (tolerance<P>::value: the lanes' exp/log/log1p and Eigen's expm1/tanh are
+//     accurate to a few ulps, the stable rewrites add a couple of roundings), or both below the smallest normal
+//     number, where a denormal has few digits (exp's gradual underflow is pinned exactly by extremes_test.cpp).
 #include <algorithm>
 #include <bit>
 #include <catch2/catch_template_test_macros.hpp>
@@ -50,6 +50,10 @@ std::vector<P> special_values() {
                       P(-700),
                       P(1) - limits::epsilon(),
                       P(-0.99999)};
+  // The edges of the range the lanes' exp computes itself (beyond them it redoes lanes with the scalar exp).
+  for (P edge : {lf::executor::detail::exp_normal_floor<P>, lf::executor::detail::exp_constants<P>::highest})
+    for (P x : {std::nextafter(edge, -limits::infinity()), edge, std::nextafter(edge, limits::infinity())})
+      v.push_back(x);
   for (int k = 0; k <= 200; ++k) v.push_back(P(std::ldexp(1.0, k / 5 - 20) * std::sin(0.7 * k)));  // +-1e-6 to 1e6
   return v;
 }

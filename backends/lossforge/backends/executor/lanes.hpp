@@ -1,10 +1,10 @@
 #pragma once
-// The lane forms of the op tags: each op applied to W values at once, as Eigen fixed-size arrays, so that host
-// kernels get SIMD exp, log, log1p (loops of lossforge's own that the compiler vectorizes; Eigen's log in double),
-// expm1 and tanh (Eigen's), accurate to a few ulp with IEEE special values kept, without -ffast-math. Each lane form
-// has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included; lanes_test checks them against
-// the scalar forms on special and random values. Ops without a lane form (pow) are evaluated lane by lane by the
-// caller.
+// The lane forms of the op tags: each op applied to W values at once, as Eigen fixed-size arrays, so that host kernels
+// get SIMD exp and log (loops of lossforge's own that the compiler vectorizes; Eigen's log in double), log1p (from that
+// log), expm1 and tanh (Eigen's), accurate to a few ulp with IEEE special values kept, without -ffast-math. Each lane
+// form has its scalar tag's semantics (ops.hpp) lane by lane, NaN and infinities included; lanes_test checks them
+// against the scalar forms on special and random values. Ops without a lane form (pow) are evaluated lane by lane by
+// the caller.
 //
 // There is no lane form of sqrt: with EIGEN_FAST_MATH (Eigen's default) Eigen's float sqrt is a reciprocal-sqrt
 // approximation that gives NaN for infinity and 0 for denormals.
@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -140,8 +141,9 @@ template <class P>
 LOSSFORGE_LANES_INLINE P lane_mark(bool condition) {
   return std::bit_cast<P>(bits_of<P>(-bits_of<P>(condition)));
 }
-// Whether any lane of marks (from lane_mark) is set: the packets or-ed, then one test (a mask test with AVX-512),
-// where a flag or-ed lane by lane would end in a horizontal reduction of several shuffles per block.
+// Whether any lane of marks (from lane_mark) is set: the packets or-ed, then one test (a mask test for floats with
+// AVX-512; Eigen tests a double packet by summing its lanes, a NaN where any mark is set), where a flag or-ed lane by
+// lane would end in a horizontal reduction of several shuffles per block.
 template <class P, int W>
 LOSSFORGE_LANES_INLINE bool any_marked(Eigen::Array<P, W, 1> const& marks) {
   return any_lane([](auto m) { return m; }, marks);
@@ -212,7 +214,8 @@ template <class P>
 inline constexpr P exp_normal_floor = std::is_same_v<P, float> ? P(-87.3f) : P(-708.3);  // log of the least normal
 // The constants of the exp in lanes: ln 2 in two parts (k times the first is exact) and the polynomial P of
 // e^r = 1 + r + r^2 P(r), from its highest power: Cephes's expf in float, e^r's Taylor series to r^13 in double (for
-// |r| <= ln 2 / 2 the first term left out is below 2^-56 relative). Above `highest`, 2^k is not a normal number.
+// |r| <= ln 2 / 2 the first term left out is below 2^-56 relative). Up to `highest`, k is at most 127 (1023 in
+// double), so that 2^k and e^r 2^k are normal numbers.
 template <class P>
 struct exp_constants;
 template <>
