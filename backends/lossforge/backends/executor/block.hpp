@@ -369,6 +369,10 @@ template <class I, class... E>
 using shared_nodes_t = typename repeated<decltype((lossforge::detail::type_list<>{} + ... +
                                                    typename costly_occurrences<I, E>::type{}))>::type;
 
+// Whether the lanes of a block of expressions E... along I compute a transcendental function (block_width).
+template <class I, class... E>
+inline constexpr bool transcendental_in_lanes = ((costly_occurrences<I, E>::type::size > 0) || ...);
+
 // What one block of a run holds: the run's uniforms, and the lanes of its shared nodes once computed.
 template <class L, class U, class Shared>
 struct block_context;
@@ -489,6 +493,31 @@ inline constexpr bool reads_index_v = std::is_same_v<E, I>;
 template <class I, class Op, class... A>
 inline constexpr bool reads_index_v<I, node<Op, A...>> = (reads_index_v<I, A> || ...);
 
+// A number known at compile time whose value P holds exactly (1 in 1 - p): lanes use it as an immediate, so that
+// GCC sees its uses as equal and computes a repeated 1 - p once (each use's uniform slot is a value of its own to
+// GCC; the slots are still filled once per run, and left unread), and a sum's constant terms need no low part.
+template <class P, class E>
+inline constexpr bool exact_number_v = false;
+template <class P, Constant E>
+inline constexpr bool exact_number_v<P, E> = double(P(lossforge::detail::value_of(E{}))) ==
+                                              lossforge::detail::value_of(E{});
+// Whether the terms of a sum constant along I are one such number.
+template <class I, class P, class... T>
+constexpr bool number_is_constant_part(lossforge::detail::type_list<T...>) {
+  return ((!varies_along_block<I, T> ? 1 : 0) + ...) == 1 &&
+         ((!varies_along_block<I, T> && exact_number_v<P, T>) || ...);
+}
+// That number's value.
+template <class I, class... T>
+constexpr double constant_part(lossforge::detail::type_list<T...>) {
+  return (0.0 + ... + [] {
+    if constexpr (!varies_along_block<I, T> && Constant<T>)
+      return lossforge::detail::value_of(T{});
+    else
+      return 0.0;
+  }());
+}
+
 template <class T>
 inline constexpr bool negated_term = false;
 template <class Y>
@@ -530,13 +559,15 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
       if (first + L::width > exact_float_integers) return each_lane<L, I>(n, item, first);
     if constexpr (std::is_same_v<Op, ops::add>) {
       using node_type = node<Op, A...>;
-      auto const x = varying_terms_at<L, I, Slot>(n, item, first, c);
       if constexpr (!has_uniform_terms<I>(sum_terms_t<node_type>{}))
-        return x;
+        return varying_terms_at<L, I, Slot>(n, item, first, c);
+      else if constexpr (number_is_constant_part<I, P>(sum_terms_t<node_type>{}))
+        return typename L::type(varying_terms_at<L, I, Slot>(n, item, first, c) +
+                                P(constant_part<I>(sum_terms_t<node_type>{})));
       else if constexpr (std::is_same_v<P, float> || holds_log_sum_exp<node_type>)
-        return typename L::type((x + c.u[Slot].value) + c.u[Slot].low);
+        return typename L::type((varying_terms_at<L, I, Slot>(n, item, first, c) + c.u[Slot].value) + c.u[Slot].low);
       else
-        return typename L::type(x + c.u[Slot].value);
+        return typename L::type(varying_terms_at<L, I, Slot>(n, item, first, c) + c.u[Slot].value);
     } else if constexpr (std::is_same_v<Op, ops::select> &&
                          !varies_along_block<I, std::tuple_element_t<0, std::tuple<A...>>>) {
       // A choice constant along the run (where(eps == 0, 0, eps * smooth)) takes its branch once, not per lane.
@@ -581,7 +612,9 @@ LOSSFORGE_LANES_INLINE typename L::type node_block_at(node<Op, A...> const& n, w
 template <class L, class I, int Slot, class E, class Data, class C>
 LOSSFORGE_LANES_INLINE typename L::type block_at(E const& e, work_item<Data>& item, std::ptrdiff_t first, C& c) {
   using P = typename L::value;
-  if constexpr (!varies_along_block<I, E>)
+  if constexpr (exact_number_v<P, E>)
+    return broadcast<typename L::type>(P(lossforge::detail::value_of(E{})));
+  else if constexpr (!varies_along_block<I, E>)
     return broadcast<typename L::type>(c.u[Slot].value);
   else if constexpr (std::is_same_v<E, I>)
     return typename L::type(L::type::Constant(P(first)) +

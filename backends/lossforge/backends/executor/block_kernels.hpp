@@ -11,6 +11,7 @@
 
 #include <lossforge/backends/executor/block.hpp>
 #include <lossforge/backends/executor/stored_exponentials.hpp>
+#include <lossforge/simplify/factor.hpp>
 
 namespace lossforge::executor::detail {
 
@@ -32,7 +33,10 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
   using base = kernel_functor<Data, Row, Outputs, Steps...>;
   using typename base::value_type;
   using P = typename tensor_precision<decltype(Data::tensor)>::type;
-  static constexpr int width = block_width<P>;
+  // What the lanes compute for each step: its expression factored (simplify/factor.hpp).
+  template <class S>
+  using lane_expression_t = lossforge::detail::factored_t<typename step_traits<S>::expression>;
+  static constexpr int width = block_width<P, transcendental_in_lanes<Row, lane_expression_t<Steps>...>>;
   static constexpr std::int64_t rows_per_item = 512 * width;
   using group_sums = lane_sums<P, width, at_least_one(base::reduce_count)>;
 
@@ -51,17 +55,20 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
     Data const data = this->data;
     Outputs const outputs = this->outputs;
     work_item<Data> item{data, v.error};
+    auto const expressions = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return lossforge::detail::make_tuple(lossforge::detail::factored(expression_of(get<K>(this->steps)))...);
+    }(std::index_sequence_for<Steps...>{});
     // Every step's uniforms in one array, step K's from uniform_slot[K] on.
     uniform_values<L, uniform_slot[sizeof...(Steps)]> u{};
     if (blocks_end > first) [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (collect_uniforms<L, Row, uniform_slot[K]>(expression_of(get<K>(this->steps)), item, u), ...);
+        (collect_uniforms<L, Row, uniform_slot[K]>(get<K>(expressions), item, u), ...);
       }
     (std::index_sequence_for<Steps...>{});
     group_sums sums;
     run_blocks<L>(u, [&]<class R>() LOSSFORGE_LANES_LAMBDA {
       sums.add_blocks(first, blocks_end, [&](std::int64_t row, auto& group) LOSSFORGE_LANES_LAMBDA {
         item.template at<Row>() = std::ptrdiff_t(row);
-        run_block<R>(item, outputs, row, v, group, u, std::index_sequence_for<Steps...>{});
+        run_block<R>(expressions, item, outputs, row, v, group, u, std::index_sequence_for<Steps...>{});
       });
     });
     [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -86,22 +93,23 @@ struct row_block_functor : kernel_functor<Data, Row, Outputs, Steps...> {
       return step.expression;
   }
   static constexpr auto uniform_slot = [] {
-    constexpr int count[] = {uniform_count<Row, typename step_traits<Steps>::expression>()..., 0};
+    constexpr int count[] = {uniform_count<Row, lane_expression_t<Steps>>()..., 0};
     std::array<int, sizeof...(Steps) + 1> first{};
     for (std::size_t k = 0; k < sizeof...(Steps); ++k) first[k + 1] = first[k] + count[k];
     return first;
   }();
 
-  template <class L, class Group, class U, std::size_t... K>
-  LOSSFORGE_LANES_INLINE void run_block(work_item<Data>& item, Outputs const& outputs, std::int64_t first,
-                                        value_type& v, Group& group, U const& u, std::index_sequence<K...>) const {
-    auto c = context_for<L, Row, typename step_traits<Steps>::expression...>(u);  // the steps share their nodes
-    (run_step<L, K>(get<K>(this->steps), item, outputs, first, v, group, c), ...);
+  template <class L, class Expressions, class Group, class U, std::size_t... K>
+  LOSSFORGE_LANES_INLINE void run_block(Expressions const& expressions, work_item<Data>& item, Outputs const& outputs,
+                                        std::int64_t first, value_type& v, Group& group, U const& u,
+                                        std::index_sequence<K...>) const {
+    auto c = context_for<L, Row, lane_expression_t<Steps>...>(u);  // the steps share their nodes
+    (run_step<L, K, Steps>(get<K>(expressions), item, outputs, first, v, group, c), ...);
   }
-  template <class L, std::size_t K, class S, class Group, class C>
-  LOSSFORGE_LANES_INLINE void run_step(S const& step, work_item<Data>& item, Outputs const& outputs,
+  template <class L, std::size_t K, class S, class E, class Group, class C>
+  LOSSFORGE_LANES_INLINE void run_step(E const& expression, work_item<Data>& item, Outputs const& outputs,
                                        std::int64_t first, value_type& v, Group& group, C& c) const {
-    auto const x = block_at<L, Row, uniform_slot[K]>(expression_of(step), item, first, c);
+    auto const x = block_at<L, Row, uniform_slot[K]>(expression, item, first, c);
     if constexpr (is_reduce_step_v<S>) {
       using Op = typename step_traits<S>::op;
       if constexpr (reductions::adds<Op>)
