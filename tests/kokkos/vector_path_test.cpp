@@ -2,7 +2,8 @@
 // blocks of two SIMD registers (8 floats or 4 doubles with SSE2, 32 or 16 with AVX-512) with the positions after the
 // last full block on the scalar path, so every case has 53 elements and puts its special values inside the blocks:
 //   * losses and gradients agree in value, NaN where the reference is NaN, the same infinities;
-//   * NaN and infinities propagate through the lane forms (a NaN or infinite input in a block);
+//   * NaN and infinities propagate through the lane forms (a NaN or infinite input in a block), also where the lanes
+//     evaluate a gradient factored (sigmoid focal, Dice);
 //   * the domain edges the losses clamp or mask keep their meaning (BCE at p = 0 and 1, logits of +-100);
 //   * Views that are not contiguous (a strided View, a LayoutLeft matrix) read and write lane by lane;
 //   * a where whose branch gathers stays lazy (an ignored label -1 is never read) and a gather out of range throws.
@@ -51,6 +52,10 @@ constexpr auto mse = L::mse(p, g, L::mean);
 constexpr auto bce = L::binary_cross_entropy(p, g, L::mean);
 constexpr auto bce_logits = L::binary_cross_entropy_with_logits(p, g, L::mean);
 constexpr auto combo = L::combo(p, g, 1.0, 0.5);
+// Gradients whose lanes evaluate a factored form (simplify/factor.hpp): four products sharing their factors, and Dice's
+// two terms sharing the denominator.
+constexpr auto focal = L::sigmoid_focal_loss(p, g, L::mean);
+constexpr auto dice = L::dice(p, g);
 // Every op with a lane form, and two without (sqrt, pow), in one expression.
 constexpr auto every_op =
     lf::mean(lf::tanh(p) * g + lf::expm1(-lf::abs(p)) + lf::log1p(lf::abs(g)) + lf::relu(p - g) * lf::sign(p) +
@@ -65,6 +70,8 @@ TEMPLATE_TEST_CASE("elementwise losses in blocks equal the reference", "[vector]
   check_against_reference<TestType, bce>(prob, target);
   check_against_reference<TestType, bce_logits>(logits, target);
   check_against_reference<TestType, combo>(prob, target);
+  check_against_reference<TestType, focal>(logits, target);
+  check_against_reference<TestType, dice>(prob, target);
   check_against_reference<TestType, every_op>(logits, sweep(-2, 2, 4));
 }
 
@@ -85,6 +92,8 @@ TEMPLATE_TEST_CASE("NaN and infinities propagate through the lanes", "[vector]",
   check_against_reference<TestType, bce>(with(sweep(0.02, 0.98, 1), {{7, 1.5}}), target);  // outside [0, 1]
   check_against_reference<TestType, bce_logits>(with(sweep(-6, 6, 3), {{8, inf_}, {24, -inf_}, {30, nan_}}), target);
   check_against_reference<TestType, combo>(with(sweep(0.02, 0.98, 1), {{40, nan_}}), target);
+  check_against_reference<TestType, focal>(with(sweep(-6, 6, 3), {{8, inf_}, {24, -inf_}, {30, nan_}, {31, 100.0}}),
+                                           target);
   check_against_reference<TestType, every_op>(with(sweep(-6, 6, 3), {{1, inf_}, {12, -inf_}, {33, nan_}}),
                                               sweep(-2, 2, 4));
 }

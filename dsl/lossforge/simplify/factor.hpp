@@ -7,8 +7,9 @@
 // those inside A, B and C, where the sum of products takes 17. Greedily: of the factors that two or more terms of a sum
 // hold (a base, above or below the fraction bar), the one the most terms hold comes out of them, to the least power in
 // which they hold it; then the terms it came out of, and the others, are factored in turn. Reductions are left whole (a
-// kernel computes them apart). The value is e's up to rounding; the form is not canonical (it is for evaluating, not
-// printing).
+// kernel computes them apart). The value is e's up to rounding where the terms are finite; with an infinite or NaN
+// factor the two forms can differ (x inf + x 0 is NaN where x (inf + 0) is inf). The form is not canonical: it is for
+// evaluating, not printing.
 #include <type_traits>
 #include <utility>
 

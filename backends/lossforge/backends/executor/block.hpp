@@ -495,7 +495,7 @@ inline constexpr bool reads_index_v<I, node<Op, A...>> = (reads_index_v<I, A> ||
 
 // A number known at compile time whose value P holds exactly (1 in 1 - p): lanes use it as an immediate, so that
 // GCC sees its uses as equal and computes a repeated 1 - p once (each use's uniform slot is a value of its own to
-// GCC; the slots are still filled once per run, and left unread), and a sum's constant terms need no low part.
+// GCC; the slots are still filled once per run, their values unread), and a sum's constant terms need no low part.
 template <class P, class E>
 inline constexpr bool exact_number_v = false;
 template <class P, Constant E>
