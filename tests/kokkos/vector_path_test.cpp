@@ -1,6 +1,7 @@
 // The vectorized path of host kernels (block.hpp) against the reference evaluator, elementwise losses. Kernels run in
-// blocks of two SIMD registers (8 floats or 4 doubles with SSE2, 32 or 16 with AVX-512) with the positions after the
-// last full block on the scalar path, so every case has 53 elements and puts its special values inside the blocks:
+// blocks of two SIMD registers (8 floats or 4 doubles with SSE2, 32 or 16 with AVX-512; 16 or 8 with AVX-512 where no
+// transcendental function is computed) with the positions after the last full block on the scalar path, so every case
+// has 53 elements and puts its special values inside the blocks:
 //   * losses and gradients agree in value, NaN where the reference is NaN, the same infinities;
 //   * NaN and infinities propagate through the lane forms (a NaN or infinite input in a block), also where the lanes
 //     evaluate a gradient factored (sigmoid focal, Dice);
